@@ -1,0 +1,77 @@
+"""ReportFlow（汇报审核）: units write periodic reports and move them through review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from app.config import INSTANCE, ROOT, Config, _local_secret_key, load_config
+from app.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(INSTANCE),
+        instance_relative_config=True,
+    )
+    app.config.from_object(load_config())
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    _ensure_secret_key(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config["ENV_NAME"] == "production":
+        raise RuntimeError("生产环境必须通过环境变量 SECRET_KEY 设置密钥。")
+    app.config["SECRET_KEY"] = _local_secret_key()
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    # The models must be imported before Alembic or create_all looks at the metadata.
+    from app import models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.auth.views import bp as auth_bp
+    from app.org.views import bp as org_bp
+    from app.reports.views import bp as reports_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(org_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.templating import init_app
+
+    init_app(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from app.errors import init_app
+
+    init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.commands import init_app
+
+    init_app(app)

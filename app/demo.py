@@ -1,0 +1,156 @@
+"""Demo data for a newcomer: written for ReportFlow, in the style of real stage summaries."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.auth.models import Role, User
+from app.extensions import db
+from app.org.models import Period, SupervisionGroup, Unit
+from app.org.operations import create_user
+from app.reports import operations
+from app.timeutil import utcnow
+
+DEFAULT_PASSWORD = "demo-pass-2026"
+
+EDUCATION_REPORT = """县教育局党组主题教育10月份阶段性工作总结
+主题教育开展以来，县教育局党组坚持把学习贯彻党的创新理论作为首要任务，紧扣“学思想、强党性、重实践、建新功”的总要求，统筹推进理论学习、调查研究、检视整改等重点工作，各项任务有序推进。现将10月份工作情况汇报如下：
+一、坚持高位推动，压实工作责任
+（一）健全组织体系。成立由党组书记任组长的主题教育领导小组，下设综合协调、学习培训、督导检查3个工作组，抽调12名骨干集中办公，形成了一级抓一级、层层抓落实的工作格局。
+（二）细化任务清单。对照上级实施方案，制定工作推进表，明确18项具体任务的责任领导、牵头科室和完成时限，实行周调度、月通报，确保各项工作有人抓、有人管。
+二、聚焦理论武装，推动学深悟透
+局党组坚持领导带头、以上率下，把读书班作为深化理论学习的重要载体。一是集中研讨学。举办为期7天的读书班，围绕5个专题开展交流研讨，班子成员撰写研讨材料9篇。二是深入基层学。组织党员干部到乡村学校开展“送学上门”活动14场次，覆盖教师党员320余名。三是创新方式学。依托“学习强国”APP和线上课堂，开展“线上+线下”学习，党员参学率达到98.6%。
+三、突出问题导向，务求整改实效
+坚持边学边查边改，通过座谈走访、问卷调查等方式征集意见建议46条，梳理形成问题清单、责任清单、整改清单，目前已完成整改31项，其余15项正按计划推进。
+下一步，我们将持续深化理论学习，扎实推进检视整改，确保主题教育取得实实在在的成效。
+"""
+
+HEALTH_REPORT = """主题教育开展以来，县卫生健康局党组认真落实县委部署要求，坚持学思用贯通、知信行统一，推动主题教育与卫生健康中心工作深度融合。现将有关情况报告如下：
+一、抓学习，筑牢思想根基
+局党组把理论学习贯穿主题教育全过程，制定学习计划，明确学习篇目和进度安排。一是领导干部带头学，党组理论学习中心组开展专题学习6次；二是支部书记领着学，各基层党支部组织集中学习42次；三是党员干部自觉学，发放学习书目1200余册。
+二、抓调研，掌握真实情况
+（一）科学确定调研课题。围绕群众看病就医的急难愁盼问题，确定基层医疗服务能力提升等8个调研课题，由班子成员牵头领题调研。
+（二）深入开展实地调研。班子成员深入乡镇卫生院、村卫生室开展调研27次，召开座谈会11场，形成调研报告8篇，提出对策建议23条。
+三、抓整改，回应群众期盼
+针对调研发现的问题，建立整改台账，实行销号管理。目前已推动解决基层医疗设备短缺、预约挂号不便等问题19个，群众满意度明显提升。
+"""
+
+TRANSPORT_REPORT = """县交通运输局主题教育阶段性工作情况汇报
+按照县委统一部署，县交通运输局扎实开展主题教育，坚持以学铸魂、以学增智、以学正风、以学促干，推动主题教育各项工作落地见效。
+一、强化组织保障
+局党组第一时间召开动员部署会，制定实施方案，成立工作专班，将主题教育与“四好农村路”建设、交通安全隐患排查等重点工作同部署、同推进。
+二、推动学习走深走实
+通过专题读书班、支部“三会一课”、“交通大讲堂”等形式，组织集中学习28场次，开展研讨交流9次，推动党员干部学思践悟。
+三、聚焦实事办好民生
+围绕群众出行难题，完成农村公路提档升级36公里，新开通城乡公交线路3条，解决群众急难愁盼问题12件。
+"""
+
+WORKING_DRAFT = """城关镇党委主题教育10月份阶段性总结
+主题教育开展以来，城关镇党委认真贯彻县委部署，
+一、
+"""
+
+
+def _user(username: str) -> User:
+    return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+def seed_demo(password: str = DEFAULT_PASSWORD) -> bool:
+    """Create the demo organisation and reports; returns False when they already exist."""
+    if db.session.scalar(sa.select(User.id).where(User.username == "admin")) is not None:
+        return False
+
+    group1 = SupervisionGroup(name="第一指导组")
+    group2 = SupervisionGroup(name="第二指导组")
+    towns = Unit(name="城关镇党委", group=group1, sort_order=1)
+    health = Unit(name="县卫生健康局党组", group=group1, sort_order=2)
+    education = Unit(name="县教育局党组", group=group2, sort_order=3)
+    transport = Unit(name="县交通运输局党组", group=group2, sort_order=4)
+    db.session.add_all([group1, group2, towns, health, education, transport])
+    september = Period(name="第二批主题教育9月份阶段性总结", due_date=date(2026, 10, 8))
+    october = Period(name="第二批主题教育10月份阶段性总结", due_date=date(2026, 11, 30))
+    db.session.add_all([september, october])
+    db.session.flush()
+
+    accounts = [
+        ("author1", "张晓明", Role.AUTHOR, towns, None),
+        ("reviewer1", "李建国", Role.UNIT_REVIEWER, towns, None),
+        ("author2", "王丽华", Role.AUTHOR, education, None),
+        ("reviewer2", "赵志强", Role.UNIT_REVIEWER, education, None),
+        ("author3", "陈静", Role.AUTHOR, health, None),
+        ("reviewer3", "刘洋", Role.UNIT_REVIEWER, health, None),
+        ("author4", "孙伟", Role.AUTHOR, transport, None),
+        ("reviewer4", "周敏", Role.UNIT_REVIEWER, transport, None),
+        ("group1", "吴国栋", Role.GROUP_MEMBER, None, group1),
+        ("group2", "郑秀兰", Role.GROUP_MEMBER, None, group2),
+        ("secretary", "冯雪", Role.SECRETARY, None, None),
+        ("admin", "系统管理员", Role.ADMIN, None, None),
+    ]
+    for username, name, role, unit, group in accounts:
+        create_user(username, password, role, display_name=name, unit=unit, group=group)
+
+    def advance(report, steps):
+        for username, event, comment in steps:
+            operations.trigger_event(
+                _user(username), report, event, comment=comment, lock_version=report.lock_version
+            )
+
+    # Last month's report of the town, approved after one return.
+    towns_september = operations.create_report(
+        _user("author1"), september, "城关镇党委主题教育9月份阶段性总结",
+        HEALTH_REPORT.replace("县卫生健康局党组", "城关镇党委"),
+    )
+    advance(towns_september, [("author1", "submit", ""), ("reviewer1", "forward", "")])
+    advance(towns_september, [("group1", "approve", "")])
+
+    education_report = operations.create_report(
+        _user("author2"), october, "县教育局党组主题教育10月份阶段性工作总结",
+        EDUCATION_REPORT,
+    )
+    advance(education_report, [("author2", "submit", ""), ("reviewer2", "forward", "")])
+
+    health_report = operations.create_report(
+        _user("author3"), october, "县卫生健康局党组主题教育10月份阶段性总结",
+        HEALTH_REPORT.replace("群众满意度明显提升。", "群众满意度明显提升"),
+    )
+    advance(
+        health_report,
+        [
+            ("author3", "submit", ""),
+            ("reviewer3", "return_to_author", "第三部分最后一句缺少句号，请补充整改成效的具体数据。"),
+        ],
+    )
+    operations.save_draft(
+        _user("author3"), health_report, health_report.title, HEALTH_REPORT,
+        health_report.lock_version,
+    )
+    advance(
+        health_report,
+        [
+            ("author3", "submit", ""),
+            ("reviewer3", "forward", ""),
+            ("group1", "approve", ""),
+        ],
+    )
+
+    transport_report = operations.create_report(
+        _user("author4"), october, "县交通运输局主题教育阶段性工作情况汇报", TRANSPORT_REPORT
+    )
+    advance(transport_report, [("author4", "submit", "")])
+    september.closed_at = utcnow()
+    db.session.flush()
+    return True
+
+
+DEMO_LOGINS = [
+    ("author1", "撰稿人 · 城关镇党委（第一指导组）"),
+    ("reviewer1", "单位审核人 · 城关镇党委"),
+    ("author2", "撰稿人 · 县教育局党组（第二指导组）"),
+    ("reviewer2", "单位审核人 · 县教育局党组"),
+    ("group1", "指导组成员 · 第一指导组"),
+    ("group2", "指导组成员 · 第二指导组"),
+    ("secretary", "秘书 · 全部单位"),
+    ("admin", "管理员"),
+]

@@ -1,0 +1,80 @@
+"""The structure of a report body: plain text, one paragraph per line.
+
+Paragraphs are the non-empty lines, numbered from 1; comments anchor to these numbers.
+Numbered headings (一、 / （一） / 1. / （1）) may be alone on their line or run in at the start
+of a paragraph, in which case the heading is the text up to the first 。.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CN_NUMERAL = "[一二三四五六七八九十百零〇]+"
+HEADING_PATTERNS = [
+    (1, re.compile(rf"^{CN_NUMERAL}、")),
+    (2, re.compile(rf"^（{CN_NUMERAL}）")),
+    (3, re.compile(r"^\d{1,2}[.．、](?!\d)")),
+    (4, re.compile(r"^（\d{1,2}）")),
+]
+SENTENCE_END = "。！？；…"
+TITLE_MAX_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # "title", "heading" or "paragraph"
+    line: int  # 1-based line of the source text
+    number: int  # paragraph number, 1-based over non-empty lines
+    text: str
+    level: int = 0
+    heading: str = ""  # for headings: the heading itself
+    rest: str = ""  # for run-in headings: the paragraph text after the heading
+
+    @property
+    def anchor(self) -> str:
+        return f"p{self.number}"
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def paragraphs(body: str) -> list[str]:
+    return [line.strip() for line in normalise_newlines(body).split("\n") if line.strip()]
+
+
+def heading_level(text: str) -> int:
+    for level, pattern in HEADING_PATTERNS:
+        if pattern.match(text):
+            return level
+    return 0
+
+
+def looks_like_title(text: str) -> bool:
+    return (
+        len(text) <= TITLE_MAX_LENGTH
+        and not any(mark in text for mark in SENTENCE_END)
+        and not text.endswith(("：", ":", "，"))
+        and heading_level(text) == 0
+    )
+
+
+def parse(body: str) -> list[Block]:
+    blocks: list[Block] = []
+    number = 0
+    for index, raw in enumerate(normalise_newlines(body).split("\n"), start=1):
+        text = raw.strip()
+        if not text:
+            continue
+        number += 1
+        level = heading_level(text)
+        if number == 1 and level == 0 and looks_like_title(text):
+            blocks.append(Block("title", index, number, text))
+        elif level:
+            end = text.find("。")
+            heading, rest = (text, "") if end == -1 else (text[: end + 1], text[end + 1 :])
+            blocks.append(Block("heading", index, number, text, level, heading, rest))
+        else:
+            blocks.append(Block("paragraph", index, number, text))
+    return blocks

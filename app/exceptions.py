@@ -1,0 +1,27 @@
+class WorkflowError(Exception):
+    """A refused operation; ``message`` is shown to the user as it is."""
+
+    http_status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class RuleViolation(WorkflowError):
+    """Bad or missing input for an otherwise allowed action (the form is shown again)."""
+
+    http_status = 400
+
+
+class StateConflict(WorkflowError):
+    """The report's state does not allow the action."""
+
+    http_status = 409
+
+
+class StaleLockVersion(StateConflict):
+    """Someone changed the report after the form was loaded."""
+
+    def __init__(self, message: str = "汇报已被他人修改，请刷新页面后再操作。"):
+        super().__init__(message)

@@ -1,0 +1,18 @@
+"""All models, imported in one place for Alembic and the test suite."""
+
+from app.auth.models import Role, User
+from app.org.models import Period, SupervisionGroup, Unit
+from app.reports.models import Comment, DraftRevision, HistoryEntry, Report, ReportVersion
+
+__all__ = [
+    "Comment",
+    "DraftRevision",
+    "HistoryEntry",
+    "Period",
+    "Report",
+    "ReportVersion",
+    "Role",
+    "SupervisionGroup",
+    "Unit",
+    "User",
+]

@@ -1,0 +1,66 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from app.reports.operations import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
+
+BODY_MAX_LENGTH = 200_000
+
+
+class NewReportForm(FlaskForm):
+    period_id = SelectField("期次", coerce=int, validators=[InputRequired("请选择期次。")])
+    title = StringField(
+        "标题",
+        validators=[
+            InputRequired("请填写标题。"),
+            Length(max=TITLE_MAX_LENGTH, message=f"标题不能超过{TITLE_MAX_LENGTH}个字。"),
+        ],
+    )
+    body = TextAreaField(
+        "正文",
+        validators=[Length(max=BODY_MAX_LENGTH, message=f"正文不能超过{BODY_MAX_LENGTH}个字。")],
+    )
+
+
+class EditReportForm(FlaskForm):
+    title = StringField(
+        "标题",
+        validators=[
+            InputRequired("请填写标题。"),
+            Length(max=TITLE_MAX_LENGTH, message=f"标题不能超过{TITLE_MAX_LENGTH}个字。"),
+        ],
+    )
+    body = TextAreaField(
+        "正文",
+        validators=[Length(max=BODY_MAX_LENGTH, message=f"正文不能超过{BODY_MAX_LENGTH}个字。")],
+    )
+    lock_version = HiddenField()
+
+
+class TransitionForm(FlaskForm):
+    event = HiddenField(validators=[InputRequired()])
+    comment = TextAreaField(
+        "意见",
+        validators=[
+            Length(max=COMMENT_MAX_LENGTH, message=f"意见不能超过{COMMENT_MAX_LENGTH}个字。")
+        ],
+    )
+    lock_version = HiddenField()
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        "意见",
+        validators=[
+            InputRequired("请填写意见内容。"),
+            Length(max=COMMENT_MAX_LENGTH, message=f"意见不能超过{COMMENT_MAX_LENGTH}个字。"),
+        ],
+    )
+    paragraph = StringField("段落")
+    parent_id = HiddenField()
+
+
+class LockForm(FlaskForm):
+    """A bare form for POSTs that only need CSRF and the version the user saw."""
+
+    lock_version = HiddenField()

@@ -1,0 +1,259 @@
+"""The verbs of the reports feature. Each guards, mutates, flushes and never commits:
+the caller (a view, a CLI command, a test) owns the transaction."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.auth.models import User
+from app.documents.structure import normalise_newlines, paragraphs
+from app.extensions import db
+from app.org.models import Period
+from app.exceptions import RuleViolation, StaleLockVersion, StateConflict
+from app.reports.models import Comment, DraftRevision, HistoryEntry, Report, ReportVersion
+from app.reports.workflow import ReportState, apply_event
+from app.timeutil import utcnow
+
+TITLE_MAX_LENGTH = 200
+COMMENT_MAX_LENGTH = 5000
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise RuleViolation("请填写标题。")
+    if len(title) > TITLE_MAX_LENGTH:
+        raise RuleViolation(f"标题不能超过{TITLE_MAX_LENGTH}个字。")
+    return title
+
+
+def _clean_body(body: str) -> str:
+    lines = normalise_newlines(body or "").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def _record(
+    report: Report,
+    actor: User,
+    event: str,
+    from_state: ReportState | None,
+    *,
+    version_number: int | None = None,
+    comment: str | None = None,
+) -> HistoryEntry:
+    entry = HistoryEntry(
+        report=report,
+        actor=actor,
+        event=event,
+        from_state=from_state,
+        to_state=report.state,
+        version_number=version_number,
+        comment=comment or None,
+        created_at=utcnow(),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def _check_lock_version(report: Report, lock_version: int | str | None) -> None:
+    try:
+        expected = int(lock_version)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise StaleLockVersion("表单缺少版本信息，请刷新页面后再操作。") from None
+    if expected != report.lock_version:
+        raise StaleLockVersion()
+
+
+def lock_report(report_id: int) -> Report | None:
+    """Load a report for a read-then-write, holding its row lock (PostgreSQL) until commit."""
+    return db.session.scalars(
+        sa.select(Report)
+        .where(Report.id == report_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def create_report(actor: User, period: Period, title: str, body: str) -> Report:
+    """Start the draft of ``actor``'s unit for ``period``."""
+    if not period.is_open:
+        raise RuleViolation("该期次已关闭，不能再新建汇报。")
+    existing = db.session.scalar(
+        sa.select(Report.id).where(Report.unit_id == actor.unit_id, Report.period_id == period.id)
+    )
+    if existing is not None:
+        raise RuleViolation("本单位在该期次已有汇报，请打开原有汇报继续编辑。")
+    now = utcnow()
+    report = Report(
+        unit_id=actor.unit_id,
+        period=period,
+        title=_clean_title(title),
+        body=_clean_body(body),
+        state=ReportState.DRAFT,
+        created_by=actor,
+        updated_by=actor,
+        created_at=now,
+        updated_at=now,
+        state_changed_at=now,
+    )
+    db.session.add(report)
+    _record(report, actor, "create", None)
+    db.session.flush()
+    return report
+
+
+def save_draft(
+    actor: User, report: Report, title: str, body: str, lock_version: int | str | None
+) -> bool:
+    """Replace the draft's text, keeping the replaced text in the draft history.
+
+    Returns False when nothing changed. Raises StaleLockVersion when someone saved or moved
+    the report since ``lock_version`` was read, so that their work is not overwritten.
+    """
+    _check_lock_version(report, lock_version)
+    if report.state is not ReportState.DRAFT:
+        raise StateConflict(f"汇报当前状态为“{report.state.label}”，只有草稿可以修改。")
+    title, body = _clean_title(title), _clean_body(body)
+    if title == report.title and body == report.body:
+        return False
+    db.session.add(
+        DraftRevision(
+            report_id=report.id,
+            title=report.title,
+            body=report.body,
+            saved_by_id=report.updated_by_id,
+            saved_at=report.updated_at,
+        )
+    )
+    report.title, report.body = title, body
+    report.updated_by, report.updated_at = actor, utcnow()
+    db.session.flush()
+    return True
+
+
+def restore_draft(
+    actor: User, report: Report, revision: DraftRevision, lock_version: int | str | None
+) -> bool:
+    """Bring back an earlier text of the draft; the current text goes into the history."""
+    if revision.report_id != report.id:
+        raise RuleViolation("该历史稿不属于这份汇报。")
+    return save_draft(actor, report, revision.title, revision.body, lock_version)
+
+
+def trigger_event(
+    actor: User,
+    report: Report,
+    event: str,
+    *,
+    comment: str = "",
+    lock_version: int | str | None,
+) -> HistoryEntry:
+    """Apply a workflow event to ``report`` (which the caller has locked) and record it."""
+    _check_lock_version(report, lock_version)
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise RuleViolation(f"意见不能超过{COMMENT_MAX_LENGTH}个字。")
+    source = report.state
+    apply_event(report, event, comment=comment)
+    now = utcnow()
+    report.state_changed_at = now
+    version_number = report.versions[-1].number if report.versions else None
+    if event == "submit":
+        version_number = (version_number or 0) + 1
+        db.session.add(
+            ReportVersion(
+                report=report,
+                number=version_number,
+                title=report.title,
+                body=report.body,
+                created_by=actor,
+                created_at=now,
+            )
+        )
+        report.submitted_by = actor
+    elif event == "forward" and report.first_forwarded_at is None:
+        report.first_forwarded_at = now
+    elif event == "approve":
+        report.approved_version_number = version_number
+    elif event == "reopen":
+        report.approved_version_number = None
+    if report.state is ReportState.DRAFT:
+        report.submitted_by = None
+    entry = _record(report, actor, event, source, version_number=version_number, comment=comment)
+    db.session.flush()
+    return entry
+
+
+def add_comment(
+    actor: User,
+    report: Report,
+    body: str,
+    *,
+    paragraph: int | str | None = None,
+    parent: Comment | None = None,
+) -> Comment:
+    """Comment on the latest submitted version, optionally on one paragraph, or reply."""
+    body = (body or "").strip()
+    if not body:
+        raise RuleViolation("请填写意见内容。")
+    if len(body) > COMMENT_MAX_LENGTH:
+        raise RuleViolation(f"意见不能超过{COMMENT_MAX_LENGTH}个字。")
+    version = report.latest_version
+    if version is None:
+        raise StateConflict("汇报尚未提交过，还没有可以提意见的版本。")
+    if parent is not None:
+        if parent.report_id != report.id:
+            raise RuleViolation("回复的意见不属于这份汇报。")
+        if parent.parent_id is not None:
+            parent = parent.parent
+        comment = Comment(
+            report_id=report.id,
+            version_id=parent.version_id,
+            parent=parent,
+            paragraph=parent.paragraph,
+            author=actor,
+            body=body,
+            created_at=utcnow(),
+        )
+    else:
+        number, quote = None, None
+        if paragraph not in (None, ""):
+            texts = paragraphs(version.body)
+            try:
+                number = int(paragraph)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise RuleViolation("段落编号无效。") from None
+            if not 1 <= number <= len(texts):
+                raise RuleViolation(f"第{number}段不存在，请重新选择段落。")
+            quote = texts[number - 1]
+        comment = Comment(
+            report_id=report.id,
+            version=version,
+            paragraph=number,
+            quote=quote,
+            author=actor,
+            body=body,
+            created_at=utcnow(),
+        )
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+def resolve_comment(actor: User, report: Report, comment: Comment) -> HistoryEntry:
+    """Mark a comment thread as dealt with; this is recorded in the report's history."""
+    if comment.parent_id is not None:
+        raise RuleViolation("只能将整条意见标记为已处理。")
+    if comment.is_resolved:
+        raise StateConflict("该意见已标记为已处理。")
+    comment.resolved_at = utcnow()
+    comment.resolved_by = actor
+    summary = comment.body if len(comment.body) <= 60 else comment.body[:60] + "…"
+    return _record(
+        report,
+        actor,
+        "resolve_comment",
+        report.state,
+        version_number=comment.version.number,
+        comment=summary,
+    )

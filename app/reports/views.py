@@ -1,0 +1,360 @@
+"""Report pages. Each view loads, checks access (404, then 403), calls one operation,
+commits and redirects; operations raise WorkflowError subclasses for refusals."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.org.models import Period, Unit
+from app.reports import operations, permissions
+from app.exceptions import RuleViolation, StateConflict
+from app.reports.forms import CommentForm, EditReportForm, LockForm, NewReportForm, TransitionForm
+from app.reports.models import Comment, DraftRevision, Report, ReportVersion
+from app.reports.workflow import EVENTS, ReportState, events_from
+
+bp = Blueprint("reports", __name__)
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every report page needs a logged-in user."""
+
+
+def get_report(report_id: int, *, lock: bool = False) -> Report:
+    """Load a report the current user may see, or 404 (never reveal that it exists)."""
+    report = operations.lock_report(report_id) if lock else db.session.get(Report, report_id)
+    if report is None or not permissions.can_view(current_user, report):
+        abort(404)
+    return report
+
+
+def require(allowed: bool) -> None:
+    if not allowed:
+        abort(403)
+
+
+@bp.get("/reports/")
+def index():
+    user = current_user
+    query = (
+        sa.select(Report)
+        .join(Report.period)
+        .join(Report.unit)
+        .where(permissions.visible_reports_filter(user))
+        .options(joinedload(Report.unit).joinedload(Unit.group), joinedload(Report.period))
+        .order_by(Period.due_date.desc(), Unit.sort_order, Unit.name)
+    )
+    filters = {
+        "period_id": request.args.get("period_id", type=int),
+        "unit_id": request.args.get("unit_id", type=int),
+        "state": request.args.get("state", ""),
+    }
+    if filters["period_id"]:
+        query = query.where(Report.period_id == filters["period_id"])
+    if filters["unit_id"]:
+        query = query.where(Report.unit_id == filters["unit_id"])
+    if filters["state"] in {s.value for s in ReportState}:
+        query = query.where(Report.state == ReportState(filters["state"]))
+    reports = db.session.scalars(query).all()
+    waiting_states = permissions.waiting_states(user)
+    waiting = [r for r in reports if r.state in waiting_states]
+    others = [r for r in reports if r.state not in waiting_states]
+
+    periods = db.session.scalars(sa.select(Period).order_by(Period.due_date.desc())).all()
+    units = db.session.scalars(
+        sa.select(Unit)
+        .where(Unit.id.in_(sa.select(Report.unit_id).where(permissions.visible_reports_filter(user))))
+        .order_by(Unit.sort_order, Unit.name)
+    ).all()
+    not_started = []
+    if permissions.can_create_report(user):
+        started = set(
+            db.session.scalars(sa.select(Report.period_id).where(Report.unit_id == user.unit_id))
+        )
+        not_started = [p for p in periods if p.is_open and p.id not in started]
+    return render_template(
+        "reports/index.html",
+        waiting=waiting,
+        others=others,
+        periods=periods,
+        units=units,
+        filters=filters,
+        not_started=not_started,
+        states=list(ReportState),
+    )
+
+
+@bp.route("/reports/new", methods=["GET", "POST"])
+def new():
+    require(permissions.can_create_report(current_user))
+    form = NewReportForm()
+    open_periods = db.session.scalars(
+        sa.select(Period).where(Period.closed_at.is_(None)).order_by(Period.due_date.desc())
+    ).all()
+    form.period_id.choices = [(p.id, p.name) for p in open_periods]
+    if request.method == "GET" and request.args.get("period_id", type=int):
+        form.period_id.data = request.args.get("period_id", type=int)
+    status = 200
+    if form.validate_on_submit():
+        period = db.session.get(Period, form.period_id.data)
+        try:
+            report = operations.create_report(
+                current_user, period, form.title.data, form.body.data
+            )
+        except RuleViolation as error:
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash("草稿已创建。", "success")
+            return redirect(url_for("reports.show", report_id=report.id), 303)
+    if form.errors:
+        status = 400
+    return render_template("reports/new.html", form=form, has_periods=bool(open_periods)), status
+
+
+def displayed_text(report: Report) -> tuple[str, str, ReportVersion | None]:
+    """Unit members see the working draft; everyone else sees the last submitted version."""
+    latest = report.latest_version
+    if permissions.can_edit(current_user, report) or latest is None:
+        return report.title, report.body, None
+    if report.state is ReportState.DRAFT:
+        return latest.title, latest.body, latest
+    return report.title, report.body, None
+
+
+def available_events(report: Report) -> list[str]:
+    return [
+        name
+        for name in events_from(report.state)
+        if permissions.can_trigger(current_user, report, name)
+    ]
+
+
+def render_report(report: Report, *, status: int = 200, failed_event: str | None = None,
+                  error: str | None = None, typed_comment: str = "",
+                  comment_form: CommentForm | None = None):
+    title, body, shown_version = displayed_text(report)
+    comments = db.session.scalars(
+        sa.select(Comment)
+        .where(Comment.report_id == report.id, Comment.parent_id.is_(None))
+        .options(
+            joinedload(Comment.author),
+            joinedload(Comment.resolved_by),
+            joinedload(Comment.version),
+            selectinload(Comment.replies).joinedload(Comment.author),
+        )
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    latest = report.latest_version
+    current_comments: dict[int | None, list[Comment]] = {}
+    earlier_comments: list[Comment] = []
+    for comment in comments:
+        if latest is not None and comment.version_id == latest.id:
+            current_comments.setdefault(comment.paragraph, []).append(comment)
+        else:
+            earlier_comments.append(comment)
+    last_return = next(
+        (
+            entry
+            for entry in reversed(report.history)
+            if entry.event in ("return_to_author", "request_changes", "reopen")
+        ),
+        None,
+    )
+    if last_return is not None and report.state is not ReportState.DRAFT:
+        last_return = None
+    return render_template(
+        "reports/show.html",
+        report=report,
+        title=title,
+        body=body,
+        shown_version=shown_version,
+        events=available_events(report),
+        can_edit=permissions.can_edit(current_user, report)
+        and report.state is ReportState.DRAFT,
+        can_view_drafts=permissions.can_edit(current_user, report),
+        can_comment=permissions.can_comment(current_user, report, reply=False)
+        and latest is not None,
+        can_reply=permissions.can_comment(current_user, report, reply=True) and latest is not None,
+        can_resolve=lambda c: permissions.can_resolve(current_user, c, report),
+        current_comments=current_comments,
+        earlier_comments=earlier_comments,
+        last_return=last_return,
+        failed_event=failed_event,
+        transition_error=error,
+        typed_comment=typed_comment,
+        comment_form=comment_form or CommentForm(formdata=None),
+        lock_form=LockForm(formdata=None),
+    ), status
+
+
+@bp.get("/reports/<int:report_id>")
+def show(report_id: int):
+    return render_report(get_report(report_id))
+
+
+@bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
+def edit(report_id: int):
+    report = get_report(report_id)
+    require(permissions.can_edit(current_user, report))
+    form = EditReportForm(obj=None if request.method == "POST" else report)
+    if request.method == "GET":
+        if report.state is not ReportState.DRAFT:
+            abort(409, f"汇报当前状态为“{report.state.label}”，只有草稿可以修改。")
+        form.lock_version.data = report.lock_version
+        return render_template("reports/edit.html", form=form, report=report)
+    if not form.validate_on_submit():
+        return render_template("reports/edit.html", form=form, report=report), 400
+    try:
+        changed = operations.save_draft(
+            current_user, report, form.title.data, form.body.data, form.lock_version.data
+        )
+    except RuleViolation as error:
+        form.form_errors.append(error.message)
+        return render_template("reports/edit.html", form=form, report=report), 400
+    except StateConflict as error:
+        db.session.rollback()
+        return render_template(
+            "reports/conflict.html",
+            report=report,
+            message=error.message,
+            mine_title=form.title.data,
+            mine_body=form.body.data,
+            form=EditReportForm(formdata=None, lock_version=report.lock_version),
+        ), 409
+    db.session.commit()
+    flash("草稿已保存。" if changed else "内容没有变化。", "success" if changed else "info")
+    return redirect(url_for("reports.show", report_id=report.id), 303)
+
+
+@bp.post("/reports/<int:report_id>/transition")
+def transition(report_id: int):
+    report = get_report(report_id, lock=True)
+    form = TransitionForm()
+    event = request.form.get("event", "")
+    if event not in EVENTS:
+        abort(400)
+    require(permissions.can_trigger(current_user, report, event))
+    if not form.validate_on_submit():
+        message = "；".join(e for errors in form.errors.values() for e in errors)
+        return render_report(report, status=400, failed_event=event, error=message,
+                             typed_comment=form.comment.data or "")
+    try:
+        operations.trigger_event(
+            current_user,
+            report,
+            event,
+            comment=form.comment.data or "",
+            lock_version=form.lock_version.data,
+        )
+    except RuleViolation as error:
+        db.session.rollback()
+        return render_report(report, status=400, failed_event=event, error=error.message,
+                             typed_comment=form.comment.data or "")
+    db.session.commit()
+    flash(f"已{EVENTS[event].label}。", "success")
+    return redirect(url_for("reports.show", report_id=report.id), 303)
+
+
+@bp.post("/reports/<int:report_id>/comments")
+def add_comment(report_id: int):
+    report = get_report(report_id)
+    form = CommentForm()
+    parent = None
+    if form.parent_id.data:
+        try:
+            parent = db.session.get(Comment, int(form.parent_id.data))
+        except ValueError:
+            abort(400)
+        if parent is None or parent.report_id != report.id:
+            abort(404)
+    require(permissions.can_comment(current_user, report, reply=parent is not None))
+    if form.validate_on_submit():
+        try:
+            comment = operations.add_comment(
+                current_user, report, form.body.data, paragraph=form.paragraph.data, parent=parent
+            )
+        except RuleViolation as error:
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash("意见已发表。", "success")
+            return redirect(
+                url_for("reports.show", report_id=report.id, _anchor=f"comment-{comment.id}"), 303
+            )
+    db.session.rollback()
+    return render_report(report, status=400, comment_form=form)
+
+
+@bp.post("/comments/<int:comment_id>/resolve")
+def resolve_comment(comment_id: int):
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        abort(404)
+    report = get_report(comment.report_id)
+    require(permissions.can_resolve(current_user, comment, report))
+    LockForm().validate_on_submit() or abort(400)
+    operations.resolve_comment(current_user, report, comment)
+    db.session.commit()
+    flash("意见已标记为已处理。", "success")
+    return redirect(url_for("reports.show", report_id=report.id, _anchor=f"comment-{comment.id}"), 303)
+
+
+@bp.get("/reports/<int:report_id>/versions/<int:number>")
+def version(report_id: int, number: int):
+    report = get_report(report_id)
+    found = db.session.scalar(
+        sa.select(ReportVersion).where(
+            ReportVersion.report_id == report.id, ReportVersion.number == number
+        )
+    )
+    if found is None:
+        abort(404)
+    return render_template("reports/version.html", report=report, version=found)
+
+
+@bp.get("/reports/<int:report_id>/drafts")
+def drafts(report_id: int):
+    report = get_report(report_id)
+    require(permissions.can_edit(current_user, report))
+    revisions = db.session.scalars(
+        sa.select(DraftRevision)
+        .where(DraftRevision.report_id == report.id)
+        .options(joinedload(DraftRevision.saved_by))
+        .order_by(DraftRevision.replaced_at.desc(), DraftRevision.id.desc())
+    ).all()
+    return render_template("reports/drafts.html", report=report, revisions=revisions)
+
+
+def get_revision(report: Report, revision_id: int) -> DraftRevision:
+    revision = db.session.get(DraftRevision, revision_id)
+    if revision is None or revision.report_id != report.id:
+        abort(404)
+    return revision
+
+
+@bp.get("/reports/<int:report_id>/drafts/<int:revision_id>")
+def draft(report_id: int, revision_id: int):
+    report = get_report(report_id)
+    require(permissions.can_edit(current_user, report))
+    revision = get_revision(report, revision_id)
+    form = LockForm(formdata=None, lock_version=report.lock_version)
+    return render_template("reports/draft.html", report=report, revision=revision, form=form)
+
+
+@bp.post("/reports/<int:report_id>/drafts/<int:revision_id>/restore")
+def restore_draft(report_id: int, revision_id: int):
+    report = get_report(report_id, lock=True)
+    require(permissions.can_edit(current_user, report))
+    revision = get_revision(report, revision_id)
+    form = LockForm()
+    form.validate_on_submit() or abort(400)
+    operations.restore_draft(current_user, report, revision, form.lock_version.data)
+    db.session.commit()
+    flash("已恢复该历史稿；恢复前的文本已保存在草稿历史中。", "success")
+    return redirect(url_for("reports.show", report_id=report.id), 303)

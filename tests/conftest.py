@@ -1,0 +1,205 @@
+"""Fixtures: one app and schema per session (built by the migrations), emptied after each test.
+
+Set TEST_DATABASE_URL to run against PostgreSQL; the default is a SQLite file in a temp dir.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from app import create_app
+from app.auth.models import Role, User
+from app.config import TestConfig
+from app.extensions import db
+from app.org.models import Period, SupervisionGroup, Unit
+from app.reports import operations
+from app.reports.models import Report
+from app.reports.workflow import ReportState
+
+PASSWORD = "correct-horse-7"
+# A cheap hash: the default scrypt costs ~70 ms, which adds up over hundreds of users.
+PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def database_url(tmp_dir) -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.db'}"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _drop_everything(engine: sa.Engine) -> None:
+    existing = sa.MetaData()
+    existing.reflect(engine)
+    existing.drop_all(engine)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url(tmp_path_factory.mktemp("db"))
+
+    app = create_app(Config)
+    with app.app_context():
+        _drop_everything(db.engine)
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        flask_migrate.downgrade(revision="base")
+        _drop_everything(db.engine)
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app):
+    """Each test runs in an app context and leaves every table empty behind it."""
+    with app.app_context():
+        yield
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def make_user(username: str, role: Role, unit=None, group=None) -> User:
+    user = User(
+        username=username,
+        display_name=username,
+        password_hash=PASSWORD_HASH,
+        role=role,
+        unit=unit,
+        group=group,
+        active=True,
+    )
+    db.session.add(user)
+    return user
+
+
+@dataclass
+class Org:
+    """Two groups; units A and B under group 1, unit C under group 2; one user per role/scope."""
+
+    group1: SupervisionGroup
+    group2: SupervisionGroup
+    unit_a: Unit
+    unit_b: Unit
+    unit_c: Unit
+    period: Period
+    users: dict[str, User]
+
+    def __getitem__(self, key: str) -> User:
+        return self.users[key]
+
+
+@pytest.fixture
+def org() -> Org:
+    group1 = SupervisionGroup(name="第一指导组")
+    group2 = SupervisionGroup(name="第二指导组")
+    unit_a = Unit(name="甲单位", group=group1, sort_order=1)
+    unit_b = Unit(name="乙单位", group=group1, sort_order=2)
+    unit_c = Unit(name="丙单位", group=group2, sort_order=3)
+    period = Period(name="第二批主题教育10月份阶段性总结", due_date=date(2026, 11, 30))
+    db.session.add_all([group1, group2, unit_a, unit_b, unit_c, period])
+    users = {
+        "author_a": make_user("author_a", Role.AUTHOR, unit=unit_a),
+        "author_a2": make_user("author_a2", Role.AUTHOR, unit=unit_a),
+        "reviewer_a": make_user("reviewer_a", Role.UNIT_REVIEWER, unit=unit_a),
+        "author_b": make_user("author_b", Role.AUTHOR, unit=unit_b),
+        "reviewer_b": make_user("reviewer_b", Role.UNIT_REVIEWER, unit=unit_b),
+        "author_c": make_user("author_c", Role.AUTHOR, unit=unit_c),
+        "reviewer_c": make_user("reviewer_c", Role.UNIT_REVIEWER, unit=unit_c),
+        "group1": make_user("group1", Role.GROUP_MEMBER, group=group1),
+        "group2": make_user("group2", Role.GROUP_MEMBER, group=group2),
+        "secretary": make_user("secretary", Role.SECRETARY),
+        "admin": make_user("admin", Role.ADMIN),
+    }
+    db.session.commit()
+    return Org(group1, group2, unit_a, unit_b, unit_c, period, users)
+
+
+SAMPLE_BODY = """主题教育开展以来，甲单位党委坚持高标准谋划、高质量推进，各项工作取得阶段性成效。现将有关情况汇报如下：
+一、加强组织领导，压紧压实责任
+（一）健全工作机制。成立领导小组，明确3个工作专班职责分工，建立周调度、月通报制度。
+（二）强化督促指导。班子成员分片包干，深入基层开展指导12次，推动各项任务落地见效。
+二、深化理论学习，筑牢思想根基
+坚持读原著、学原文、悟原理。一是集中学。举办读书班2期。二是专题学。开展专题研讨5次。三是实践学。组织现场教学4场次。
+"""
+
+# The states a report passes through, and the steps (user key, event) that reach each.
+PATH_TO = {
+    ReportState.DRAFT: [],
+    ReportState.UNIT_REVIEW: [("author", "submit")],
+    ReportState.GROUP_REVIEW: [("author", "submit"), ("reviewer", "forward")],
+    ReportState.APPROVED: [("author", "submit"), ("reviewer", "forward"), ("group", "approve")],
+}
+
+
+def make_report(
+    org: Org,
+    unit_key: str = "a",
+    state: ReportState = ReportState.DRAFT,
+    *,
+    body: str = SAMPLE_BODY,
+    title: str = "主题教育10月份阶段性总结",
+    period: Period | None = None,
+) -> Report:
+    """A report of unit a/b/c driven through the real operations to ``state``."""
+    people = {
+        "author": org[f"author_{unit_key}"],
+        "reviewer": org[f"reviewer_{unit_key}"],
+        "group": org["group2" if unit_key == "c" else "group1"],
+    }
+    report = operations.create_report(people["author"], period or org.period, title, body)
+    for who, event in PATH_TO[state]:
+        operations.trigger_event(
+            people[who], report, event, comment="", lock_version=report.lock_version
+        )
+    db.session.commit()
+    return report
+
+
+class Browser:
+    """Logs a test client in as a user and fetches forms' hidden values."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user: User | str, password: str = PASSWORD):
+        username = user if isinstance(user, str) else user.username
+        self.client.post("/logout")
+        return self.client.post("/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def login(client):
+    browser = Browser(client)
+    return browser.login
+
+
+def lock_version_in(html: str) -> int:
+    match = re.search(r'name="lock_version" (?:type="hidden" )?value="(\d+)"', html) or re.search(
+        r'value="(\d+)" name="lock_version"', html
+    )
+    assert match, "no lock_version field on the page"
+    return int(match.group(1))
