@@ -44,11 +44,17 @@ def _drop_everything(engine: sa.Engine) -> None:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory):
+def config(tmp_path_factory):
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url(tmp_path_factory.mktemp("db"))
 
-    app = create_app(Config)
+    return Config
+
+
+@pytest.fixture(scope="session")
+def app(config):
+    """The app whose context the tests run in (test code, CLI commands)."""
+    app = create_app(config)
     with app.app_context():
         _drop_everything(db.engine)
         flask_migrate.upgrade()
@@ -57,6 +63,20 @@ def app(tmp_path_factory):
         db.session.remove()
         flask_migrate.downgrade(revision="base")
         _drop_everything(db.engine)
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def web_app(app, config):
+    """A second instance on the same database that serves the test client's requests.
+
+    Flask reuses an app context that is already pushed for the same app, so requests to
+    ``app`` would share the test's session and ``g``; a separate instance gives every
+    request its own context, session and login state, as in production.
+    """
+    web_app = create_app(config)
+    yield web_app
+    with web_app.app_context():
         db.engine.dispose()
 
 
@@ -73,8 +93,8 @@ def _app_context(app):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def client(web_app):
+    return web_app.test_client()
 
 
 @pytest.fixture

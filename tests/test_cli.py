@@ -1,0 +1,70 @@
+import sqlalchemy as sa
+
+from app.auth.models import Role, User
+from app.extensions import db
+from app.reports.models import Report
+from app.reports.workflow import ReportState
+
+
+def test_seed_demo_creates_the_documented_organisation_and_is_idempotent(runner):
+    result = runner.invoke(args=["seed-demo", "--password", "pass-word-1"])
+    assert result.exit_code == 0, result.output
+    for username in ("author1", "reviewer1", "author2", "reviewer2", "group1", "group2",
+                     "secretary", "admin"):
+        assert username in result.output
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        assert user is not None and user.check_password("pass-word-1")
+    users = {u.username: u for u in db.session.scalars(sa.select(User))}
+    assert users["author1"].unit.group.name == "第一指导组"
+    assert users["author2"].unit.group.name == "第二指导组"
+    assert users["group1"].group.name == "第一指导组"
+    assert users["reviewer1"].role is Role.UNIT_REVIEWER
+    reports = db.session.scalars(sa.select(Report)).all()
+    states = {r.state for r in reports}
+    assert {ReportState.UNIT_REVIEW, ReportState.GROUP_REVIEW, ReportState.APPROVED} <= states
+    open_reports_of_author1 = [
+        r for r in reports if r.unit_id == users["author1"].unit_id and r.period.is_open
+    ]
+    assert open_reports_of_author1 == []  # a newcomer can start one
+    for report in reports:
+        assert report.history[-1].to_state is report.state
+
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0 and "已存在" in again.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == len(users)
+
+
+def test_create_user(runner, org):
+    result = runner.invoke(
+        args=["create-user", "newauthor", "--role", "author", "--unit", "甲单位",
+              "--password", "long-enough-1"]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.username == "newauthor"))
+    assert user.unit.name == "甲单位" and user.check_password("long-enough-1")
+
+
+def test_create_user_refuses_bad_input_in_chinese(runner, org):
+    cases = [
+        (["create-user", "x1", "--role", "author", "--password", "long-enough-1"], "必须属于一个单位"),
+        (["create-user", "x2", "--role", "author", "--unit", "无此单位", "--password", "long-enough-1"], "不存在"),
+        (["create-user", "x3", "--role", "secretary", "--password", "short"], "至少需要"),
+        (["create-user", "author_a", "--role", "secretary", "--password", "long-enough-1"], "已被使用"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(args=args)
+        assert result.exit_code != 0
+        assert message in result.output, result.output
+    assert db.session.scalar(
+        sa.select(sa.func.count()).select_from(User).where(User.username.like("x%"))
+    ) == 0
+
+
+def test_create_user_prompts_for_the_password(runner, org):
+    result = runner.invoke(
+        args=["create-user", "prompted", "--role", "admin"], input="long-enough-1\nlong-enough-1\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(User).where(User.username == "prompted")).check_password(
+        "long-enough-1"
+    )

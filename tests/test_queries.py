@@ -1,0 +1,62 @@
+"""Listing pages must not issue a query per report (no N+1)."""
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from app.extensions import db
+from app.org.models import Period
+from app.reports.workflow import ReportState
+from tests.conftest import make_report
+
+
+def count_queries(client, url: str) -> int:
+    statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    return len(statements)
+
+
+def add_periods(org, count: int, start: int):
+    from datetime import date
+
+    periods = [
+        Period(name=f"测试期次{start + i}", due_date=date(2026, 1, 1)) for i in range(count)
+    ]
+    db.session.add_all(periods)
+    db.session.commit()
+    return periods
+
+
+def test_my_work_query_count_does_not_grow_with_reports(org, client, login):
+    login(org["secretary"])
+    for unit in "abc":
+        make_report(org, unit, ReportState.GROUP_REVIEW)
+    few = count_queries(client, "/reports/")
+    for period in add_periods(org, 6, 0):
+        for unit in "abc":
+            make_report(org, unit, ReportState.APPROVED, period=period)
+    many = count_queries(client, "/reports/")
+    assert db.session.scalar(sa.text("select count(*) from reports")) == 21
+    assert many == few
+
+
+def test_report_page_query_count_does_not_grow_with_comments(org, client, login):
+    report = make_report(org, "a", ReportState.UNIT_REVIEW)
+    login(org["reviewer_a"])
+    client.post(f"/reports/{report.id}/comments", data={"body": "意见一", "paragraph": "1"})
+    few = count_queries(client, f"/reports/{report.id}")
+    for n in range(8):
+        client.post(f"/reports/{report.id}/comments", data={"body": f"意见{n}", "paragraph": "2"})
+    login(org["author_a"])
+    for comment_id in range(1, 5):
+        client.post(f"/reports/{report.id}/comments", data={"body": "回复", "parent_id": comment_id})
+    login(org["reviewer_a"])
+    many = count_queries(client, f"/reports/{report.id}")
+    assert many == few
