@@ -55,7 +55,9 @@ def create_user_command(
         if unit is None:
             raise click.ClickException(f"单位“{unit_name}”不存在。")
     if group_name:
-        group = db.session.scalar(sa.select(SupervisionGroup).where(SupervisionGroup.name == group_name))
+        group = db.session.scalar(
+            sa.select(SupervisionGroup).where(SupervisionGroup.name == group_name)
+        )
         if group is None:
             raise click.ClickException(f"指导组“{group_name}”不存在。")
     try:

@@ -99,31 +99,44 @@ def seed_demo(password: str = DEFAULT_PASSWORD) -> bool:
 
     # Last month's report of the town, approved after one return.
     towns_september = operations.create_report(
-        _user("author1"), september, "城关镇党委主题教育9月份阶段性总结",
+        _user("author1"),
+        september,
+        "城关镇党委主题教育9月份阶段性总结",
         HEALTH_REPORT.replace("县卫生健康局党组", "城关镇党委"),
     )
     advance(towns_september, [("author1", "submit", ""), ("reviewer1", "forward", "")])
     advance(towns_september, [("group1", "approve", "")])
 
     education_report = operations.create_report(
-        _user("author2"), october, "县教育局党组主题教育10月份阶段性工作总结",
+        _user("author2"),
+        october,
+        "县教育局党组主题教育10月份阶段性工作总结",
         EDUCATION_REPORT,
     )
     advance(education_report, [("author2", "submit", ""), ("reviewer2", "forward", "")])
 
     health_report = operations.create_report(
-        _user("author3"), october, "县卫生健康局党组主题教育10月份阶段性总结",
+        _user("author3"),
+        october,
+        "县卫生健康局党组主题教育10月份阶段性总结",
         HEALTH_REPORT.replace("群众满意度明显提升。", "群众满意度明显提升"),
     )
     advance(
         health_report,
         [
             ("author3", "submit", ""),
-            ("reviewer3", "return_to_author", "第三部分最后一句缺少句号，请补充整改成效的具体数据。"),
+            (
+                "reviewer3",
+                "return_to_author",
+                "第三部分最后一句缺少句号，请补充整改成效的具体数据。",
+            ),
         ],
     )
     operations.save_draft(
-        _user("author3"), health_report, health_report.title, HEALTH_REPORT,
+        _user("author3"),
+        health_report,
+        health_report.title,
+        HEALTH_REPORT,
         health_report.lock_version,
     )
     advance(

@@ -4,8 +4,8 @@ from flask import Flask, render_template
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
 from app.exceptions import WorkflowError
+from app.extensions import db
 
 MESSAGES = {
     400: ("请求有误", "提交的内容无法处理，请返回上一页检查后重试。"),

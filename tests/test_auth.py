@@ -23,7 +23,9 @@ def test_login_and_logout(org, client):
 
 
 @pytest.mark.parametrize(("username", "password"), [("author_a", "wrong"), ("nobody", PASSWORD)])
-def test_failed_login_says_the_same_for_unknown_user_and_wrong_password(org, client, username, password):
+def test_failed_login_says_the_same_for_unknown_user_and_wrong_password(
+    org, client, username, password
+):
     response = client.post("/login", data={"username": username, "password": password})
     assert response.status_code == 200
     assert "用户名或密码不正确" in response.text

@@ -9,8 +9,16 @@ from app.reports.workflow import ReportState
 def test_seed_demo_creates_the_documented_organisation_and_is_idempotent(runner):
     result = runner.invoke(args=["seed-demo", "--password", "pass-word-1"])
     assert result.exit_code == 0, result.output
-    for username in ("author1", "reviewer1", "author2", "reviewer2", "group1", "group2",
-                     "secretary", "admin"):
+    for username in (
+        "author1",
+        "reviewer1",
+        "author2",
+        "reviewer2",
+        "group1",
+        "group2",
+        "secretary",
+        "admin",
+    ):
         assert username in result.output
         user = db.session.scalar(sa.select(User).where(User.username == username))
         assert user is not None and user.check_password("pass-word-1")
@@ -36,8 +44,16 @@ def test_seed_demo_creates_the_documented_organisation_and_is_idempotent(runner)
 
 def test_create_user(runner, org):
     result = runner.invoke(
-        args=["create-user", "newauthor", "--role", "author", "--unit", "甲单位",
-              "--password", "long-enough-1"]
+        args=[
+            "create-user",
+            "newauthor",
+            "--role",
+            "author",
+            "--unit",
+            "甲单位",
+            "--password",
+            "long-enough-1",
+        ]
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.username == "newauthor"))
@@ -46,18 +62,39 @@ def test_create_user(runner, org):
 
 def test_create_user_refuses_bad_input_in_chinese(runner, org):
     cases = [
-        (["create-user", "x1", "--role", "author", "--password", "long-enough-1"], "必须属于一个单位"),
-        (["create-user", "x2", "--role", "author", "--unit", "无此单位", "--password", "long-enough-1"], "不存在"),
+        (
+            ["create-user", "x1", "--role", "author", "--password", "long-enough-1"],
+            "必须属于一个单位",
+        ),
+        (
+            [
+                "create-user",
+                "x2",
+                "--role",
+                "author",
+                "--unit",
+                "无此单位",
+                "--password",
+                "long-enough-1",
+            ],
+            "不存在",
+        ),
         (["create-user", "x3", "--role", "secretary", "--password", "short"], "至少需要"),
-        (["create-user", "author_a", "--role", "secretary", "--password", "long-enough-1"], "已被使用"),
+        (
+            ["create-user", "author_a", "--role", "secretary", "--password", "long-enough-1"],
+            "已被使用",
+        ),
     ]
     for args, message in cases:
         result = runner.invoke(args=args)
         assert result.exit_code != 0
         assert message in result.output, result.output
-    assert db.session.scalar(
-        sa.select(sa.func.count()).select_from(User).where(User.username.like("x%"))
-    ) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(User).where(User.username.like("x%"))
+        )
+        == 0
+    )
 
 
 def test_create_user_prompts_for_the_password(runner, org):

@@ -13,11 +13,17 @@ from tests.conftest import make_report
 S = ReportState
 # Users as seen from a report of unit a (group 1).
 USERS = [
-    "author_a", "author_a2", "reviewer_a",  # own unit
-    "author_b", "reviewer_b",  # another unit of the same group
-    "author_c", "reviewer_c",  # a unit of another group
-    "group1", "group2",  # the unit's supervision group / another group
-    "secretary", "admin",
+    "author_a",
+    "author_a2",
+    "reviewer_a",  # own unit
+    "author_b",
+    "reviewer_b",  # another unit of the same group
+    "author_c",
+    "reviewer_c",  # a unit of another group
+    "group1",
+    "group2",  # the unit's supervision group / another group
+    "secretary",
+    "admin",
 ]
 OWN_UNIT = {"author_a", "author_a2", "reviewer_a"}
 ALWAYS_SEE = OWN_UNIT | {"secretary", "admin"}
@@ -48,7 +54,10 @@ def build(org, situation: str) -> Report:
     if situation == "returned_by_group":
         report = make_report(org, "a", S.GROUP_REVIEW)
         operations.trigger_event(
-            org["group1"], report, "request_changes", comment="请补充数据。",
+            org["group1"],
+            report,
+            "request_changes",
+            comment="请补充数据。",
             lock_version=report.lock_version,
         )
         db.session.commit()
@@ -65,8 +74,12 @@ def expected_status(user: str, situation: str, event: str) -> int:
         return 404
     state = SITUATIONS[situation][0]
     allowed_states = {
-        "submit": S.DRAFT, "withdraw": S.UNIT_REVIEW, "return_to_author": S.UNIT_REVIEW,
-        "forward": S.UNIT_REVIEW, "request_changes": S.GROUP_REVIEW, "approve": S.GROUP_REVIEW,
+        "submit": S.DRAFT,
+        "withdraw": S.UNIT_REVIEW,
+        "return_to_author": S.UNIT_REVIEW,
+        "forward": S.UNIT_REVIEW,
+        "request_changes": S.GROUP_REVIEW,
+        "approve": S.GROUP_REVIEW,
         "reopen": S.APPROVED,
     }
     # withdraw is role-checked against the submitter only while there is a submission.
@@ -84,9 +97,9 @@ def test_visibility_matrix_and_its_sql_twin_agree(org, situation):
         visible = permissions.can_view(org[user], report)
         assert visible == expected_visible(user, situation), user
         listed = db.session.scalar(
-            sa.select(sa.func.count()).select_from(Report).where(
-                Report.id == report.id, permissions.visible_reports_filter(org[user])
-            )
+            sa.select(sa.func.count())
+            .select_from(Report)
+            .where(Report.id == report.id, permissions.visible_reports_filter(org[user]))
         )
         assert listed == int(visible), user
 
@@ -162,13 +175,19 @@ def test_no_history_is_written_by_a_refused_request(org, client, login):
     report = make_report(org, "a", S.UNIT_REVIEW)
     before = db.session.scalar(sa.select(sa.func.count()).select_from(HistoryEntry))
     login(org["author_a"])
-    assert client.post(
-        f"/reports/{report.id}/transition",
-        data={"event": "forward", "lock_version": report.lock_version},
-    ).status_code == 403
+    assert (
+        client.post(
+            f"/reports/{report.id}/transition",
+            data={"event": "forward", "lock_version": report.lock_version},
+        ).status_code
+        == 403
+    )
     login(org["reviewer_a"])
-    assert client.post(
-        f"/reports/{report.id}/transition",
-        data={"event": "approve", "lock_version": report.lock_version},
-    ).status_code == 403
+    assert (
+        client.post(
+            f"/reports/{report.id}/transition",
+            data={"event": "approve", "lock_version": report.lock_version},
+        ).status_code
+        == 403
+    )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(HistoryEntry)) == before

@@ -26,9 +26,7 @@ def count_queries(client, url: str) -> int:
 def add_periods(org, count: int, start: int):
     from datetime import date
 
-    periods = [
-        Period(name=f"测试期次{start + i}", due_date=date(2026, 1, 1)) for i in range(count)
-    ]
+    periods = [Period(name=f"测试期次{start + i}", due_date=date(2026, 1, 1)) for i in range(count)]
     db.session.add_all(periods)
     db.session.commit()
     return periods
@@ -56,7 +54,9 @@ def test_report_page_query_count_does_not_grow_with_comments(org, client, login)
         client.post(f"/reports/{report.id}/comments", data={"body": f"意见{n}", "paragraph": "2"})
     login(org["author_a"])
     for comment_id in range(1, 5):
-        client.post(f"/reports/{report.id}/comments", data={"body": "回复", "parent_id": comment_id})
+        client.post(
+            f"/reports/{report.id}/comments", data={"body": "回复", "parent_id": comment_id}
+        )
     login(org["reviewer_a"])
     many = count_queries(client, f"/reports/{report.id}")
     assert many == few

@@ -54,7 +54,9 @@ def test_full_workflow_with_a_return_and_a_resubmission(org, client, login):
     assert refused.status_code == 400
     assert "请填写意见" in refused.text
     assert fresh(report_id).state is S.UNIT_REVIEW
-    assert transition(client, report_id, "return_to_author", "第二部分请补充数据。").status_code == 303
+    assert (
+        transition(client, report_id, "return_to_author", "第二部分请补充数据。").status_code == 303
+    )
     assert fresh(report_id).state is S.DRAFT
 
     login(org["author_a"])
@@ -62,10 +64,13 @@ def test_full_workflow_with_a_return_and_a_resubmission(org, client, login):
     assert "第二部分请补充数据。" in page.text  # the return banner
     lock = lock_version_in(client.get(f"/reports/{report_id}/edit").text)
     new_body = SAMPLE_BODY + "三、下一步工作打算\n继续深化学习，推动整改落实。\n"
-    assert client.post(
-        f"/reports/{report_id}/edit",
-        data={"title": "甲单位10月份阶段性总结", "body": new_body, "lock_version": lock},
-    ).status_code == 303
+    assert (
+        client.post(
+            f"/reports/{report_id}/edit",
+            data={"title": "甲单位10月份阶段性总结", "body": new_body, "lock_version": lock},
+        ).status_code
+        == 303
+    )
     assert transition(client, report_id, "submit").status_code == 303
 
     login(org["reviewer_a"])
@@ -87,8 +92,15 @@ def test_full_workflow_with_a_return_and_a_resubmission(org, client, login):
     assert report.versions[0].body == SAMPLE_BODY.strip("\n")
     events = [h.event for h in report.history]
     assert events == [
-        "create", "submit", "return_to_author", "submit", "forward", "request_changes",
-        "submit", "forward", "approve",
+        "create",
+        "submit",
+        "return_to_author",
+        "submit",
+        "forward",
+        "request_changes",
+        "submit",
+        "forward",
+        "approve",
     ]
     # Every record says who, from where to where, on which version, and stays consistent.
     for previous, entry in zip(report.history, report.history[1:], strict=False):
@@ -131,7 +143,7 @@ def test_reopen_needs_a_reason_and_keeps_the_approved_version_in_history(org, cl
     report = fresh(report.id)
     assert report.state is S.DRAFT
     assert report.approved_version_number is None
-    approve = [h for h in report.history if h.event == "approve"][0]
+    approve = next(h for h in report.history if h.event == "approve")
     assert approve.version_number == 1
     assert report.versions[0].body == SAMPLE_BODY.strip("\n")
     assert report.history[-1].comment == "数据有误，需要更正。"
@@ -200,7 +212,9 @@ def test_group_sees_the_submitted_version_while_the_unit_revises(org, client, lo
     operations.trigger_event(
         org["group1"], report, "request_changes", comment="请修改", lock_version=report.lock_version
     )
-    operations.save_draft(org["author_a"], report, report.title, "尚未提交的新稿。", report.lock_version)
+    operations.save_draft(
+        org["author_a"], report, report.title, "尚未提交的新稿。", report.lock_version
+    )
     db.session.commit()
     login(org["group1"])
     page = client.get(f"/reports/{report.id}").text
@@ -250,13 +264,14 @@ class TestDrafts:
         login(org["author_a"])
         for text in ("第二稿。", "第三稿。"):
             lock = fresh(report.id).lock_version
-            assert client.post(
-                f"/reports/{report.id}/edit",
-                data={"title": report.title, "body": text, "lock_version": lock},
-            ).status_code == 303
-        revisions = db.session.scalars(
-            sa.select(DraftRevision).order_by(DraftRevision.id)
-        ).all()
+            assert (
+                client.post(
+                    f"/reports/{report.id}/edit",
+                    data={"title": report.title, "body": text, "lock_version": lock},
+                ).status_code
+                == 303
+            )
+        revisions = db.session.scalars(sa.select(DraftRevision).order_by(DraftRevision.id)).all()
         assert [r.body for r in revisions] == ["第一稿。", "第二稿。"]
         listing = client.get(f"/reports/{report.id}/drafts")
         assert listing.status_code == 200
@@ -264,9 +279,13 @@ class TestDrafts:
         page = client.get(f"/reports/{report.id}/drafts/{revisions[0].id}")
         assert "第一稿。" in page.text
         lock = lock_version_in(page.text)
-        assert client.post(
-            f"/reports/{report.id}/drafts/{revisions[0].id}/restore", data={"lock_version": lock}
-        ).status_code == 303
+        assert (
+            client.post(
+                f"/reports/{report.id}/drafts/{revisions[0].id}/restore",
+                data={"lock_version": lock},
+            ).status_code
+            == 303
+        )
         assert fresh(report.id).body == "第一稿。"
         bodies = db.session.scalars(sa.select(DraftRevision.body).order_by(DraftRevision.id)).all()
         assert bodies == ["第一稿。", "第二稿。", "第三稿。"]
@@ -296,10 +315,13 @@ class TestDrafts:
         assert fresh(report.id).body == "同事改过的稿。"
         # Saving from the conflict page with the current version keeps both texts.
         lock = lock_version_in(response.text)
-        assert client.post(
-            f"/reports/{report.id}/edit",
-            data={"title": report.title, "body": "我刚写的新内容。", "lock_version": lock},
-        ).status_code == 303
+        assert (
+            client.post(
+                f"/reports/{report.id}/edit",
+                data={"title": report.title, "body": "我刚写的新内容。", "lock_version": lock},
+            ).status_code
+            == 303
+        )
         assert fresh(report.id).body == "我刚写的新内容。"
         bodies = db.session.scalars(sa.select(DraftRevision.body).order_by(DraftRevision.id)).all()
         assert bodies == ["原稿。", "同事改过的稿。"]
@@ -341,9 +363,12 @@ class TestComments:
         assert comment.quote.startswith("（一）健全工作机制")
         assert comment.version.number == 1
         login(org["author_a"])
-        assert client.post(
-            f"/reports/{report.id}/comments", data={"body": "已核实。", "parent_id": comment.id}
-        ).status_code == 303
+        assert (
+            client.post(
+                f"/reports/{report.id}/comments", data={"body": "已核实。", "parent_id": comment.id}
+            ).status_code
+            == 303
+        )
         reply = db.session.scalar(sa.select(Comment).where(Comment.parent_id == comment.id))
         assert reply.body == "已核实。"
         page = client.get(f"/reports/{report.id}").text
@@ -409,7 +434,7 @@ class TestMyWork:
         waiting = make_report(org, "a", S.UNIT_REVIEW, title="待审的汇报")
         login(org["reviewer_a"])
         html = client.get("/reports/").text
-        waiting_part, others_part = html.split('id="others"')
+        waiting_part, _ = html.split('id="others"')
         assert f'data-report-id="{waiting.id}"' in waiting_part
         login(org["group1"])
         html = client.get("/reports/").text

@@ -80,7 +80,11 @@ def test_submit_needs_a_body(body):
 
 @pytest.mark.parametrize(
     ("event", "source"),
-    [("return_to_author", S.UNIT_REVIEW), ("request_changes", S.GROUP_REVIEW), ("reopen", S.APPROVED)],
+    [
+        ("return_to_author", S.UNIT_REVIEW),
+        ("request_changes", S.GROUP_REVIEW),
+        ("reopen", S.APPROVED),
+    ],
 )
 @pytest.mark.parametrize("comment", ["", "  ", None])
 def test_returns_and_reopen_need_a_comment(event, source, comment):

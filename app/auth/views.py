@@ -58,4 +58,6 @@ def logout():
 
 @bp.route("/")
 def home():
-    return redirect(url_for("reports.index") if current_user.is_authenticated else url_for("auth.login"))
+    return redirect(
+        url_for("reports.index") if current_user.is_authenticated else url_for("auth.login")
+    )

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 
 from app.auth.models import User
 from app.documents.structure import normalise_newlines, paragraphs
+from app.exceptions import RuleViolation, StaleLockVersion, StateConflict
 from app.extensions import db
 from app.org.models import Period
-from app.exceptions import RuleViolation, StaleLockVersion, StateConflict
 from app.reports.models import Comment, DraftRevision, HistoryEntry, Report, ReportVersion
 from app.reports.workflow import ReportState, apply_event
 from app.timeutil import utcnow

@@ -8,10 +8,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.exceptions import RuleViolation, StateConflict
 from app.extensions import db
 from app.org.models import Period, Unit
 from app.reports import operations, permissions
-from app.exceptions import RuleViolation, StateConflict
 from app.reports.forms import CommentForm, EditReportForm, LockForm, NewReportForm, TransitionForm
 from app.reports.models import Comment, DraftRevision, Report, ReportVersion
 from app.reports.workflow import EVENTS, ReportState, events_from
@@ -68,7 +68,9 @@ def index():
     periods = db.session.scalars(sa.select(Period).order_by(Period.due_date.desc())).all()
     units = db.session.scalars(
         sa.select(Unit)
-        .where(Unit.id.in_(sa.select(Report.unit_id).where(permissions.visible_reports_filter(user))))
+        .where(
+            Unit.id.in_(sa.select(Report.unit_id).where(permissions.visible_reports_filter(user)))
+        )
         .order_by(Unit.sort_order, Unit.name)
     ).all()
     not_started = []
@@ -103,9 +105,7 @@ def new():
     if form.validate_on_submit():
         period = db.session.get(Period, form.period_id.data)
         try:
-            report = operations.create_report(
-                current_user, period, form.title.data, form.body.data
-            )
+            report = operations.create_report(current_user, period, form.title.data, form.body.data)
         except RuleViolation as error:
             form.form_errors.append(error.message)
         else:
@@ -135,9 +135,15 @@ def available_events(report: Report) -> list[str]:
     ]
 
 
-def render_report(report: Report, *, status: int = 200, failed_event: str | None = None,
-                  error: str | None = None, typed_comment: str = "",
-                  comment_form: CommentForm | None = None):
+def render_report(
+    report: Report,
+    *,
+    status: int = 200,
+    failed_event: str | None = None,
+    error: str | None = None,
+    typed_comment: str = "",
+    comment_form: CommentForm | None = None,
+):
     title, body, shown_version = displayed_text(report)
     comments = db.session.scalars(
         sa.select(Comment)
@@ -175,8 +181,7 @@ def render_report(report: Report, *, status: int = 200, failed_event: str | None
         body=body,
         shown_version=shown_version,
         events=available_events(report),
-        can_edit=permissions.can_edit(current_user, report)
-        and report.state is ReportState.DRAFT,
+        can_edit=permissions.can_edit(current_user, report) and report.state is ReportState.DRAFT,
         can_view_drafts=permissions.can_edit(current_user, report),
         can_comment=permissions.can_comment(current_user, report, reply=False)
         and latest is not None,
@@ -242,8 +247,13 @@ def transition(report_id: int):
     require(permissions.can_trigger(current_user, report, event))
     if not form.validate_on_submit():
         message = "；".join(e for errors in form.errors.values() for e in errors)
-        return render_report(report, status=400, failed_event=event, error=message,
-                             typed_comment=form.comment.data or "")
+        return render_report(
+            report,
+            status=400,
+            failed_event=event,
+            error=message,
+            typed_comment=form.comment.data or "",
+        )
     try:
         operations.trigger_event(
             current_user,
@@ -254,8 +264,13 @@ def transition(report_id: int):
         )
     except RuleViolation as error:
         db.session.rollback()
-        return render_report(report, status=400, failed_event=event, error=error.message,
-                             typed_comment=form.comment.data or "")
+        return render_report(
+            report,
+            status=400,
+            failed_event=event,
+            error=error.message,
+            typed_comment=form.comment.data or "",
+        )
     db.session.commit()
     flash(f"已{EVENTS[event].label}。", "success")
     return redirect(url_for("reports.show", report_id=report.id), 303)
@@ -302,7 +317,9 @@ def resolve_comment(comment_id: int):
     operations.resolve_comment(current_user, report, comment)
     db.session.commit()
     flash("意见已标记为已处理。", "success")
-    return redirect(url_for("reports.show", report_id=report.id, _anchor=f"comment-{comment.id}"), 303)
+    return redirect(
+        url_for("reports.show", report_id=report.id, _anchor=f"comment-{comment.id}"), 303
+    )
 
 
 @bp.get("/reports/<int:report_id>/versions/<int:number>")

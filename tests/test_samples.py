@@ -1,0 +1,56 @@
+"""Real report texts (../shared/samples, absent on a user's clone) survive the workflow intact."""
+
+import html
+from pathlib import Path
+
+import pytest
+
+from app.documents.structure import paragraphs, parse
+from app.extensions import db
+from app.reports.models import Report
+from app.reports.workflow import ReportState
+from tests.conftest import make_report
+
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = sorted(SAMPLES_DIR.glob("*.txt")) if SAMPLES_DIR.is_dir() else []
+
+pytestmark = pytest.mark.skipif(not SAMPLES, reason="../shared/samples is not present")
+
+
+@pytest.fixture(params=SAMPLES, ids=lambda p: p.name)
+def sample_text(request) -> str:
+    return request.param.read_text(encoding="utf-8")
+
+
+def test_sample_is_stored_versioned_and_shown_character_for_character(
+    org, client, login, sample_text
+):
+    report = make_report(org, "a", ReportState.APPROVED, body=sample_text)
+    db.session.expire_all()
+    report = db.session.get(Report, report.id)
+    # Only trailing white space (including the NBSP-only last line some samples carry) goes.
+    expected = "\n".join(line.rstrip() for line in sample_text.split("\n")).strip("\n")
+    assert len(expected) >= len(sample_text.strip()) - 2
+    assert report.body == expected
+    assert report.versions[0].body == expected
+    login(org["author_a"])
+    page = html.unescape(client.get(f"/reports/{report.id}").text)
+    for paragraph in paragraphs(sample_text):
+        assert paragraph in page or all(part in page for part in _split_heading(paragraph))
+
+
+def _split_heading(paragraph: str) -> list[str]:
+    block = parse(paragraph)[0]
+    return [block.heading, block.rest] if block.rest else [block.text]
+
+
+def test_sample_structure_numbers_every_line_and_finds_headings(sample_text):
+    blocks = parse(sample_text)
+    lines = [line for line in sample_text.split("\n") if line.strip()]
+    assert [b.number for b in blocks] == list(range(1, len(lines) + 1))
+    assert [b.text for b in blocks] == [line.strip() for line in lines]
+    level_one = [b for b in blocks if b.kind == "heading" and b.level == 1]
+    assert level_one, "every sample has 一、 headings"
+    assert all(
+        b.heading.startswith(("一、", "二、", "三、", "四、", "五、", "六、")) for b in level_one
+    )
