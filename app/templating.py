@@ -1,6 +1,7 @@
 from flask import Flask
 
 from app.documents.structure import parse
+from app.reports.permissions import can_manage_organisation
 from app.reports.workflow import EVENTS, OTHER_HISTORY_LABELS, ReportState
 from app.timeutil import format_date, format_datetime
 
@@ -18,3 +19,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(parse, "parse_body")
     app.add_template_global(EVENTS, "EVENTS")
     app.add_template_global(ReportState, "ReportState")
+    app.add_template_global(can_manage_organisation, "can_manage_organisation")

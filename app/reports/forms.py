@@ -1,13 +1,13 @@
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from app.forms import ChineseForm
 from app.reports.operations import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
 
 BODY_MAX_LENGTH = 200_000
 
 
-class NewReportForm(FlaskForm):
+class NewReportForm(ChineseForm):
     period_id = SelectField("期次", coerce=int, validators=[InputRequired("请选择期次。")])
     title = StringField(
         "标题",
@@ -22,7 +22,7 @@ class NewReportForm(FlaskForm):
     )
 
 
-class EditReportForm(FlaskForm):
+class EditReportForm(ChineseForm):
     title = StringField(
         "标题",
         validators=[
@@ -37,7 +37,7 @@ class EditReportForm(FlaskForm):
     lock_version = HiddenField()
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(ChineseForm):
     event = HiddenField(validators=[InputRequired()])
     comment = TextAreaField(
         "意见",
@@ -48,7 +48,7 @@ class TransitionForm(FlaskForm):
     lock_version = HiddenField()
 
 
-class CommentForm(FlaskForm):
+class CommentForm(ChineseForm):
     body = TextAreaField(
         "意见",
         validators=[
@@ -60,7 +60,7 @@ class CommentForm(FlaskForm):
     parent_id = HiddenField()
 
 
-class LockForm(FlaskForm):
+class LockForm(ChineseForm):
     """A bare form for POSTs that only need CSRF and the version the user saw."""
 
     lock_version = HiddenField()

@@ -201,6 +201,8 @@ def add_comment(
     version = report.latest_version
     if version is None:
         raise StateConflict("汇报尚未提交过，还没有可以提意见的版本。")
+    if report.state is ReportState.APPROVED:
+        raise StateConflict("汇报已审定，不能再发表意见；如需修改，请管理员重新打开。")
     if parent is not None:
         if parent.report_id != report.id:
             raise RuleViolation("回复的意见不属于这份汇报。")

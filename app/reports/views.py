@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
+from wtforms import SelectChoice
 
 from app.exceptions import RuleViolation, StateConflict
 from app.extensions import db
@@ -98,7 +99,7 @@ def new():
     open_periods = db.session.scalars(
         sa.select(Period).where(Period.closed_at.is_(None)).order_by(Period.due_date.desc())
     ).all()
-    form.period_id.choices = [(p.id, p.name) for p in open_periods]
+    form.period_id.choices = [SelectChoice(p.id, p.name) for p in open_periods]
     if request.method == "GET" and request.args.get("period_id", type=int):
         form.period_id.data = request.args.get("period_id", type=int)
     status = 200
@@ -174,6 +175,8 @@ def render_report(
     )
     if last_return is not None and report.state is not ReportState.DRAFT:
         last_return = None
+    approval = next((entry for entry in reversed(report.history) if entry.event == "approve"), None)
+    open_for_comments = latest is not None and report.state is not ReportState.APPROVED
     return render_template(
         "reports/show.html",
         report=report,
@@ -183,13 +186,14 @@ def render_report(
         events=available_events(report),
         can_edit=permissions.can_edit(current_user, report) and report.state is ReportState.DRAFT,
         can_view_drafts=permissions.can_edit(current_user, report),
-        can_comment=permissions.can_comment(current_user, report, reply=False)
-        and latest is not None,
-        can_reply=permissions.can_comment(current_user, report, reply=True) and latest is not None,
+        can_comment=open_for_comments
+        and permissions.can_comment(current_user, report, reply=False),
+        can_reply=open_for_comments and permissions.can_comment(current_user, report, reply=True),
         can_resolve=lambda c: permissions.can_resolve(current_user, c, report),
         current_comments=current_comments,
         earlier_comments=earlier_comments,
         last_return=last_return,
+        approval=approval,
         failed_event=failed_event,
         transition_error=error,
         typed_comment=typed_comment,

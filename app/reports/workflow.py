@@ -50,7 +50,8 @@ class EventInfo:
     label: str
     history_label: str
     comment_required: bool = False
-    comment_prompt: str = "说明（可选）"
+    comment_prompt: str = ""  # asked for (and required) by returns and reopen
+    optional_prompt: str = ""  # an optional note offered beside the button
     style: str = "primary"
 
 
@@ -67,7 +68,7 @@ EVENTS: dict[str, EventInfo] = {
             comment_prompt="退回意见（必填）",
             style="danger",
         ),
-        EventInfo("forward", "报送指导组", "报送指导组"),
+        EventInfo("forward", "报送指导组", "报送指导组", optional_prompt="报送说明（可选）"),
         EventInfo(
             "request_changes",
             "退回修改",
@@ -76,7 +77,7 @@ EVENTS: dict[str, EventInfo] = {
             comment_prompt="答复意见（必填）",
             style="danger",
         ),
-        EventInfo("approve", "审定通过", "审定通过"),
+        EventInfo("approve", "审定通过", "审定通过", optional_prompt="审定意见（可选）"),
         EventInfo(
             "reopen",
             "重新打开",

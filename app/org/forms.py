@@ -1,0 +1,179 @@
+"""Admin forms. They check the shape of the input; the rules live in app.org.operations."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+from wtforms import (
+    DateField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.fields import enum_choices, enum_coerce
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from app.auth.models import Role
+from app.extensions import db
+from app.forms import ChineseForm
+from app.org.models import SupervisionGroup, Unit
+from app.org.operations import (
+    DISPLAY_NAME_MAX_LENGTH,
+    GROUP_NAME_MAX_LENGTH,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    PERIOD_NAME_MAX_LENGTH,
+    UNIT_NAME_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
+)
+
+# A browser without a date picker lets people type; accept the usual ways of writing a date.
+DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日"]
+SORT_ORDER_MAX = 9999
+
+
+AdminForm = ChineseForm
+
+
+def optional_id(value: object) -> int | None:
+    """Coerce a <select> value to an id; the empty option means “none”."""
+    if value is None or value == "":
+        return None
+    return int(value)  # type: ignore[call-overload]
+
+
+def unit_choices() -> list[SelectChoice]:
+    units = db.session.scalars(
+        sa.select(Unit).options(joinedload(Unit.group)).order_by(Unit.sort_order, Unit.name)
+    ).all()
+    return [SelectChoice("", "（不属于单位）")] + [
+        SelectChoice(unit.id, f"{unit.name}（{unit.group.name}）") for unit in units
+    ]
+
+
+def group_choices(blank: str) -> list[SelectChoice]:
+    groups = db.session.scalars(sa.select(SupervisionGroup).order_by(SupervisionGroup.name)).all()
+    return [SelectChoice("", blank)] + [SelectChoice(group.id, group.name) for group in groups]
+
+
+def name_field(label: str, max_length: int, **kwargs) -> StringField:
+    return StringField(
+        label,
+        validators=[
+            InputRequired(f"请填写{label}。"),
+            Length(max=max_length, message=f"{label}不能超过{max_length}个字。"),
+        ],
+        **kwargs,
+    )
+
+
+class _UserFields(AdminForm):
+    display_name = StringField(
+        "姓名",
+        validators=[
+            Length(
+                max=DISPLAY_NAME_MAX_LENGTH,
+                message=f"姓名不能超过{DISPLAY_NAME_MAX_LENGTH}个字。",
+            )
+        ],
+    )
+    role = SelectField(
+        "角色",
+        choices=enum_choices(Role, label=lambda role: role.label),
+        coerce=enum_coerce(Role),
+        validators=[InputRequired("请选择角色。")],
+        invalid_value_message="请选择列表中的角色。",
+        invalid_choice_message="请选择列表中的角色。",
+    )
+    unit_id = SelectField(
+        "单位",
+        choices=unit_choices,
+        coerce=optional_id,
+        description="撰稿人、单位审核人必须选择单位；其他角色不属于单位。",
+        invalid_value_message="所选单位不存在，请重新选择。",
+        invalid_choice_message="所选单位不存在，请重新选择。",
+    )
+    group_id = SelectField(
+        "指导组",
+        choices=lambda: group_choices("（不属于指导组）"),
+        coerce=optional_id,
+        description="指导组成员必须选择指导组；其他角色不属于指导组。",
+        invalid_value_message="所选指导组不存在，请重新选择。",
+        invalid_choice_message="所选指导组不存在，请重新选择。",
+    )
+
+
+_PASSWORD_LENGTH = Length(
+    min=PASSWORD_MIN_LENGTH,
+    max=PASSWORD_MAX_LENGTH,
+    message=f"密码至少需要{PASSWORD_MIN_LENGTH}位，最多{PASSWORD_MAX_LENGTH}位。",
+)
+
+
+class NewUserForm(_UserFields):
+    username = StringField(
+        "用户名",
+        validators=[
+            InputRequired("请填写用户名。"),
+            Length(
+                max=USERNAME_MAX_LENGTH,
+                message=f"用户名不能超过{USERNAME_MAX_LENGTH}个字符。",
+            ),
+        ],
+        description="登录时使用，创建后不能修改。",
+    )
+    password = PasswordField(
+        "初始密码",
+        validators=[InputRequired("请设置初始密码。"), _PASSWORD_LENGTH],
+        description=f"至少{PASSWORD_MIN_LENGTH}位。请通过安全的方式告知本人。",
+    )
+
+
+class EditUserForm(_UserFields):
+    password = PasswordField(
+        "新密码",
+        validators=[Optional(), _PASSWORD_LENGTH],
+        description=f"留空表示不修改密码；如需重设，至少{PASSWORD_MIN_LENGTH}位。",
+    )
+
+
+class GroupForm(AdminForm):
+    name = name_field("指导组名称", GROUP_NAME_MAX_LENGTH)
+
+
+class UnitForm(AdminForm):
+    name = name_field("单位名称", UNIT_NAME_MAX_LENGTH)
+    group_id = SelectField(
+        "所属指导组",
+        choices=lambda: group_choices("请选择指导组"),
+        coerce=optional_id,
+        validators=[InputRequired("请选择该单位所属的指导组。")],
+        invalid_value_message="所选指导组不存在，请重新选择。",
+        invalid_choice_message="所选指导组不存在，请重新选择。",
+    )
+    sort_order = IntegerField(
+        "排序号",
+        default=0,
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0, max=SORT_ORDER_MAX, message=f"排序号须为0到{SORT_ORDER_MAX}之间的整数。"
+            ),
+        ],
+        invalid_value_message="排序号须为整数。",
+        description="数字小的单位排在前面；留空按0处理。",
+    )
+
+
+class PeriodForm(AdminForm):
+    name = name_field(
+        "期次名称", PERIOD_NAME_MAX_LENGTH, description="例如：第二批主题教育10月份阶段性总结"
+    )
+    due_date = DateField(
+        "截止日期",
+        format=DATE_FORMATS,
+        validators=[InputRequired("请填写截止日期。")],
+        invalid_value_message="截止日期格式不正确，请按“2026-11-30”的格式填写。",
+    )

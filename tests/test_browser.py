@@ -1,0 +1,332 @@
+"""One end-to-end walk through the review workflow in a real browser (headless Chromium).
+
+The session ``app`` is served by werkzeug in a background thread; Playwright drives Debian's
+Chromium through: author writes and submits → unit reviewer forwards → supervision group returns
+→ author revises and resubmits → reviewer forwards → group approves. Screenshots of the key pages
+are written to $SCREENSHOT_DIR (default docs/screenshots/, see the README there).
+
+Skipped when Playwright or Chromium is missing, except with CI=true, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from app.demo import seed_demo
+from app.extensions import db
+from app.reports.models import Report
+from app.reports.workflow import ReportState
+from tests.conftest import IN_CI, PASSWORD
+
+try:
+    from playwright.sync_api import Page, expect, sync_playwright
+except ImportError:  # pragma: no cover - depends on the environment
+    sync_playwright = None
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 900}
+TABLET = {"width": 820, "height": 1180}
+TIMEOUT_MS = 15_000
+
+PERIOD = "第二批主题教育10月份阶段性总结"
+TITLE = "城关镇党委主题教育10月份阶段性总结"
+BODY = """城关镇党委主题教育10月份阶段性总结
+10月份以来，城关镇党委按照县委主题教育领导小组的统一部署，坚持理论学习、调查研究、推动发展、检视整改一体推进，各项工作开局良好、进展有序。现将有关情况汇报如下：
+一、坚持高标准谋划，压紧压实工作责任
+（一）强化组织领导。镇党委召开专题会议5次，研究制定实施方案和任务清单，成立由党委书记任组长的领导小组，下设综合组、宣传组、督导组，抽调8名干部集中办公。
+（二）层层传导压力。将主题教育任务细化为22项具体措施，逐项明确责任领导、责任人和完成时限，班子成员分别联系21个村（社区）党组织，每周调度、每月通报。
+二、坚持多形式学习，夯实思想理论根基
+（一）领导干部示范学。举办为期5天的读书班，班子成员围绕4个专题作交流发言，撰写心得体会11篇。
+（二）基层党员普遍学。依托“三会一课”和主题党日，组织集中学习63场次，为行动不便的老党员送学上门47人次。
+三、坚持问题导向，推动整改落地见效
+通过走访座谈、设置意见箱等方式，征集群众意见建议38条，已办结26条，其余12条已列入台账、限期办结。
+下一步，镇党委将持续在学深悟透、检视整改、建章立制上下功夫，确保主题教育取得实效。
+"""
+REVISED_SENTENCE = "截至10月31日，已办结29条，办结率76.3%，其余9条已列入台账、限期办结。"
+RETURN_COMMENT = "第三部分请补充截至月底的整改办结率，并写明未办结事项的完成时限。"
+FORWARD_COMMENT = "已审核，内容属实，同意报送。"
+APPROVE_COMMENT = "同意。"
+
+
+def screenshot_dir() -> Path:
+    path = Path(os.environ.get("SCREENSHOT_DIR") or ROOT / "docs" / "screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def chromium_path() -> str | None:
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    return shutil.which("chromium")
+
+
+def unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason}; browser tests must run when CI=true")
+    pytest.skip(reason)
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log lines in the test output (errors are still logged)."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The session app served on a free localhost port for the duration of one test."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+class Session:
+    """The one browser tab, with the few gestures the walk-through repeats."""
+
+    def __init__(self, page: Page, base_url: str, shots: Path):
+        self.page = page
+        self.base_url = base_url
+        self.shots = shots
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(self.shots / name), full_page=True)
+
+    def login(self, username: str) -> None:
+        page = self.page
+        page.goto(f"{self.base_url}/login")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(f"{self.base_url}/reports/")
+        expect(page.get_by_role("heading", name="我的工作", level=1)).to_be_visible()
+
+    def logout(self) -> None:
+        self.page.locator("header").get_by_role("button", name="退出").click()
+        self.page.wait_for_url(f"{self.base_url}/login")
+        expect(self.page.locator(".flash-info")).to_have_text("您已退出登录。")
+
+    def open_waiting(self, report_id: int) -> None:
+        """From 我的工作, open the report listed under 等待我处理."""
+        page = self.page
+        page.locator(".mainnav").get_by_role("link", name="我的工作").click()
+        page.wait_for_url(f"{self.base_url}/reports/")
+        row = page.locator(f'#waiting tr[data-report-id="{report_id}"]')
+        expect(row).to_be_visible()
+        row.get_by_role("link", name=TITLE).click()
+        page.wait_for_url(f"{self.base_url}/reports/{report_id}")
+
+    def trigger(self, event: str, comment: str | None = None) -> None:
+        form = self.page.locator(f'#actions form[data-event-form="{event}"]')
+        folded = self.page.locator(f'#actions details:has(form[data-event-form="{event}"])')
+        if folded.count():  # returns sit behind a click, apart from the main action
+            folded.locator("summary").click()
+        if comment is not None:
+            form.locator("textarea[name=comment]").fill(comment)
+        form.get_by_role("button").click()  # app.js may ask to confirm: the dialog handler accepts
+
+    def expect_state(self, state: ReportState) -> None:
+        expect(self.page.locator(".page-head [data-state]")).to_have_attribute(
+            "data-state", state.value
+        )
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Chromium's path; skips (fails with CI=true) when Playwright or Chromium is missing."""
+    if sync_playwright is None:
+        unavailable("Playwright is not installed")
+    executable = chromium_path()
+    if executable is None:
+        unavailable("Chromium not found (/usr/bin/chromium or chromium on PATH)")
+    return executable
+
+
+@pytest.mark.browser
+def test_review_workflow_in_browser(chromium, live_server):
+    assert seed_demo(PASSWORD)
+    db.session.commit()
+    shots = screenshot_dir()
+    dialogs: list[str] = []
+    problems: list[str] = []
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+
+            def on_dialog(dialog):
+                dialogs.append(dialog.message)
+                dialog.accept()
+
+            page.on("dialog", on_dialog)
+            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+
+            def on_console(message):
+                # A failed load is reported by on_response, with its URL.
+                if message.type == "error" and "Failed to load resource" not in message.text:
+                    problems.append(f"console: {message.text}")
+
+            page.on("console", on_console)
+
+            def on_response(response):
+                # The app has no favicon; Chromium asks for one on its own.
+                if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+                    problems.append(f"HTTP {response.status} {response.url}")
+
+            page.on("response", on_response)
+            s = Session(page, live_server, shots)
+
+            # --- author1 writes the October report ---------------------------------------
+            page.goto(f"{live_server}/login")
+            expect(page.get_by_role("heading", name="登录")).to_be_visible()
+            s.shot("01-login.png")
+            s.login("author1")
+            expect(page.locator(".todo-list")).to_contain_text(PERIOD)
+            s.shot("02-my-work-author.png")
+
+            page.locator(".todo-list").get_by_role("link", name="开始撰写").click()
+            page.wait_for_url(re.compile(r"/reports/new\?period_id=\d+$"))
+            page.get_by_label("期次").select_option(label=PERIOD)
+            page.get_by_label("标题").fill(TITLE)
+            page.get_by_label("正文").fill(BODY)
+            s.shot("03-new-report.png")
+            page.get_by_role("button", name="保存草稿").click()
+            page.wait_for_url(re.compile(r"/reports/\d+$"))
+            report_id = int(page.url.rsplit("/", 1)[1])
+            expect(page.locator(".flash-success")).to_have_text("草稿已创建。")
+            s.expect_state(ReportState.DRAFT)
+            document = page.locator("article.document")
+            expect(document.locator(".doc-title")).to_have_text(TITLE)
+            expect(document.locator(".para-text.h1").first).to_have_text(
+                "一、坚持高标准谋划，压紧压实工作责任"
+            )
+            expect(document.locator(".para-text .h2").first).to_have_text("（一）强化组织领导。")
+
+            s.trigger("submit")
+            s.expect_state(ReportState.UNIT_REVIEW)
+            expect(page.locator(".flash-success")).to_have_text("已提交审核。")
+            s.logout()
+
+            # --- reviewer1 forwards it to the supervision group ---------------------------
+            s.login("reviewer1")
+            expect(page.locator(f'#waiting tr[data-report-id="{report_id}"]')).to_be_visible()
+            s.shot("04-my-work-reviewer.png")
+            s.open_waiting(report_id)
+            s.expect_state(ReportState.UNIT_REVIEW)
+            expect(page.locator('#actions form[data-event-form="forward"]')).to_be_visible()
+            s.shot("05-report-unit-review-reviewer.png")
+            s.trigger("forward", FORWARD_COMMENT)
+            s.expect_state(ReportState.GROUP_REVIEW)
+            timeline = page.locator("ol.timeline")
+            expect(timeline.locator('li[data-event="submit"]')).to_have_count(1)
+            expect(timeline.locator('li[data-event="forward"]')).to_have_count(1)
+            expect(timeline.locator('li[data-event="forward"]')).to_contain_text(FORWARD_COMMENT)
+            s.logout()
+
+            # --- group1 returns it with a reply --------------------------------------------
+            s.login("group1")
+            s.open_waiting(report_id)
+            s.expect_state(ReportState.GROUP_REVIEW)
+            s.trigger("request_changes", RETURN_COMMENT)
+            s.expect_state(ReportState.DRAFT)
+            s.logout()
+
+            # --- author1 sees the return, revises and resubmits ---------------------------
+            s.login("author1")
+            s.open_waiting(report_id)
+            banner = page.locator(".banner-return")
+            expect(banner).to_have_attribute("data-return-event", "request_changes")
+            expect(banner).to_contain_text(RETURN_COMMENT)
+            expect(banner).to_contain_text("吴国栋")
+            s.shot("06-report-returned-author.png")
+            page.get_by_role("link", name="编辑草稿").click()
+            page.wait_for_url(f"{live_server}/reports/{report_id}/edit")
+            body = page.get_by_label("正文")
+            expect(body).to_have_value(re.compile("已办结26条"))
+            body.fill(BODY.replace("已办结26条，其余12条已列入台账、限期办结。", REVISED_SENTENCE))
+            page.get_by_role("button", name="保存草稿").click()
+            page.wait_for_url(f"{live_server}/reports/{report_id}")
+            expect(page.locator(".flash-success")).to_have_text("草稿已保存。")
+            expect(document).to_contain_text(REVISED_SENTENCE)
+            s.trigger("submit")
+            s.expect_state(ReportState.UNIT_REVIEW)
+            versions = page.locator(".version-list")
+            expect(versions.get_by_role("link")).to_have_text(["第2版", "第1版"])
+            s.logout()
+
+            # --- reviewer1 forwards again, group1 approves ----------------------------------
+            s.login("reviewer1")
+            s.open_waiting(report_id)
+            s.trigger("forward")
+            s.expect_state(ReportState.GROUP_REVIEW)
+            s.logout()
+
+            s.login("group1")
+            s.open_waiting(report_id)
+            expect(document).to_contain_text(REVISED_SENTENCE)
+            # On a tablet the side column (actions, versions, history) moves below the text.
+            page.set_viewport_size(TABLET)
+            expect(page.locator('#actions form[data-event-form="approve"]')).to_be_visible()
+            s.shot("08-report-tablet.png")
+            page.set_viewport_size(DESKTOP)
+            s.trigger("approve", APPROVE_COMMENT)
+            s.expect_state(ReportState.APPROVED)
+            expect(page.locator(".report-meta")).to_contain_text("审定版本：第2版")
+            events = timeline.locator("li").evaluate_all(
+                "items => items.map(item => item.dataset.event)"
+            )
+            assert events == [  # newest first
+                "approve",
+                "forward",
+                "submit",
+                "request_changes",
+                "forward",
+                "submit",
+                "create",
+            ]
+            expect(page.locator("#actions form[data-event-form]")).to_have_count(0)
+            s.shot("07-report-approved.png")
+            context.close()
+        finally:
+            browser.close()
+
+    assert dialogs == [
+        "确定要提交审核吗？",
+        "确定要报送指导组吗？",
+        "确定要提交审核吗？",
+        "确定要报送指导组吗？",
+        "确定要审定通过吗？",
+    ]
+    assert problems == []
+
+    report = db.session.scalars(sa.select(Report).where(Report.id == report_id)).one()
+    assert report.state is ReportState.APPROVED
+    assert report.approved_version_number == 2
