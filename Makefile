@@ -27,7 +27,9 @@ PIP   := $(BIN)/python -m pip --disable-pip-version-check
 RUN_SYSTEM_PACKAGES  := fonts-noto-cjk fonts-lxgw-wenkai
 # Tests also drive Debian's Chromium through Playwright (Playwright cannot download its
 # own browser here) and read generated PDFs with poppler's pdftotext/pdftoppm.
-TEST_SYSTEM_PACKAGES := $(RUN_SYSTEM_PACKAGES) chromium poppler-utils
+# libatomic1: Playwright's bundled node driver links against it, and a minimal Debian
+# lacks it (seen: "libatomic.so.1: cannot open shared object file").
+TEST_SYSTEM_PACKAGES := $(RUN_SYSTEM_PACKAGES) chromium poppler-utils libatomic1
 
 # Only directories that exist: ruff fails on a missing path.
 LINT_PATHS := $(wildcard app tests bench)
