@@ -16,6 +16,7 @@ class Finding:
     severity: Severity
     excerpt: str
     message: str
+    length: int = 1  # how many characters from ``column`` the finding covers
 
     def to_dict(self) -> dict:
         return asdict(self)

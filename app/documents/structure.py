@@ -30,6 +30,7 @@ class Block:
     level: int = 0
     heading: str = ""  # for headings: the heading itself
     rest: str = ""  # for run-in headings: the paragraph text after the heading
+    indent: int = 0  # white space stripped from the start of the source line
 
     @property
     def anchor(self) -> str:
@@ -68,13 +69,54 @@ def parse(body: str) -> list[Block]:
         if not text:
             continue
         number += 1
+        indent = len(raw) - len(raw.lstrip())
         level = heading_level(text)
         if number == 1 and level == 0 and looks_like_title(text):
-            blocks.append(Block("title", index, number, text))
+            blocks.append(Block("title", index, number, text, indent=indent))
         elif level:
             end = text.find("。")
             heading, rest = (text, "") if end == -1 else (text[: end + 1], text[end + 1 :])
-            blocks.append(Block("heading", index, number, text, level, heading, rest))
+            blocks.append(Block("heading", index, number, text, level, heading, rest, indent))
         else:
-            blocks.append(Block("paragraph", index, number, text))
+            blocks.append(Block("paragraph", index, number, text, indent=indent))
     return blocks
+
+
+CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+
+
+def cn_number(numeral: str) -> int | None:
+    """一 → 1, 十二 → 12, 二十 → 20, 九十九 → 99; None for what is not such a numeral."""
+    if not numeral:
+        return None
+    if "十" not in numeral:
+        return CN_DIGITS.get(numeral) if len(numeral) == 1 else None
+    tens, _, units = numeral.partition("十")
+    if "十" in units or len(tens) > 1 or len(units) > 1:
+        return None
+    tens_value = CN_DIGITS.get(tens) if tens else 1
+    units_value = CN_DIGITS.get(units) if units else 0
+    if tens_value is None or units_value is None or tens_value == 0:
+        return None
+    return tens_value * 10 + units_value
+
+
+def heading_number(block: Block) -> int | None:
+    """The number of a numbered heading: “三、” → 3, “（十二）” → 12, “4.” → 4."""
+    match = re.match(r"^（?([一二三四五六七八九十零〇]+|\d{1,2})", block.text)
+    if not match:
+        return None
+    value = match.group(1)
+    return int(value) if value.isdigit() else cn_number(value)
