@@ -104,3 +104,18 @@ def test_events_from_each_state():
     assert set(workflow.events_from(S.UNIT_REVIEW)) == {"withdraw", "return_to_author", "forward"}
     assert set(workflow.events_from(S.GROUP_REVIEW)) == {"request_changes", "approve"}
     assert workflow.events_from(S.APPROVED) == ["reopen"]
+
+
+def test_submit_is_refused_while_the_checks_find_errors():
+    report = Report(state=S.DRAFT, body="全区*个党组织。\n共收集问题X个。", title="标题")
+    with pytest.raises(RuleViolation) as raised:
+        apply_event(report, "submit")
+    assert report.state is S.DRAFT
+    assert "2处错误" in raised.value.message
+    assert "第1行第3列" in raised.value.message and "第2行第6列" in raised.value.message
+
+
+def test_warnings_do_not_block_submit():
+    report = Report(state=S.DRAFT, body="全区开展开展学习,推进工作", title="标题")
+    apply_event(report, "submit")
+    assert report.state is S.UNIT_REVIEW

@@ -4,16 +4,26 @@ commits and redirects; operations raise WorkflowError subclasses for refusals.""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
+from app.documents.checks import check
+from app.documents.findings import Finding
+from app.documents.structure import looks_like_title, paragraphs, parse
 from app.exceptions import RuleViolation, StateConflict
 from app.extensions import db
 from app.org.models import Period, Unit
 from app.reports import operations, permissions
-from app.reports.forms import CommentForm, EditReportForm, LockForm, NewReportForm, TransitionForm
+from app.reports.forms import (
+    BODY_MAX_LENGTH,
+    CommentForm,
+    EditReportForm,
+    LockForm,
+    NewReportForm,
+    TransitionForm,
+)
 from app.reports.models import Comment, DraftRevision, Report, ReportVersion
 from app.reports.workflow import EVENTS, ReportState, events_from
 
@@ -37,6 +47,29 @@ def get_report(report_id: int, *, lock: bool = False) -> Report:
 def require(allowed: bool) -> None:
     if not allowed:
         abort(403)
+
+
+def by_line(findings: list[Finding]) -> dict[int, list[Finding]]:
+    grouped: dict[int, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.line, []).append(finding)
+    return grouped
+
+
+def title_suggestion(body: str) -> str | None:
+    """The body's first line when it looks like a document title (offered as the title)."""
+    first = next(iter(paragraphs(body)), None)
+    return first if first and looks_like_title(first) else None
+
+
+def summary_of(findings: list[Finding]) -> str:
+    errors = sum(1 for f in findings if f.is_error)
+    warnings = len(findings) - errors
+    if not findings:
+        return "文字检查未发现问题。"
+    if errors:
+        return f"文字检查发现 {errors} 处错误、{warnings} 处提醒，错误改正后才能提交。"
+    return f"文字检查发现 {warnings} 处提醒。"
 
 
 @bp.get("/reports/")
@@ -111,11 +144,16 @@ def new():
             form.form_errors.append(error.message)
         else:
             db.session.commit()
-            flash("草稿已创建。", "success")
+            flash("草稿已创建。" + summary_of(check(report.body)), "success")
             return redirect(url_for("reports.show", report_id=report.id), 303)
     if form.errors:
         status = 400
-    return render_template("reports/new.html", form=form, has_periods=bool(open_periods)), status
+    return render_template(
+        "reports/new.html",
+        form=form,
+        has_periods=bool(open_periods),
+        findings=check(form.body.data or ""),
+    ), status
 
 
 def displayed_text(report: Report) -> tuple[str, str, ReportVersion | None]:
@@ -177,11 +215,17 @@ def render_report(
         last_return = None
     approval = next((entry for entry in reversed(report.history) if entry.event == "approve"), None)
     open_for_comments = latest is not None and report.state is not ReportState.APPROVED
+    findings = check(body)
+    blocks = parse(body)
     return render_template(
         "reports/show.html",
         report=report,
         title=title,
         body=body,
+        findings=findings,
+        findings_by_line=by_line(findings),
+        line_to_paragraph={b.line: b.number for b in blocks},
+        outline=[b for b in blocks if b.kind == "heading" and b.level <= 2],
         shown_version=shown_version,
         events=available_events(report),
         can_edit=permissions.can_edit(current_user, report) and report.state is ReportState.DRAFT,
@@ -216,16 +260,16 @@ def edit(report_id: int):
         if report.state is not ReportState.DRAFT:
             abort(409, f"汇报当前状态为“{report.state.label}”，只有草稿可以修改。")
         form.lock_version.data = report.lock_version
-        return render_template("reports/edit.html", form=form, report=report)
+        return render_edit(form, report)
     if not form.validate_on_submit():
-        return render_template("reports/edit.html", form=form, report=report), 400
+        return render_edit(form, report, 400)
     try:
         changed = operations.save_draft(
             current_user, report, form.title.data, form.body.data, form.lock_version.data
         )
     except RuleViolation as error:
         form.form_errors.append(error.message)
-        return render_template("reports/edit.html", form=form, report=report), 400
+        return render_edit(form, report, 400)
     except StateConflict as error:
         db.session.rollback()
         return render_template(
@@ -237,8 +281,37 @@ def edit(report_id: int):
             form=EditReportForm(formdata=None, lock_version=report.lock_version),
         ), 409
     db.session.commit()
-    flash("草稿已保存。" if changed else "内容没有变化。", "success" if changed else "info")
+    summary = summary_of(check(report.body))
+    if changed:
+        flash("草稿已保存。" + summary, "success")
+    else:
+        flash("内容没有变化。" + summary, "info")
     return redirect(url_for("reports.show", report_id=report.id), 303)
+
+
+def render_edit(form: EditReportForm, report: Report, status: int = 200):
+    return render_template(
+        "reports/edit.html", form=form, report=report, findings=check(form.body.data or "")
+    ), status
+
+
+@bp.post("/reports/check")
+def check_text():
+    """Live checks for the editor: JSON in ({"body": …}), findings out."""
+    require(permissions.can_create_report(current_user))
+    data = request.get_json(silent=True)
+    body = data.get("body") if isinstance(data, dict) else None
+    if not isinstance(body, str):
+        return jsonify(error="请求格式不正确：需要 JSON 字段 body。"), 400
+    if len(body) > BODY_MAX_LENGTH:
+        return jsonify(error=f"正文不能超过{BODY_MAX_LENGTH}个字。"), 400
+    findings = check(body)
+    return jsonify(
+        findings=[f.to_dict() for f in findings],
+        errors=sum(1 for f in findings if f.is_error),
+        warnings=sum(1 for f in findings if not f.is_error),
+        title_suggestion=title_suggestion(body),
+    )
 
 
 @bp.post("/reports/<int:report_id>/transition")

@@ -8,11 +8,13 @@ applied to a report with :func:`apply_event`. Who may fire an event is decided i
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from transitions import EventData, Machine, MachineError
 
+from app.documents.checks import check, errors_in
 from app.exceptions import RuleViolation, StateConflict
 
 if TYPE_CHECKING:
@@ -97,22 +99,48 @@ OTHER_HISTORY_LABELS = {
 
 
 class Rule:
-    """A business rule used as a transition condition; its message tells the user what to do."""
+    """A business rule used as a transition condition.
 
-    def __init__(self, message: str, check):
-        self.message = message
-        self._check = check
+    ``find_problem`` returns None when the rule holds, else the message that tells the user
+    what to do.
+    """
+
+    def __init__(self, find_problem: Callable[[EventData], str | None]):
+        self.find_problem = find_problem
 
     def __call__(self, event: EventData) -> bool:
-        return bool(self._check(event))
+        return self.find_problem(event) is None
 
 
-BODY_NOT_EMPTY = Rule("正文为空，请先填写汇报正文再提交。", lambda e: e.model.body.strip())
-COMMENT_GIVEN = Rule("请填写意见。", lambda e: (e.kwargs.get("comment") or "").strip())
+def _body_not_empty(event: EventData) -> str | None:
+    return None if event.model.body.strip() else "正文为空，请先填写汇报正文再提交。"
+
+
+def _comment_given(event: EventData) -> str | None:
+    return None if (event.kwargs.get("comment") or "").strip() else "请填写意见。"
+
+
+def _no_check_errors(event: EventData) -> str | None:
+    errors = errors_in(check(event.model.body))
+    if not errors:
+        return None
+    listed = "；".join(f"第{e.line}行第{e.column}列：{e.message}" for e in errors[:5])
+    more = f"；等共{len(errors)}处" if len(errors) > 5 else ""
+    return f"正文中还有{len(errors)}处错误，请修改后再提交：{listed}{more}。"
+
+
+BODY_NOT_EMPTY = Rule(_body_not_empty)
+COMMENT_GIVEN = Rule(_comment_given)
+NO_CHECK_ERRORS = Rule(_no_check_errors)
 
 S = ReportState
 TRANSITIONS: list[dict[str, Any]] = [
-    {"trigger": "submit", "source": S.DRAFT, "dest": S.UNIT_REVIEW, "conditions": [BODY_NOT_EMPTY]},
+    {
+        "trigger": "submit",
+        "source": S.DRAFT,
+        "dest": S.UNIT_REVIEW,
+        "conditions": [BODY_NOT_EMPTY, NO_CHECK_ERRORS],
+    },
     {"trigger": "withdraw", "source": S.UNIT_REVIEW, "dest": S.DRAFT},
     {
         "trigger": "return_to_author",
@@ -169,8 +197,9 @@ def apply_event(report: Report, event_name: str, **kwargs: Any) -> None:
     )
     for transition in event.transitions[report.state.name]:
         for condition in transition.conditions:
-            if not condition.check(event_data):
-                raise RuleViolation(condition.func.message)
+            problem = condition.func.find_problem(event_data)
+            if problem is not None:
+                raise RuleViolation(problem)
     try:
         moved = event.trigger(report, **kwargs)
     except MachineError as exc:  # pragma: no cover - guarded by allowed_in_state above

@@ -1,4 +1,120 @@
 // Small enhancements only: every page works without JavaScript.
+"use strict";
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+// Character offsets from the server count code points; JavaScript strings count UTF-16 units.
+function offsetOf(text, line, column) {
+  const lines = text.split("\n");
+  let offset = 0;
+  for (let i = 0; i < line - 1 && i < lines.length; i += 1) offset += lines[i].length + 1;
+  const current = lines[line - 1] || "";
+  return offset + Array.from(current).slice(0, column - 1).join("").length;
+}
+
+function selectFinding(textarea, item) {
+  const line = Number(item.dataset.line);
+  const column = Number(item.dataset.column);
+  const length = Number(item.dataset.length || 1);
+  const text = textarea.value;
+  const start = offsetOf(text, line, column);
+  const rest = text.slice(start);
+  const end = start + Array.from(rest).slice(0, length).join("").length;
+  textarea.focus({ preventScroll: true });
+  textarea.setSelectionRange(start, end);
+  const lineHeight = parseFloat(getComputedStyle(textarea).lineHeight) || 24;
+  const visualLine = text.slice(0, start).split("\n").length - 1;
+  textarea.scrollTop = Math.max(0, visualLine * lineHeight - textarea.clientHeight / 3);
+}
+
+function renderFindings(panel, data, textarea) {
+  const summary = panel.querySelector(".findings-summary");
+  const list = panel.querySelector(".findings-list");
+  summary.dataset.errors = data.errors;
+  summary.dataset.warnings = data.warnings;
+  summary.textContent = data.findings.length
+    ? `${data.errors} 处错误（提交前必须改正）、${data.warnings} 处提醒`
+    : "未发现问题。";
+  list.replaceChildren();
+  for (const f of data.findings) {
+    const item = document.createElement("li");
+    item.className = `finding finding-${f.severity}`;
+    Object.assign(item.dataset, { rule: f.rule, line: f.line, column: f.column, length: f.length });
+    const jump = document.createElement("button");
+    jump.type = "button";
+    jump.className = "link-button finding-jump";
+    jump.textContent = `第${f.line}行第${f.column}列`;
+    const severity = document.createElement("span");
+    severity.className = "finding-severity";
+    severity.textContent = f.severity === "error" ? "错误" : "提醒";
+    const message = document.createElement("span");
+    message.className = "finding-message";
+    message.textContent = f.message;
+    const excerpt = document.createElement("q");
+    excerpt.className = "finding-excerpt";
+    excerpt.textContent = f.excerpt;
+    item.append(jump, " ", severity, " ", message, " ", excerpt);
+    list.append(item);
+  }
+  panel.dataset.checkedLength = String(textarea.value.length);
+}
+
+function setUpEditor() {
+  const textarea = document.querySelector("textarea[data-check-url]");
+  const panel = document.getElementById("findings");
+  if (!textarea || !panel) return;
+  const title = document.querySelector('input[name="title"]');
+  const suggestion = document.querySelector(".title-suggestion");
+  let timer = null;
+  let sequence = 0;
+
+  panel.addEventListener("click", (event) => {
+    const button = event.target.closest(".finding-jump");
+    if (button) selectFinding(textarea, button.closest(".finding"));
+  });
+
+  function offerTitle(text) {
+    if (!suggestion || !title) return;
+    const show = text && !title.value.trim();
+    suggestion.hidden = !show;
+    if (show) suggestion.querySelector("[data-title-text]").textContent = `“${text}”`;
+    suggestion.dataset.title = text || "";
+  }
+  if (suggestion) {
+    suggestion.querySelector("[data-use-title]").addEventListener("click", () => {
+      title.value = suggestion.dataset.title;
+      suggestion.hidden = true;
+    });
+  }
+
+  async function runCheck() {
+    const mine = ++sequence;
+    try {
+      const response = await fetch(textarea.dataset.checkUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ body: textarea.value }),
+        credentials: "same-origin",
+      });
+      if (!response.ok || mine !== sequence) return;
+      const data = await response.json();
+      renderFindings(panel, data, textarea);
+      offerTitle(data.title_suggestion);
+    } catch (error) {
+      // Offline or server busy: the checks run again on save.
+    }
+  }
+  textarea.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(runCheck, 500);
+  });
+  if (title) title.addEventListener("input", () => offerTitle(suggestion && suggestion.dataset.title));
+  runCheck();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   // Clicking a paragraph number selects it in the comment form.
   const select = document.querySelector("#comment-form select[name=paragraph]");
@@ -19,4 +135,5 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(`确定要${label}吗？`)) e.preventDefault();
     });
   });
+  setUpEditor();
 });
