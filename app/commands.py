@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
 from flask import Flask
 
 from app.auth.models import Role
 from app.demo import DEFAULT_PASSWORD, DEMO_LOGINS, seed_demo
+from app.documents.checks import check
+from app.documents.importing import ImportRefused, decode_text, import_file
 from app.exceptions import RuleViolation
 from app.extensions import db
 from app.org.models import SupervisionGroup, Unit
@@ -71,6 +77,52 @@ def create_user_command(
     click.echo(f"已创建账号 {user.username}（{user.role.label} · {user.scope_label}）。")
 
 
+@click.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="输出格式",
+)
+def check_command(files: tuple[Path, ...], output_format: str) -> None:
+    """检查汇报文本（.txt 或 .docx）中的占位符、标记、标点、序号等问题。
+
+    有错误时退出码为 1，无法读取的文件为 2，否则为 0。
+    """
+    found: list[dict] = []
+    unreadable = has_errors = False
+    for path in files:
+        try:
+            data = path.read_bytes()
+            imported = import_file(path.name, data)
+            # A text file is checked as it is, so that line numbers match the file.
+            text = decode_text(data)[0] if imported.source_kind == "txt" else imported.text
+        except (OSError, ImportRefused) as error:
+            unreadable = True
+            reason = error.message if isinstance(error, ImportRefused) else "无法读取该文件。"
+            click.echo(f"{path}: {reason}", err=True)
+            continue
+        findings = sorted(imported.findings + check(text))
+        has_errors = has_errors or any(f.is_error for f in findings)
+        if output_format == "json":
+            found.extend({"file": str(path), **f.to_dict()} for f in findings)
+            continue
+        for f in findings:
+            label = "错误" if f.is_error else "提醒"
+            click.echo(
+                f"{path}:{f.line}:{f.column}: {label}[{f.rule}] {f.message}  「{f.excerpt}」"
+            )
+        errors = sum(1 for f in findings if f.is_error)
+        click.echo(f"{path}: {errors} 处错误，{len(findings) - errors} 处提醒。")
+    if output_format == "json":
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    sys.exit(2 if unreadable else 1 if has_errors else 0)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(check_command)

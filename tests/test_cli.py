@@ -105,3 +105,65 @@ def test_create_user_prompts_for_the_password(runner, org):
     assert db.session.scalar(sa.select(User).where(User.username == "prompted")).check_password(
         "long-enough-1"
     )
+
+
+def test_check_command_text_output_and_exit_status(runner, tmp_path):
+    clean = tmp_path / "clean.txt"
+    clean.write_text("一、工作情况\n全区开展学习。\n", encoding="utf-8")
+    result = runner.invoke(args=["check", str(clean)])
+    assert result.exit_code == 0, result.output
+    assert "0 处错误，0 处提醒" in result.output
+
+    bad = tmp_path / "bad.txt"
+    bad.write_text("第一段。\n\n全区*个党组织开展学习,推进整改。\n", encoding="gb18030")
+    result = runner.invoke(args=["check", str(bad)])
+    assert result.exit_code == 1
+    # Line numbers are those of the file, blank lines included.
+    assert f"{bad}:3:3: 错误[placeholder]" in result.output
+    assert f"{bad}:3:12: 提醒[punctuation]" in result.output
+
+
+def test_check_command_json_output(runner, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("全区*个党组织。", encoding="utf-8-sig")
+    ok = tmp_path / "ok.txt"
+    ok.write_text("全区开展学习。", encoding="utf-8")
+    result = runner.invoke(args=["check", "--format", "json", str(bad), str(ok)])
+    assert result.exit_code == 1
+    import json
+
+    findings = json.loads(result.output)
+    assert findings == [
+        {
+            "file": str(bad),
+            "line": 1,
+            "column": 3,
+            "rule": "placeholder",
+            "severity": "error",
+            "excerpt": "全区*个党组织。",
+            "message": "“*”像是没有填写的占位符，请填入实际的数字或名称。",
+            "length": 1,
+        }
+    ]
+
+
+def test_check_command_unreadable_files_exit_2(runner, tmp_path):
+    legacy = tmp_path / "old.doc"
+    legacy.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
+    result = runner.invoke(args=["check", str(legacy), str(tmp_path / "missing.txt")])
+    assert result.exit_code == 2
+    assert "另存为 .docx 或 .txt" in result.output
+    assert "无法读取该文件" in result.output
+
+
+def test_check_command_reads_docx(runner, tmp_path):
+    from docx import Document
+
+    document = Document()
+    document.add_paragraph("一、工作情况")
+    document.add_paragraph("共收集问题X个。")
+    path = tmp_path / "report.docx"
+    document.save(path)
+    result = runner.invoke(args=["check", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:2:6: 错误[placeholder]" in result.output
