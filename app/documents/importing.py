@@ -21,7 +21,7 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from app.documents.findings import Finding
-from app.documents.structure import looks_like_title
+from app.documents.structure import HEADING_PATTERNS, looks_like_title
 from app.exceptions import RuleViolation
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -60,7 +60,7 @@ NOT_TEXT_MAGICS = [
     ((OLE_MAGIC,), "Word 97-2003（.doc）或 WPS 文档"),
     ((b"{\\rtf",), "RTF 文档"),
 ]
-LEGACY_EXTENSIONS = {"doc", "wps", "dot", "wpt"}
+LEGACY_EXTENSIONS = {"doc", "wps"}
 
 BOMS = [
     (b"\xef\xbb\xbf", "utf-8-sig"),
@@ -93,6 +93,8 @@ RUN_TEXT = {
     qn("w:noBreakHyphen"): "-",
 }
 W_BR = qn("w:br")
+W_PPR, W_NUMPR = qn("w:pPr"), qn("w:numPr")
+RUN_HIDDEN = f"{qn('w:rPr')}/{qn('w:vanish')}"
 
 CN_DIGITS = "〇一二三四五六七八九"
 CHINESE_FORMATS = {
@@ -114,11 +116,11 @@ class ImportRefused(RuleViolation):
 
 @dataclass(frozen=True)
 class ImportResult:
-    text: str
-    findings: list[Finding]
-    title: str | None
-    source_kind: str
-    encoding: str | None
+    text: str  # one paragraph per line, no empty lines, no trailing newline
+    findings: list[Finding]  # warnings from the import itself (rule "import"), lines of ``text``
+    title: str | None  # the first line when it looks like a title
+    source_kind: str  # "docx" or "txt"
+    encoding: str | None  # for txt: "utf-8", "utf-8-sig", "utf-16" or "gb18030"
 
 
 def import_file(filename: str, data: bytes) -> ImportResult:
@@ -264,8 +266,11 @@ def _val(element: etree._Element | None, *path: str) -> str | None:
 
 
 def _int(value: str | None) -> int | None:
+    # Word's numbers (levels, start values) are small; longer digit strings are damage.
+    if value is None or len(value) > 9:
+        return None
     try:
-        return int(value) if value is not None else None
+        return int(value)
     except ValueError:
         return None
 
@@ -341,7 +346,7 @@ class _Numbering:
 
     def _num_pr(self, p_pr: etree._Element | None) -> tuple[str | None, int]:
         style_id = _val(p_pr, "w:pStyle") or self.default_style
-        num_pr = None if p_pr is None else p_pr.find(qn("w:numPr"))
+        num_pr = None if p_pr is None else p_pr.find(W_NUMPR)
         num_id, ilvl = _val(num_pr, "w:numId"), _int(_val(num_pr, "w:ilvl"))
         style_num_id, style_ilvl = self.style_numbering.get(style_id or "", (None, None))
         if num_id is None:
@@ -381,7 +386,7 @@ def _style_numbering(
         current: str | None = style_id
         while current in elements and current not in seen and (num_id is None or ilvl is None):
             seen.add(current)
-            num_pr = elements[current].find(f"{qn('w:pPr')}/{qn('w:numPr')}")
+            num_pr = elements[current].find(f"{W_PPR}/{W_NUMPR}")
             num_id = num_id if num_id is not None else _val(num_pr, "w:numId")
             ilvl = ilvl if ilvl is not None else _int(_val(num_pr, "w:ilvl"))
             current = _val(elements[current], "w:basedOn")
@@ -452,45 +457,49 @@ def _level(lvl: etree._Element, base: _Level | None) -> _Level:
 def _official_label(
     levels: dict[int, _Level], ilvl: int, counters: list[int | None]
 ) -> tuple[str, str | None]:
-    level = levels[ilvl]
-    number = counters[ilvl] or 0
-    template = re.sub(r"\s+", "", level.text).replace("(", "（").replace(")", "）")
-    placeholder = f"%{ilvl + 1}"
-    if level.fmt == "bullet":
+    """The label to put back when Word shows one of the official heading labels."""
+    if levels[ilvl].fmt == "bullet":
         return "", BULLET_LOST
-    if level.fmt == "none" and "%" not in level.text:
-        return "", (NUMBER_LOST.format(label=level.text.strip()) if level.text.strip() else None)
-    if level.fmt in CHINESE_FORMATS:
-        numeral = _chinese_number(number, level.fmt)
-        if template == f"{placeholder}、":
-            return f"{numeral}、", None
-        if template == f"（{placeholder}）":
-            return f"（{numeral}）", None
-    if level.fmt in DECIMAL_FORMATS:
-        if template in (f"{placeholder}.", f"{placeholder}．", f"{placeholder}、"):
-            return f"{number}{template[-1]}", None
-        if template == f"（{placeholder}）":
-            return f"（{number}）", None
-    shown = _render_template(levels, level.text, counters)
-    return "", (NUMBER_LOST.format(label=shown.strip()) if shown else NUMBER_UNKNOWN)
+    shown = _render_template(levels, levels[ilvl].text, counters)
+    if shown is None:
+        return "", NUMBER_UNKNOWN
+    shown = shown.strip()
+    if not shown:
+        return "", None
+    label = _full_width_parens(re.sub(r"\s+", "", shown))
+    if any(
+        (match := pattern.match(label)) and match.end() == len(label)
+        for _, pattern in HEADING_PATTERNS
+    ):
+        return label, None
+    return "", NUMBER_LOST.format(label=shown)
 
 
-def _render_template(levels: dict[int, _Level], text: str, counters: list[int | None]) -> str:
-    """The label Word shows, for the formats a user would recognise; "" when unsure."""
+def _full_width_parens(text: str) -> str:
+    return text.replace("(", "（").replace(")", "）")
+
+
+def _render_template(
+    levels: dict[int, _Level], text: str, counters: list[int | None]
+) -> str | None:
+    """What Word shows for a w:lvlText: %N is level N's counter in level N's format."""
     parts = re.split(r"%([1-9])", text)
     shown = parts[0]
     for index in range(1, len(parts), 2):
-        ilvl = int(parts[index]) - 1
-        level = levels.get(ilvl)
-        number = counters[ilvl]
-        rendered = _render_number(number, level.fmt) if level and number is not None else None
+        level = levels.get(int(parts[index]) - 1)
+        if level is None:
+            return None
+        number = counters[int(parts[index]) - 1]
+        rendered = _render_number(level.start if number is None else number, level.fmt)
         if rendered is None:
-            return ""
+            return None
         shown += rendered + parts[index + 1]
     return shown
 
 
 def _render_number(number: int, fmt: str) -> str | None:
+    if fmt == "none":
+        return ""
     if fmt in DECIMAL_FORMATS:
         return str(number)
     if fmt in CHINESE_FORMATS:
@@ -569,13 +578,13 @@ class _BodyReader:
                 self.read_blocks(child)
 
     def paragraph(self, p: etree._Element) -> tuple[str, str | None]:
-        label, lost = self.numbering.label(p.find(qn("w:pPr")))
+        label, lost = self.numbering.label(p.find(W_PPR))
         pieces: list[str] = []
         _inline_text(p, pieces)
         text = _join_soft_breaks("".join(pieces))
         if not text:
             return "", None
-        if label and not text.startswith(label):
+        if label and _full_width_parens(text[: len(label)]) != label:
             text = label + text
         return text, lost
 
@@ -642,7 +651,7 @@ def _inline_text(element: etree._Element, pieces: list[str]) -> None:
     """
     for child in element.iterchildren():
         if child.tag == W_R:
-            if not _is_on(child.find(f"{qn('w:rPr')}/{qn('w:vanish')}")):
+            if not _is_on(child.find(RUN_HIDDEN)):
                 _run_text(child, pieces)
         elif child.tag in INLINE_WRAPPERS:
             _inline_text(child, pieces)

@@ -1,0 +1,67 @@
+"""How long importing a large .docx and a large GBK .txt takes.
+
+Run: .venv/bin/python bench/importing.py — prints figures (target: a 200-page document well
+under a second).
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from docx import Document  # noqa: E402
+
+from app.documents.importing import import_file  # noqa: E402
+
+PARAGRAPH = (
+    "主题教育开展以来，我们坚持把理论学习、调查研究、推动发展、检视整改贯通起来，"
+    "推动各项工作落地见效，累计开展集中学习126场次，征集意见建议46条。"
+)
+
+
+def big_docx(paragraphs: int) -> bytes:
+    document = Document()
+    for index in range(paragraphs):
+        if index % 50 == 0:
+            document.add_paragraph(f"{index // 50 + 1}.重点工作推进情况")
+        paragraph = document.add_paragraph(PARAGRAPH[:30])
+        paragraph.add_run(PARAGRAPH[30:])
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def timed(filename: str, data: bytes, repeat: int = 5) -> tuple[float, int]:
+    timings, length = [], 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = import_file(filename, data)
+        timings.append(time.perf_counter() - start)
+        length = len(result.text)
+    return statistics.median(timings), length
+
+
+def main() -> None:
+    for count in (2_000, 10_000):
+        data = big_docx(count)
+        seconds, length = timed("汇报.docx", data)
+        print(
+            f"docx, {count} paragraphs ({len(data) // 1024} KiB, {length} characters): "
+            f"median {seconds * 1000:.0f} ms"
+        )
+    text = (PARAGRAPH + "\n") * 30_000
+    data = text.encode("gb18030")[: 5 * 1024 * 1024 - 10]
+    data = data[: data.rfind(b"\n") + 1]
+    seconds, length = timed("汇报.txt", data)
+    print(
+        f"GB18030 txt, {len(data) // 1024} KiB ({length} characters): median {seconds * 1000:.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
