@@ -8,14 +8,11 @@ from generated paragraphs in the same style.
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from app.documents.checks import check  # noqa: E402
-from app.documents.structure import parse  # noqa: E402
+from app.documents.checks import check
+from app.documents.structure import parse
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 TARGET_CHARACTERS = 20_000
@@ -61,12 +58,7 @@ def main() -> None:
     print(f"text: {len(text)} characters, {text.count(chr(10)) + 1} lines, from {source}")
     print(f"findings: {len(findings)} ({sum(f.is_error for f in findings)} errors)")
     print(
-        "check():  median {:.1f} ms, p95 {:.1f} ms, max {:.1f} ms over {} runs".format(
-            statistics.median(timings),
-            sorted(timings)[int(len(timings) * 0.95) - 1],
-            max(timings),
-            len(timings),
-        )
+        f"check():  median {statistics.median(timings):.1f} ms, p95 {sorted(timings)[int(len(timings) * 0.95) - 1]:.1f} ms, max {max(timings):.1f} ms over {len(timings)} runs"
     )
     print(f"parse():  median {statistics.median(parse_timings):.2f} ms")
 

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import io
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from docx import Document
 
-from docx import Document  # noqa: E402
-
-from app.documents.importing import import_file  # noqa: E402
+from app.documents.importing import import_file
 
 PARAGRAPH = (
     "主题教育开展以来，我们坚持把理论学习、调查研究、推动发展、检视整改贯通起来，"

@@ -1,3 +1,4 @@
+from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
@@ -64,3 +65,7 @@ class LockForm(ChineseForm):
     """A bare form for POSTs that only need CSRF and the version the user saw."""
 
     lock_version = HiddenField()
+
+
+class ImportForm(ChineseForm):
+    file = FileField("从文件导入", validators=[FileRequired("请选择要上传的 .docx 或 .txt 文件。")])

@@ -11,6 +11,7 @@ from wtforms import SelectChoice
 
 from app.documents.checks import check
 from app.documents.findings import Finding
+from app.documents.importing import MAX_UPLOAD_BYTES, ImportRefused, ImportResult, import_file
 from app.documents.structure import looks_like_title, paragraphs, parse
 from app.exceptions import RuleViolation, StateConflict
 from app.extensions import db
@@ -20,6 +21,7 @@ from app.reports.forms import (
     BODY_MAX_LENGTH,
     CommentForm,
     EditReportForm,
+    ImportForm,
     LockForm,
     NewReportForm,
     TransitionForm,
@@ -28,6 +30,7 @@ from app.reports.models import Comment, DraftRevision, Report, ReportVersion
 from app.reports.workflow import EVENTS, ReportState, events_from
 
 bp = Blueprint("reports", __name__)
+_UNSET = object()
 
 
 @bp.before_request
@@ -125,17 +128,31 @@ def index():
     )
 
 
-@bp.route("/reports/new", methods=["GET", "POST"])
-def new():
-    require(permissions.can_create_report(current_user))
-    form = NewReportForm()
+def new_report_form(formdata=_UNSET) -> NewReportForm:
+    form = NewReportForm() if formdata is _UNSET else NewReportForm(formdata=formdata)
     open_periods = db.session.scalars(
         sa.select(Period).where(Period.closed_at.is_(None)).order_by(Period.due_date.desc())
     ).all()
     form.period_id.choices = [SelectChoice(p.id, p.name) for p in open_periods]
+    return form
+
+
+def render_new(form: NewReportForm, status: int = 200, import_form: ImportForm | None = None):
+    return render_template(
+        "reports/new.html",
+        form=form,
+        has_periods=bool(form.period_id.choices),
+        findings=check(form.body.data or ""),
+        import_form=import_form or ImportForm(formdata=None),
+    ), status
+
+
+@bp.route("/reports/new", methods=["GET", "POST"])
+def new():
+    require(permissions.can_create_report(current_user))
+    form = new_report_form()
     if request.method == "GET" and request.args.get("period_id", type=int):
         form.period_id.data = request.args.get("period_id", type=int)
-    status = 200
     if form.validate_on_submit():
         period = db.session.get(Period, form.period_id.data)
         try:
@@ -146,14 +163,69 @@ def new():
             db.session.commit()
             flash("草稿已创建。" + summary_of(check(report.body)), "success")
             return redirect(url_for("reports.show", report_id=report.id), 303)
-    if form.errors:
-        status = 400
+    return render_new(form, 400 if form.errors else 200)
+
+
+def read_upload(import_form: ImportForm) -> ImportResult:
+    """The uploaded file as report text, or ImportRefused with a message for the user."""
+    if not import_form.validate_on_submit():
+        raise ImportRefused("；".join(e for errors in import_form.errors.values() for e in errors))
+    upload = import_form.file.data
+    return import_file(upload.filename or "", upload.read(MAX_UPLOAD_BYTES + 1))
+
+
+@bp.post("/reports/new/import")
+def import_new():
+    """Show an uploaded file as a new draft, with its findings, before anything is saved."""
+    require(permissions.can_create_report(current_user))
+    import_form = ImportForm()
+    form = new_report_form(formdata=None)
+    form.period_id.data = request.form.get("period_id", type=int)
+    try:
+        imported = read_upload(import_form)
+    except ImportRefused as error:
+        import_form.form_errors.append(error.message)
+        return render_new(form, 400, import_form)
+    form.body.data = imported.text
+    findings = check(imported.text)
     return render_template(
-        "reports/new.html",
+        "reports/import_preview.html",
         form=form,
-        has_periods=bool(open_periods),
-        findings=check(form.body.data or ""),
-    ), status
+        report=None,
+        imported=imported,
+        filename=import_form.file.data.filename,
+        findings=findings,
+        findings_by_line=by_line(findings),
+    )
+
+
+@bp.post("/reports/<int:report_id>/import")
+def import_into(report_id: int):
+    """Show an uploaded file in place of the draft; saving it keeps the old text in history."""
+    report = get_report(report_id)
+    require(permissions.can_edit(current_user, report))
+    if report.state is not ReportState.DRAFT:
+        abort(409, f"汇报当前状态为“{report.state.label}”，只有草稿可以导入。")
+    import_form = ImportForm()
+    try:
+        imported = read_upload(import_form)
+    except ImportRefused as error:
+        form = EditReportForm(formdata=None, obj=report)
+        form.lock_version.data = request.form.get("lock_version") or report.lock_version
+        import_form.form_errors.append(error.message)
+        return render_edit(form, report, 400, import_form)
+    form = EditReportForm(formdata=None, title=report.title, body=imported.text)
+    form.lock_version.data = request.form.get("lock_version") or report.lock_version
+    findings = check(imported.text)
+    return render_template(
+        "reports/import_preview.html",
+        form=form,
+        report=report,
+        imported=imported,
+        filename=import_form.file.data.filename,
+        findings=findings,
+        findings_by_line=by_line(findings),
+    )
 
 
 def displayed_text(report: Report) -> tuple[str, str, ReportVersion | None]:
@@ -289,9 +361,15 @@ def edit(report_id: int):
     return redirect(url_for("reports.show", report_id=report.id), 303)
 
 
-def render_edit(form: EditReportForm, report: Report, status: int = 200):
+def render_edit(
+    form: EditReportForm, report: Report, status: int = 200, import_form: ImportForm | None = None
+):
     return render_template(
-        "reports/edit.html", form=form, report=report, findings=check(form.body.data or "")
+        "reports/edit.html",
+        form=form,
+        report=report,
+        findings=check(form.body.data or ""),
+        import_form=import_form or ImportForm(formdata=None),
     ), status
 
 

@@ -1,0 +1,125 @@
+"""Uploading a file: preview first, nothing changes until the user saves, history keeps the old text."""
+
+import io
+
+import pytest
+import sqlalchemy as sa
+from docx import Document
+
+from app.extensions import db
+from app.reports.models import DraftRevision, Report
+from app.reports.workflow import ReportState
+from tests.conftest import make_report
+
+
+def docx_bytes(*paragraphs: str) -> bytes:
+    document = Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, url, data: bytes, filename: str, **fields):
+    return client.post(
+        url,
+        data={"file": (io.BytesIO(data), filename), **fields},
+        content_type="multipart/form-data",
+    )
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_import_into_a_new_report_previews_then_saves(org, client, login):
+    login(org["author_a"])
+    data = docx_bytes("县教育局主题教育阶段性总结", "一、工作开展情况", "全区*个学校完成自查。")
+    response = upload(client, "/reports/new/import", data, "总结.docx", period_id=org.period.id)
+    assert response.status_code == 200
+    html = response.text
+    assert "导入预览" in html and "尚未保存" in html
+    assert "全区*个学校完成自查。" in html
+    assert 'data-rule="placeholder"' in html  # findings are shown before saving
+    assert count(Report) == 0
+    response = client.post(
+        "/reports/new",
+        data={
+            "period_id": org.period.id,
+            "title": "县教育局主题教育阶段性总结",
+            "body": "县教育局主题教育阶段性总结\n一、工作开展情况\n全区12个学校完成自查。",
+        },
+    )
+    assert response.status_code == 303
+    assert db.session.scalar(sa.select(Report.body)).startswith("县教育局主题教育阶段性总结\n一、")
+
+
+def test_import_into_a_draft_keeps_the_replaced_text_in_history(org, client, login):
+    report = make_report(org, "a", body="原来的草稿。")
+    login(org["author_a"])
+    text = "一、新内容\n导入的正文。".encode("gb18030")
+    response = upload(
+        client, f"/reports/{report.id}/import", text, "新稿.txt", lock_version=report.lock_version
+    )
+    assert response.status_code == 200
+    assert "gb18030" in response.text and "导入的正文。" in response.text
+    db.session.expire_all()
+    assert db.session.get(Report, report.id).body == "原来的草稿。"
+    response = client.post(
+        f"/reports/{report.id}/edit",
+        data={
+            "title": report.title,
+            "body": "一、新内容\n导入的正文。",
+            "lock_version": report.lock_version,
+        },
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Report, report.id).body == "一、新内容\n导入的正文。"
+    assert db.session.scalar(sa.select(DraftRevision.body)) == "原来的草稿。"
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "message"),
+    [
+        ("旧格式.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "另存为 .docx 或 .txt"),
+        ("扫描件.pdf", b"%PDF-1.7\n", "另存为 .docx 或 .txt"),
+        ("乱码.txt", bytes(range(128, 256)) * 4, "无法识别文件编码"),
+        ("空文件.txt", b"", "文件是空的"),
+    ],
+)
+def test_refused_uploads_show_a_message_and_change_nothing(
+    org, client, login, filename, data, message
+):
+    report = make_report(org, "a", body="原来的草稿。")
+    login(org["author_a"])
+    response = upload(
+        client, f"/reports/{report.id}/import", data, filename, lock_version=report.lock_version
+    )
+    assert response.status_code == 400
+    assert message in response.text
+    db.session.expire_all()
+    assert db.session.get(Report, report.id).body == "原来的草稿。"
+    assert count(DraftRevision) == 0
+
+
+def test_upload_without_a_file_is_refused(org, client, login):
+    login(org["author_a"])
+    response = client.post(
+        "/reports/new/import", data={"period_id": org.period.id}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert "请选择要上传的" in response.text
+
+
+def test_import_needs_edit_rights_and_a_draft(org, client, login):
+    report = make_report(org, "a", ReportState.UNIT_REVIEW)
+    data = docx_bytes("正文。")
+    login(org["author_a"])
+    assert upload(client, f"/reports/{report.id}/import", data, "a.docx").status_code == 409
+    login(org["group1"])
+    assert upload(client, f"/reports/{report.id}/import", data, "a.docx").status_code == 404
+    login(org["secretary"])
+    assert upload(client, f"/reports/{report.id}/import", data, "a.docx").status_code == 403
+    assert upload(client, "/reports/new/import", data, "a.docx").status_code == 403
