@@ -24,7 +24,9 @@ FLASK := $(BIN)/flask --app wsgi
 PIP   := $(BIN)/python -m pip --disable-pip-version-check
 
 # Debian packages. Fonts: the UI and reports are Chinese, so pages and PDFs need CJK fonts.
-RUN_SYSTEM_PACKAGES  := fonts-noto-cjk fonts-lxgw-wenkai
+# WeasyPrint renders PDFs through Pango/HarfBuzz/fontconfig (hb-subset keeps subsetting fast).
+RUN_SYSTEM_PACKAGES  := fonts-noto-cjk fonts-lxgw-wenkai fontconfig libpango-1.0-0 \
+                        libpangoft2-1.0-0 libharfbuzz-subset0
 # Tests also drive Debian's Chromium through Playwright (Playwright cannot download its
 # own browser here) and read generated PDFs with poppler's pdftotext/pdftoppm.
 # libatomic1: Playwright's bundled node driver links against it, and a minimal Debian
