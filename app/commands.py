@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 
 from app.auth.models import Role
 from app.demo import DEFAULT_PASSWORD, DEMO_LOGINS, seed_demo
@@ -18,6 +19,10 @@ from app.exceptions import RuleViolation
 from app.extensions import db
 from app.org.models import SupervisionGroup, Unit
 from app.org.operations import create_user
+from app.pdf.fonts import report as fonts_report
+from app.pdf.render import PdfSource
+from app.reports import exports
+from app.reports.models import Report
 
 
 @click.command("seed-demo")
@@ -122,7 +127,59 @@ def check_command(files: tuple[Path, ...], output_format: str) -> None:
     sys.exit(2 if unreadable else 1 if has_errors else 0)
 
 
+@click.command("render-pdf")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", default="", help="标题（默认取正文第一行或文件名）")
+@click.option("--unit", default="", help="落款单位")
+@click.option("--date", "signed_on", type=click.DateTime(["%Y-%m-%d"]), help="成文日期 YYYY-MM-DD")
+def render_pdf_command(
+    file: Path, output: Path, title: str, unit: str, signed_on: datetime | None
+) -> None:
+    """把 .txt 或 .docx 按公文格式排版为 PDF（不加“草稿”水印，用于预览和检查版式）。"""
+    try:
+        imported = import_file(file.name, file.read_bytes())
+    except ImportRefused as error:
+        raise click.ClickException(error.message) from None
+    source = PdfSource(
+        title=title or imported.title or file.stem,
+        body=imported.text,
+        unit=unit,
+        period="",
+        signed_on=signed_on.date() if signed_on else None,
+    )
+    output.write_bytes(exports.render(source))
+    click.echo(f"已生成 {output}")
+
+
+@click.command("export-pdf")
+@click.argument("report_id", type=int)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_pdf_command(report_id: int, output: Path) -> None:
+    """导出一份已审定汇报的审定稿 PDF。"""
+    report = db.session.get(Report, report_id)
+    if report is None:
+        raise click.ClickException(f"汇报 {report_id} 不存在。")
+    if report.approved_version_number is None:
+        raise click.ClickException("该汇报尚未审定。")
+    output.write_bytes(exports.approved_pdf(report))
+    click.echo(f"已生成 {output}")
+
+
+@click.command("fonts")
+def fonts_command() -> None:
+    """列出公文各部分使用的字体，缺少正式公文字体时给出提示。"""
+    for row in fonts_report(exports.font_dir_of(current_app)):
+        mark = "正式字体" if row["official"] else "替代字体"
+        click.echo(f"{row['label']}：{row['family']}（{mark}）  {row['file']}")
+        if row.get("warning"):
+            click.echo(f"  提示：{row['warning']}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(check_command)
+    app.cli.add_command(render_pdf_command)
+    app.cli.add_command(export_pdf_command)
+    app.cli.add_command(fonts_command)

@@ -47,6 +47,8 @@ def _drop_everything(engine: sa.Engine) -> None:
 def config(tmp_path_factory):
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url(tmp_path_factory.mktemp("db"))
+        FONT_DIR = str(tmp_path_factory.mktemp("fonts"))
+        PDF_CACHE_DIR = str(tmp_path_factory.mktemp("pdf-cache"))
 
     return Config
 

@@ -293,7 +293,10 @@ def test_review_workflow_in_browser(chromium, live_server):
             s.trigger("submit")
             s.expect_state(ReportState.UNIT_REVIEW)
             versions = page.locator(".version-list")
-            expect(versions.get_by_role("link")).to_have_text(["第2版", "第1版"])
+            expect(versions.get_by_role("link", name=re.compile(r"^第\d+版$"))).to_have_text(
+                ["第2版", "第1版"]
+            )
+            expect(versions.get_by_role("link", name="PDF 预览")).to_have_count(2)
             s.logout()
 
             # --- reviewer1 forwards again, group1 approves ----------------------------------

@@ -32,7 +32,7 @@ def _clean_body(body: str) -> str:
     return "\n".join(line.rstrip() for line in lines).strip("\n")
 
 
-def _record(
+def record_history(
     report: Report,
     actor: User,
     event: str,
@@ -97,7 +97,7 @@ def create_report(actor: User, period: Period, title: str, body: str) -> Report:
         state_changed_at=now,
     )
     db.session.add(report)
-    _record(report, actor, "create", None)
+    record_history(report, actor, "create", None)
     db.session.flush()
     return report
 
@@ -179,7 +179,9 @@ def trigger_event(
         report.approved_version_number = None
     if report.state is ReportState.DRAFT:
         report.submitted_by = None
-    entry = _record(report, actor, event, source, version_number=version_number, comment=comment)
+    entry = record_history(
+        report, actor, event, source, version_number=version_number, comment=comment
+    )
     db.session.flush()
     return entry
 
@@ -251,7 +253,7 @@ def resolve_comment(actor: User, report: Report, comment: Comment) -> HistoryEnt
     comment.resolved_at = utcnow()
     comment.resolved_by = actor
     summary = comment.body if len(comment.body) <= 60 else comment.body[:60] + "…"
-    return _record(
+    return record_history(
         report,
         actor,
         "resolve_comment",

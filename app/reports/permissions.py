@@ -110,3 +110,9 @@ def waiting_states(user: User) -> set[ReportState]:
         Role.UNIT_REVIEWER: {ReportState.DRAFT, ReportState.UNIT_REVIEW},
         Role.GROUP_MEMBER: {ReportState.GROUP_REVIEW},
     }.get(user.role, set())
+
+
+def can_preview_pdf(user: User, report: Report) -> bool:
+    """Authors and reviewers (the unit's and its supervision group's) may print any version
+    as a stamped draft; everyone who can see the report may download the approved one."""
+    return _in_unit(user, report) or (can_view(user, report) and _in_group(user, report))

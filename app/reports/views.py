@@ -3,8 +3,20 @@ commits and redirects; operations raise WorkflowError subclasses for refusals.""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
@@ -16,7 +28,7 @@ from app.documents.structure import looks_like_title, paragraphs, parse
 from app.exceptions import RuleViolation, StateConflict
 from app.extensions import db
 from app.org.models import Period, Unit
-from app.reports import operations, permissions
+from app.reports import exports, operations, permissions
 from app.reports.forms import (
     BODY_MAX_LENGTH,
     CommentForm,
@@ -302,6 +314,7 @@ def render_report(
         events=available_events(report),
         can_edit=permissions.can_edit(current_user, report) and report.state is ReportState.DRAFT,
         can_view_drafts=permissions.can_edit(current_user, report),
+        can_preview_pdf=permissions.can_preview_pdf(current_user, report),
         can_comment=open_for_comments
         and permissions.can_comment(current_user, report, reply=False),
         can_reply=open_for_comments and permissions.can_comment(current_user, report, reply=True),
@@ -530,3 +543,40 @@ def restore_draft(report_id: int, revision_id: int):
     db.session.commit()
     flash("已恢复该历史稿；恢复前的文本已保存在草稿历史中。", "success")
     return redirect(url_for("reports.show", report_id=report.id), 303)
+
+
+def pdf_response(pdf: bytes, filename: str):
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    ascii_name = "report.pdf"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/reports/<int:report_id>/pdf")
+def pdf(report_id: int):
+    """The approved version in the official format; each download is recorded."""
+    report = get_report(report_id)
+    if report.state is not ReportState.APPROVED or report.approved_version_number is None:
+        abort(409, "汇报尚未审定，没有可以下载的审定稿。")
+    with_record = request.args.get("record") == "1"
+    document = exports.approved_pdf(report, with_record=with_record)
+    exports.record_download(current_user, report)
+    db.session.commit()
+    version = next(v for v in report.versions if v.number == report.approved_version_number)
+    return pdf_response(document, exports.pdf_filename(report, version.title))
+
+
+@bp.get("/reports/<int:report_id>/versions/<int:number>/pdf")
+def version_pdf(report_id: int, number: int):
+    """Any submitted version as a stamped draft (“草稿 · 未经审定”), for authors and reviewers."""
+    report = get_report(report_id)
+    require(permissions.can_preview_pdf(current_user, report))
+    found = next((v for v in report.versions if v.number == number), None)
+    if found is None:
+        abort(404)
+    document = exports.render(exports.pdf_source(report, found, stamped=True))
+    return pdf_response(document, exports.pdf_filename(report, f"{found.title}-第{number}版-草稿"))

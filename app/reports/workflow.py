@@ -95,6 +95,7 @@ EVENTS: dict[str, EventInfo] = {
 OTHER_HISTORY_LABELS = {
     "create": "创建草稿",
     "resolve_comment": "意见已处理",
+    "download_pdf": "下载审定稿PDF",
 }
 
 

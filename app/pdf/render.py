@@ -1,0 +1,280 @@
+"""Official-format PDF (GB/T 9704-2012) of a report text.
+
+The text is laid out on the standard's grid by our own line breaker (``linebreak.py``): each
+line is a ``nowrap`` block whose letter-spacing makes it end flush with the type area, since
+WeasyPrint does not justify Chinese text. Fonts come from ``fonts.py``; the only resources the
+document may load are served by ``RestrictedFetcher``.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from flask import render_template
+from weasyprint import HTML
+
+from app.documents.structure import Block, parse
+from app.pdf.fetcher import RestrictedFetcher, asset_url
+from app.pdf.fonts import RoleFont, advance_em, font_face_css, resolve_roles
+from app.pdf.linebreak import Line, break_paragraph, grid_spacing
+
+MM = 72 / 25.4
+TYPE_WIDTH = 156 * MM
+TYPE_HEIGHT = 225 * MM
+LINES_PER_PAGE = 22
+CHARS_PER_LINE = 28
+# Rounded down so that 22 lines never overflow the type area by a rounding error.
+LINE_PITCH = math.floor(TYPE_HEIGHT / LINES_PER_PAGE * 1000) / 1000
+BODY_SIZE = 16.0
+TITLE_SIZE = 22.0
+TEMPLATE_VERSION = "1"  # bump when the template or stylesheet changes the output
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    actor: str
+    role: str
+    event: str
+    time: str
+    comments: int
+
+
+@dataclass(frozen=True)
+class PdfSource:
+    """Everything a PDF shows; two equal sources give byte-identical PDFs."""
+
+    title: str
+    body: str
+    unit: str
+    period: str
+    signed_on: date | None
+    stamped: bool = False
+    history: tuple[HistoryLine, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    role: str
+
+
+@dataclass(frozen=True)
+class TypesetLine:
+    spans: tuple[Span, ...]
+    letter_spacing: float
+    indent: float
+    bookmark_level: int = 0
+    bookmark_label: str = ""
+
+    @property
+    def text(self) -> str:
+        return "".join(span.text for span in self.spans)
+
+
+def _role_of(block: Block) -> str:
+    if block.kind == "heading" and block.level == 1:
+        return "heading1"
+    if block.kind == "heading" and block.level == 2:
+        return "heading2"
+    return "body"
+
+
+def _split_spans(
+    line_text: str, start: int, heading_end: int, heading_role: str
+) -> tuple[Span, ...]:
+    """The part of a line inside the run-in heading takes the heading's font."""
+    end = start + len(line_text)
+    if heading_end <= start:
+        return (Span(line_text, "body"),)
+    if heading_end >= end:
+        return (Span(line_text, heading_role),)
+    cut = heading_end - start
+    return (Span(line_text[:cut], heading_role), Span(line_text[cut:], "body"))
+
+
+def _keep_grid_widths(spans: tuple[Span, ...], roles: dict[str, RoleFont]) -> tuple[Span, ...]:
+    """Lines are broken with the body font's widths; a heading character that is narrower
+    or wider in the heading font (LXGW WenKai's “” are 0.35 em, 楷体_GB2312's are full
+    width) is set in the body font so that the line still ends flush."""
+    body = advance_em(roles["body"])
+    result: list[Span] = []
+    for span in spans:
+        if span.role == "body":
+            result.append(span)
+            continue
+        own = advance_em(roles[span.role])
+        run, run_role = "", span.role
+        for char in span.text:
+            role = span.role if abs(own(char) - body(char)) < 0.01 else "body"
+            if role != run_role and run:
+                result.append(Span(run, run_role))
+                run = ""
+            run, run_role = run + char, role
+        if run:
+            result.append(Span(run, run_role))
+    return tuple(result)
+
+
+def typeset_block(block: Block, roles: dict[str, RoleFont]) -> list[TypesetLine]:
+    role = _role_of(block)
+    text = block.text
+    lines: list[Line] = break_paragraph(
+        text,
+        advance_em(roles["body"]),
+        font_size=BODY_SIZE,
+        line_width=TYPE_WIDTH,
+        chars_per_line=CHARS_PER_LINE,
+    )
+    heading_end = len(block.heading) if block.kind == "heading" else 0
+    if block.kind == "heading" and not block.rest:
+        heading_end = len(text)
+    result, position = [], 0
+    for index, line in enumerate(lines):
+        spans = (
+            _split_spans(line.text, position, heading_end, role)
+            if role != "body"
+            else (Span(line.text, "body"),)
+        )
+        level = block.level if block.kind == "heading" and index == 0 and block.level <= 2 else 0
+        result.append(
+            TypesetLine(
+                spans=_keep_grid_widths(spans, roles),
+                letter_spacing=line.letter_spacing,
+                indent=line.indent,
+                bookmark_level=level,
+                bookmark_label=block.heading if level else "",
+            )
+        )
+        position += len(line.text)
+    return result
+
+
+def title_lines(title: str) -> list[str]:
+    """A long title is broken into a trapezoid: the first line a little shorter than the next."""
+    per_line = int(TYPE_WIDTH // TITLE_SIZE) - 2
+    if len(title) <= per_line:
+        return [title]
+    count = -(-len(title) // per_line)
+    size = -(-len(title) // count)
+    lines, rest = [], title
+    while rest:
+        take = min(len(rest), size - 1 if not lines and count > 1 else size)
+        lines.append(rest[:take])
+        rest = rest[take:]
+    return lines
+
+
+def signature_offsets(unit: str, signed: str, roles: dict[str, RoleFont]) -> tuple[float, float]:
+    """Right padding (pt) of the unit name and of the date, as GB/T 9704 7.3.5.2 places them
+    without a seal: the name two characters in from the right, the date on the next line
+    starting two characters right of the name's first character; a date longer than the
+    name ends two characters in from the right and pushes the name left accordingly."""
+    advance = advance_em(roles["body"])
+    pitch = BODY_SIZE + grid_spacing(BODY_SIZE, TYPE_WIDTH, CHARS_PER_LINE)
+
+    def width(text: str) -> float:
+        return sum(advance(char) * BODY_SIZE + (pitch - BODY_SIZE) for char in text)
+
+    two = 2 * pitch
+    name_width, date_width = width(unit), width(signed)
+    if date_width <= name_width:
+        name_right = two
+        date_right = name_right + name_width - two - date_width
+    else:
+        date_right = two
+        name_right = date_right + date_width + two - name_width
+    return name_right, max(date_right, 0.0)
+
+
+def chinese_date(value: date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+@cache
+def _stylesheet_digest() -> str:
+    return hashlib.sha256(Path(__file__).with_name("official.css").read_bytes()).hexdigest()
+
+
+def cache_key(source: PdfSource, roles: dict[str, RoleFont]) -> str:
+    """Same text, template and fonts → same key (and the same bytes)."""
+    digest = hashlib.sha256()
+    for part in (
+        TEMPLATE_VERSION,
+        _stylesheet_digest(),
+        repr(source),
+        *(
+            f"{r.role}:{r.face.path}:{r.face.index}:{r.face.path.stat().st_mtime_ns}"
+            for r in roles.values()
+        ),
+    ):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def build_html(
+    source: PdfSource, roles: dict[str, RoleFont]
+) -> tuple[str, dict[str, Path | bytes]]:
+    """The document as HTML, and the files the fetcher may serve for it."""
+    files: dict[str, Path | bytes] = {}
+
+    def url_for_file(path: Path) -> str:
+        name = f"fonts/{len(files)}{path.suffix.lower()}"
+        files[name] = path
+        return asset_url(name)
+
+    generated_css = (
+        font_face_css(roles, url_for_file) + f"\n:root {{ --pitch: {LINE_PITCH:.4f}pt; }}\n"
+    )
+    files["fonts.css"] = generated_css.encode("utf-8")
+
+    blocks = parse(source.body)
+    title = source.title
+    if blocks and blocks[0].kind == "title":
+        title = blocks[0].text
+        blocks = blocks[1:]
+    lines = [line for block in blocks for line in typeset_block(block, roles)]
+    signed = chinese_date(source.signed_on) if source.signed_on else ""
+    name_right, date_right = signature_offsets(source.unit, signed, roles) if signed else (0, 0)
+    html = render_template(
+        "pdf/report.html",
+        source=source,
+        title=title,
+        title_lines=title_lines(title),
+        lines=lines,
+        signed=signed,
+        name_right=name_right,
+        date_right=date_right,
+        fonts_stylesheet=asset_url("fonts.css"),
+        stylesheet=asset_url("official.css"),
+        created=(source.signed_on or date(2000, 1, 1)).isoformat(),
+    )
+    return html, files
+
+
+def render_pdf(source: PdfSource, font_dir: Path | None, cache_dir: Path | None = None) -> bytes:
+    """The PDF for ``source``; from the cache when it was made before with the same fonts."""
+    roles = resolve_roles(font_dir)
+    path = None
+    if cache_dir is not None:
+        path = cache_dir / f"{cache_key(source, roles)}.pdf"
+        if path.exists():
+            return path.read_bytes()
+    html, files = build_html(source, roles)
+    pdf = HTML(string=html, base_url=asset_url(""), url_fetcher=RestrictedFetcher(files)).write_pdf(
+        pdf_identifier=b"reportflow", uncompressed_pdf=False
+    )
+    # Laid-out documents hold large cycles; free them now, not at some later collection.
+    gc.collect()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(pdf)
+        temporary.replace(path)
+    return pdf

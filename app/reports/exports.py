@@ -1,0 +1,88 @@
+"""PDFs of reports: which text, which date, and the record of each download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.auth.models import User
+from app.extensions import db
+from app.pdf.render import HistoryLine, PdfSource, render_pdf
+from app.reports.models import Comment, HistoryEntry, Report, ReportVersion
+from app.reports.operations import record_history
+from app.reports.workflow import EVENTS
+from app.timeutil import format_datetime, to_local
+
+
+def _approval(report: Report) -> HistoryEntry | None:
+    return next((h for h in reversed(report.history) if h.event == "approve"), None)
+
+
+def approval_record(report: Report) -> tuple[HistoryLine, ...]:
+    counts: dict[int, int] = {}
+    for comment in report_comments(report):
+        counts[comment.version_id] = counts.get(comment.version_id, 0) + 1
+    numbers = {v.number: v.id for v in report.versions}
+    lines = []
+    for entry in report.history:
+        if entry.event not in EVENTS:
+            continue
+        version_id = numbers.get(entry.version_number or 0)
+        lines.append(
+            HistoryLine(
+                actor=entry.actor.display_name,
+                role=entry.actor.role.label,
+                event=EVENTS[entry.event].history_label,
+                time=format_datetime(entry.created_at),
+                comments=counts.get(version_id, 0) if version_id else 0,
+            )
+        )
+    return tuple(lines)
+
+
+def report_comments(report: Report) -> list[Comment]:
+    return list(db.session.scalars(sa.select(Comment).where(Comment.report_id == report.id)))
+
+
+def pdf_source(
+    report: Report, version: ReportVersion, *, stamped: bool, with_record: bool = False
+) -> PdfSource:
+    approval = _approval(report) if not stamped else None
+    return PdfSource(
+        title=version.title,
+        body=version.body,
+        unit=report.unit.name,
+        period=report.period.name,
+        signed_on=to_local(approval.created_at).date() if approval else None,
+        stamped=stamped,
+        history=approval_record(report) if with_record else (),
+    )
+
+
+def font_dir_of(app) -> Path | None:
+    return Path(app.config["FONT_DIR"]) if app.config.get("FONT_DIR") else None
+
+
+def render(source: PdfSource) -> bytes:
+    cache_dir = current_app.config.get("PDF_CACHE_DIR")
+    return render_pdf(source, font_dir_of(current_app), Path(cache_dir) if cache_dir else None)
+
+
+def approved_pdf(report: Report, *, with_record: bool = False) -> bytes:
+    version = next(v for v in report.versions if v.number == report.approved_version_number)
+    return render(pdf_source(report, version, stamped=False, with_record=with_record))
+
+
+def record_download(actor: User, report: Report) -> HistoryEntry:
+    """Each download of the approved PDF is written to the report's history."""
+    return record_history(
+        report, actor, "download_pdf", report.state, version_number=report.approved_version_number
+    )
+
+
+def pdf_filename(report: Report, title: str) -> str:
+    unsafe = '\\/:*?"<>|\r\n\t'
+    name = f"{report.unit.name}-{report.period.name}-{title}"
+    return "".join("_" if char in unsafe else char for char in name)[:150] + ".pdf"

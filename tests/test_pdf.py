@@ -1,0 +1,238 @@
+"""The official-format PDF, read back: layout, text, fonts, stamp, determinism, access."""
+
+import io
+import itertools
+import re
+from datetime import date
+from urllib.parse import quote
+
+import pdfplumber
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from app.documents.structure import paragraphs
+from app.extensions import db
+from app.pdf.fetcher import RestrictedFetcher
+from app.pdf.fonts import resolve_roles
+from app.pdf.render import PdfSource, build_html, render_pdf
+from app.reports.models import HistoryEntry
+from app.reports.workflow import ReportState
+from tests.conftest import make_report
+
+MM = 72 / 25.4
+LEFT, RIGHT = 28 * MM, (28 + 156) * MM
+TOP, BOTTOM = 37 * MM, (37 + 225) * MM
+LONG_BODY = "\n".join(
+    [
+        "主题教育开展以来，全区各级党组织坚持高标准谋划、高质量推进，推动理论学习、调查研究、检视整改等重点工作取得阶段性成效。现将有关情况汇报如下：",
+        "一、坚持高位推动，压紧压实工作责任",
+        "（一）健全组织体系。成立由党委书记任组长的领导小组，下设综合协调、学习培训、督导检查3个工作组，抽调12名骨干集中办公，形成一级抓一级、层层抓落实的工作格局，确保各项任务落地见效。",
+        "（二）细化任务清单。对照上级实施方案，制定工作推进表，明确18项具体任务的责任领导、牵头科室和完成时限，实行周调度、月通报，参学率达到98.6%。",
+    ]
+    * 4
+)
+
+
+def pdf_text(pdf: bytes) -> str:
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        return "".join(page.extract_text() or "" for page in document.pages)
+
+
+def body_lines(page) -> dict[float, list[dict]]:
+    """16-point characters grouped by baseline (distance from the top of the page)."""
+    lines: dict[float, list[dict]] = {}
+    for char in page.chars:
+        if abs(char["size"] - 16) < 0.1:
+            baseline = round(float(page.height) - char["matrix"][5], 1)
+            lines.setdefault(baseline, []).append(char)
+    return lines
+
+
+@pytest.fixture
+def approved(org):
+    return make_report(org, "a", ReportState.APPROVED, body=LONG_BODY, title="甲单位阶段性总结")
+
+
+def test_approved_pdf_is_downloaded_with_a_chinese_file_name_and_recorded(
+    org, client, login, approved
+):
+    login(org["secretary"])
+    response = client.get(f"/reports/{approved.id}/pdf")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    name = f"甲单位-{org.period.name}-甲单位阶段性总结.pdf"
+    assert f"filename*=UTF-8''{quote(name)}" in response.headers["Content-Disposition"]
+    entry = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.event == "download_pdf"))
+    assert entry.actor.username == "secretary" and entry.to_state is ReportState.APPROVED
+
+    reader = PdfReader(io.BytesIO(response.data))
+    page = reader.pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+    assert reader.metadata.title == "甲单位阶段性总结"
+    assert reader.metadata.author == "甲单位"
+    assert reader.metadata.subject == org.period.name
+    outline = reader.outline
+    assert outline[0].title == "一、坚持高位推动，压紧压实工作责任"
+    assert [child.title for child in outline[1]] == ["（一）健全组织体系。", "（二）细化任务清单。"]
+    assert len([item for item in outline if not isinstance(item, list)]) == 4
+
+
+def test_extracted_text_is_the_source_character_for_character(org, client, login, approved):
+    login(org["author_a"])
+    pdf = client.get(f"/reports/{approved.id}/pdf").data
+    text = re.sub(r"—\s*\d+\s*—", "", pdf_text(pdf))
+    flat = re.sub(r"\s+", "", text)
+    expected = "".join(paragraphs(LONG_BODY))
+    assert "甲单位阶段性总结" + expected in flat
+    assert "草稿" not in flat
+    assert flat.endswith("甲单位" + "2026年11月22日") or re.search(
+        r"甲单位\d{4}年\d{1,2}月\d{1,2}日$", flat
+    )
+
+
+def test_layout_follows_the_grid(org, client, login, approved):
+    login(org["author_a"])
+    pdf = client.get(f"/reports/{approved.id}/pdf").data
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        assert len(document.pages) >= 2
+        flush = total = 0
+        for number, page in enumerate(document.pages, start=1):
+            lines = body_lines(page)
+            for chars in lines.values():
+                assert min(c["x0"] for c in chars) >= LEFT - 0.5
+                assert max(c["x1"] for c in chars) <= RIGHT + 0.5
+                assert min(c["top"] for c in chars) >= TOP - 1
+                assert max(c["bottom"] for c in chars) <= BOTTOM + 1
+                total += 1
+                flush += abs(max(c["x1"] for c in chars) - RIGHT) < 0.5
+            if number < len(document.pages):
+                assert len(lines) == 22 or number == 1
+                baselines = sorted(lines)
+                assert all(abs(b - a - 28.99) < 0.15 for a, b in itertools.pairwise(baselines))
+            numbers = [c for c in page.chars if abs(c["size"] - 14) < 0.1]
+            label = "".join(c["text"] for c in numbers)
+            assert label.replace(" ", "") == f"—{number}—"
+            if number % 2:
+                assert abs(max(c["x1"] for c in numbers) - (RIGHT - 14)) < 1.5
+            else:
+                assert abs(min(c["x0"] for c in numbers) - (LEFT + 14)) < 1.5
+        # Every paragraph's lines but its last end flush: 16 paragraphs, 4 of them one-liners.
+        assert flush >= total - 16 - 2
+
+
+def test_fonts_are_embedded_subsets_without_missing_glyphs(org, client, login, approved):
+    login(org["author_a"])
+    pdf = client.get(f"/reports/{approved.id}/pdf").data
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        fonts = {c["fontname"] for page in document.pages for c in page.chars}
+        sizes = {round(c["size"]) for page in document.pages for c in page.chars}
+    assert all("+" in name for name in fonts)  # subset prefix: fonts are embedded
+    assert {16, 22, 14} <= sizes
+    roles = {name.split("+", 1)[1].split("-Bold")[0] for name in fonts}
+    assert {"rf-title", "rf-body", "rf-heading1", "rf-heading2", "rf-page_number"} <= roles
+    assert len(pdf) < 600_000
+
+
+def test_pdf_is_refused_before_approval_and_hidden_from_others(org, client, login):
+    draft = make_report(org, "a", ReportState.GROUP_REVIEW)
+    login(org["author_a"])
+    assert client.get(f"/reports/{draft.id}/pdf").status_code == 409
+    login(org["author_c"])
+    assert client.get(f"/reports/{draft.id}/pdf").status_code == 404
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(HistoryEntry)
+            .where(HistoryEntry.event == "download_pdf")
+        )
+        == 0
+    )
+
+
+def test_previews_are_stamped_on_every_page_and_for_reviewers_only(org, client, login):
+    report = make_report(org, "a", ReportState.GROUP_REVIEW, body=LONG_BODY)
+    login(org["group1"])
+    response = client.get(f"/reports/{report.id}/versions/1/pdf")
+    assert response.status_code == 200
+    with pdfplumber.open(io.BytesIO(response.data)) as document:
+        for page in document.pages:
+            # The stamp is set diagonally: look for its characters, not a line of text.
+            stamp = [c["text"] for c in page.chars if c["size"] > 30]
+            assert "".join(stamp) == "草稿 · 未经审定"
+    login(org["secretary"])
+    assert client.get(f"/reports/{report.id}/versions/1/pdf").status_code == 403
+    login(org["group2"])
+    assert client.get(f"/reports/{report.id}/versions/1/pdf").status_code == 404
+    login(org["author_a"])
+    assert client.get(f"/reports/{report.id}/versions/9/pdf").status_code == 404
+
+
+def test_rendering_is_deterministic(app):
+    source = PdfSource("标题", LONG_BODY, "甲单位", "某期次", date(2026, 11, 22))
+    assert render_pdf(source, None) == render_pdf(source, None)
+
+
+def test_cache_hit_returns_the_stored_bytes(tmp_path):
+    source = PdfSource("标题", "正文一段。", "甲单位", "某期次", date(2026, 11, 22))
+    first = render_pdf(source, None, tmp_path)
+    (cached,) = tmp_path.glob("*.pdf")
+    cached.write_bytes(b"%PDF-cached")
+    assert render_pdf(source, None, tmp_path) == b"%PDF-cached"
+    assert first.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://127.0.0.1/x.css",
+        "https://example.com/a.png",
+        "data:text/css,a{}",
+        "reportflow:../../etc/passwd",
+        "reportflow:fonts/nope.otf",
+    ],
+)
+def test_fetcher_refuses_everything_but_our_files(url):
+    with pytest.raises(ValueError):
+        RestrictedFetcher({}).fetch(url)
+
+
+def test_hostile_text_prints_as_text(app):
+    hostile = '<img src="file:///etc/passwd"><style>*{display:none}</style>@import url(http://x);'
+    source = PdfSource(hostile, hostile, "甲单位", "期次", None)
+    html, _ = build_html(source, resolve_roles(None))
+    assert "<img" not in html and "&lt;img" in html
+    text = re.sub(r"\s+", "", pdf_text(render_pdf(source, None)))
+    assert 'src="file:///etc/passwd"' in text and "display:none" in text
+
+
+def test_render_pdf_command(runner, tmp_path):
+    source = tmp_path / "汇报.txt"
+    source.write_text("关于某项工作的情况汇报\n一、基本情况\n全区开展学习。", encoding="gb18030")
+    output = tmp_path / "out.pdf"
+    result = runner.invoke(
+        args=[
+            "render-pdf",
+            str(source),
+            "-o",
+            str(output),
+            "--unit",
+            "甲单位",
+            "--date",
+            "2026-11-22",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    flat = re.sub(r"\s+", "", pdf_text(output.read_bytes()))
+    assert flat.startswith("关于某项工作的情况汇报一、基本情况全区开展学习。甲单位2026年11月22日")
+
+
+def test_export_pdf_command(runner, org, approved, tmp_path):
+    output = tmp_path / "out.pdf"
+    result = runner.invoke(args=["export-pdf", str(approved.id), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert output.read_bytes().startswith(b"%PDF")
+    draft = make_report(org, "b")
+    result = runner.invoke(args=["export-pdf", str(draft.id), "-o", str(output)])
+    assert result.exit_code != 0 and "尚未审定" in result.output
