@@ -20,7 +20,7 @@ from app.extensions import db
 from app.org.models import SupervisionGroup, Unit
 from app.org.operations import create_user
 from app.pdf.fonts import report as fonts_report
-from app.pdf.render import PdfSource
+from app.pdf.render import PdfSource, uncovered_characters
 from app.reports import exports
 from app.reports.models import Report
 
@@ -150,6 +150,11 @@ def render_pdf_command(
     )
     output.write_bytes(exports.render(source))
     click.echo(f"已生成 {output}")
+    uncovered = uncovered_characters(source, exports.font_dir_of(current_app))
+    if uncovered:
+        click.echo(
+            f"提示：当前字体缺少这些字符，已用其他字体代替：{'、'.join(uncovered)}", err=True
+        )
 
 
 @click.command("export-pdf")

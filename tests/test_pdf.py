@@ -105,7 +105,7 @@ def test_layout_follows_the_grid(org, client, login, approved):
                 assert min(c["top"] for c in chars) >= TOP - 1
                 assert max(c["bottom"] for c in chars) <= BOTTOM + 1
                 total += 1
-                flush += abs(max(c["x1"] for c in chars) - RIGHT) < 0.5
+                flush += abs(max(c["x1"] for c in chars) - RIGHT) < 0.1
             if number < len(document.pages):
                 assert len(lines) == 22 or number == 1
                 baselines = sorted(lines)
@@ -201,7 +201,7 @@ def test_fetcher_refuses_everything_but_our_files(url):
 def test_hostile_text_prints_as_text(app):
     hostile = '<img src="file:///etc/passwd"><style>*{display:none}</style>@import url(http://x);'
     source = PdfSource(hostile, hostile, "甲单位", "期次", None)
-    html, _ = build_html(source, resolve_roles(None))
+    html = build_html(source, resolve_roles(None))
     assert "<img" not in html and "&lt;img" in html
     text = re.sub(r"\s+", "", pdf_text(render_pdf(source, None)))
     assert 'src="file:///etc/passwd"' in text and "display:none" in text
@@ -236,3 +236,36 @@ def test_export_pdf_command(runner, org, approved, tmp_path):
     draft = make_report(org, "b")
     result = runner.invoke(args=["export-pdf", str(draft.id), "-o", str(output)])
     assert result.exit_code != 0 and "尚未审定" in result.output
+
+
+def test_report_page_shows_the_sha256_of_the_approved_pdf(org, client, login, approved):
+    login(org["author_a"])
+    html = client.get(f"/reports/{approved.id}").text
+    digest = re.search(r'data-sha256="([0-9a-f]{64})"', html).group(1)
+    pdf = client.get(f"/reports/{approved.id}/pdf").data
+    import hashlib
+
+    assert hashlib.sha256(pdf).hexdigest() == digest
+
+
+def test_characters_the_fonts_cannot_print_are_reported(org, client, login):
+    report = make_report(org, "a", ReportState.APPROVED, body="表情😀不是公文用字。")
+    login(org["author_a"])
+    html = client.get(f"/reports/{report.id}").text
+    assert "当前字体缺少以下字符" in html and "😀" in html
+
+
+def test_admin_fonts_page(org, client, login):
+    login(org["admin"])
+    html = client.get("/admin/fonts").text
+    for role in ("title", "body", "heading1", "heading2", "page_number"):
+        assert f'data-role="{role}"' in html
+    assert "仿宋_GB2312" in html
+    login(org["secretary"])
+    assert client.get("/admin/fonts").status_code == 403
+
+
+def test_fonts_command(runner):
+    result = runner.invoke(args=["fonts"])
+    assert result.exit_code == 0
+    assert "正文" in result.output and "替代字体" in result.output

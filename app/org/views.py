@@ -7,8 +7,10 @@ redirects to the list (303). Bad input or a refused rule shows the form again wi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload, selectinload
@@ -19,6 +21,7 @@ from app.extensions import db
 from app.org import operations
 from app.org.forms import EditUserForm, GroupForm, NewUserForm, PeriodForm, UnitForm
 from app.org.models import Period, SupervisionGroup, Unit
+from app.pdf.fonts import report as fonts_report
 from app.reports.permissions import can_manage_organisation
 
 bp = Blueprint("org", __name__, url_prefix="/admin")
@@ -273,3 +276,10 @@ def reopen_period(period_id: int):
     period = db.get_or_404(Period, period_id)
     operations.reopen_period(period)
     return done(f"已重新开放期次“{period.name}”。", "org.periods")
+
+
+@bp.get("/fonts")
+def fonts():
+    """Which font prints each part of the official PDF, and which official fonts are missing."""
+    font_dir = Path(current_app.config["FONT_DIR"]) if current_app.config.get("FONT_DIR") else None
+    return render_template("admin/fonts.html", rows=fonts_report(font_dir), font_dir=font_dir)

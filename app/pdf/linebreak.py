@@ -307,7 +307,7 @@ def break_paragraph(
                 end = squeeze
         if not end and push > start:
             width, gaps = measure(start, push)
-            if push == fit or gaps <= 0 or (available - width) / gaps <= stretch_max:
+            if push == fit or (gaps > 0 and (available - width) / gaps <= stretch_max):
                 end = push
         if not end:
             relaxed = fit  # break inside a Latin/digit run too long to push down

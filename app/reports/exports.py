@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ from flask import current_app
 
 from app.auth.models import User
 from app.extensions import db
-from app.pdf.render import HistoryLine, PdfSource, render_pdf
+from app.pdf.render import HistoryLine, PdfSource, render_pdf, uncovered_characters
 from app.reports.models import Comment, HistoryEntry, Report, ReportVersion
 from app.reports.operations import record_history
 from app.reports.workflow import EVENTS
@@ -70,9 +71,21 @@ def render(source: PdfSource) -> bytes:
     return render_pdf(source, font_dir_of(current_app), Path(cache_dir) if cache_dir else None)
 
 
-def approved_pdf(report: Report, *, with_record: bool = False) -> bytes:
+def approved_source(report: Report, *, with_record: bool = False) -> PdfSource:
     version = next(v for v in report.versions if v.number == report.approved_version_number)
-    return render(pdf_source(report, version, stamped=False, with_record=with_record))
+    return pdf_source(report, version, stamped=False, with_record=with_record)
+
+
+def approved_pdf(report: Report, *, with_record: bool = False) -> bytes:
+    return render(approved_source(report, with_record=with_record))
+
+
+def approved_pdf_check(report: Report) -> tuple[str, list[str]]:
+    """The SHA-256 of the approved PDF (to check a printed copy) and any characters its
+    fonts cannot print."""
+    source = approved_source(report)
+    digest = hashlib.sha256(render(source)).hexdigest()
+    return digest, uncovered_characters(source, font_dir_of(current_app))
 
 
 def record_download(actor: User, report: Report) -> HistoryEntry:

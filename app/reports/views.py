@@ -299,6 +299,11 @@ def render_report(
         last_return = None
     approval = next((entry for entry in reversed(report.history) if entry.event == "approve"), None)
     open_for_comments = latest is not None and report.state is not ReportState.APPROVED
+    pdf_digest, pdf_uncovered = (
+        exports.approved_pdf_check(report)
+        if report.state is ReportState.APPROVED and report.approved_version_number
+        else (None, [])
+    )
     findings = check(body)
     blocks = parse(body)
     return render_template(
@@ -323,6 +328,8 @@ def render_report(
         earlier_comments=earlier_comments,
         last_return=last_return,
         approval=approval,
+        pdf_digest=pdf_digest,
+        pdf_uncovered=pdf_uncovered,
         failed_event=failed_event,
         transition_error=error,
         typed_comment=typed_comment,

@@ -1,0 +1,81 @@
+"""Rendering speed, size and memory of the official-format PDF.
+
+Run: .venv/bin/python bench/pdf.py — prints, for each sample (or generated text when
+../shared/samples is absent) and for a 10× long report: cold and warm render time, cache-hit
+time, pages, size and peak memory (RSS) of this process.
+"""
+
+from __future__ import annotations
+
+import io
+import resource
+import statistics
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from app import create_app
+from app.config import TestConfig
+from app.pdf.render import PdfSource, render_pdf
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+GENERATED = "\n".join(
+    f"（{'一二三四五六七八九'[n % 9]}）推进第{n}项重点工作。一是强化组织领导，成立工作专班{n % 7 + 2}个，"
+    f"明确责任分工；二是深化学习教育，开展集中学习{n * 3}场次，参学率达{90 + n % 10}.5%。"
+    for n in range(1, 60)
+)
+
+
+def texts() -> list[tuple[str, str]]:
+    if SAMPLES.is_dir() and list(SAMPLES.glob("*.txt")):
+        found = [(p.name[:3], p.read_text(encoding="utf-8")) for p in sorted(SAMPLES.glob("*.txt"))]
+    else:
+        found = [("generated", GENERATED)]
+    return [*found, ("10× long", "\n".join(text for _, text in found) * (10 // len(found) + 1))]
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    app = create_app(TestConfig)
+    with app.app_context(), tempfile.TemporaryDirectory() as cache:
+        start = time.perf_counter()
+        render_pdf(PdfSource("预热", "正文。", "单位", "期次", date(2026, 11, 22)), None)
+        print(
+            f"first render in this process (imports, fonts, extraction): {time.perf_counter() - start:.2f} s"
+        )
+        print(
+            f"{'text':<10} {'cold s':>7} {'warm s':>7} {'hit ms':>7} {'pages':>5} {'KB':>6} {'peak MB':>8}"
+        )
+        for name, body in texts():
+            source = PdfSource(
+                "关于主题教育开展情况的汇报", body, "某某单位", "期次", date(2026, 11, 22)
+            )
+            start = time.perf_counter()
+            pdf = render_pdf(source, None)
+            cold = time.perf_counter() - start
+            warm = []
+            for _ in range(3):
+                start = time.perf_counter()
+                render_pdf(source, None)
+                warm.append(time.perf_counter() - start)
+            render_pdf(source, None, Path(cache))
+            hits = []
+            for _ in range(20):
+                start = time.perf_counter()
+                render_pdf(source, None, Path(cache))
+                hits.append((time.perf_counter() - start) * 1000)
+            pages = len(PdfReader(io.BytesIO(pdf)).pages)
+            print(
+                f"{name:<10} {cold:7.2f} {statistics.median(warm):7.2f} "
+                f"{statistics.median(hits):7.1f} {pages:5d} {len(pdf) / 1024:6.0f} {peak_mb():8.0f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
