@@ -17,7 +17,7 @@ from app.documents.checks import check
 from app.documents.importing import ImportRefused, decode_text, import_file
 from app.exceptions import RuleViolation
 from app.extensions import db
-from app.org.models import SupervisionGroup, Unit
+from app.org.models import Period, SupervisionGroup, Unit
 from app.org.operations import create_user
 from app.pdf.fonts import report as fonts_report
 from app.pdf.render import PdfSource, uncovered_characters
@@ -171,6 +171,28 @@ def export_pdf_command(report_id: int, output: Path) -> None:
     click.echo(f"已生成 {output}")
 
 
+@click.command("compile-pdf")
+@click.option("--period", "period_id", required=True, type=int, help="期次编号")
+@click.option("--unit", "units", multiple=True, help="只汇编这些单位（可多次指定）")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def compile_pdf_command(period_id: int, units: tuple[str, ...], output: Path) -> None:
+    """把一个期次已审定的汇报汇编为一个 PDF（封面、目录、每篇从奇数页开始）。"""
+    period = db.session.get(Period, period_id)
+    if period is None:
+        raise click.ClickException(f"期次 {period_id} 不存在。")
+    reports = exports.approved_reports(period)
+    if units:
+        reports = [r for r in reports if r.unit.name in units]
+    if not reports:
+        raise click.ClickException("没有可以汇编的已审定汇报。")
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\r排版 {done}/{total}", nl=False, err=True)
+
+    output.write_bytes(exports.volume_pdf(period, reports, "ReportFlow", progress))
+    click.echo(f"\n已生成 {output}（{len(reports)} 篇）")
+
+
 @click.command("fonts")
 def fonts_command() -> None:
     """列出公文各部分使用的字体，缺少正式公文字体时给出提示。"""
@@ -188,3 +210,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(render_pdf_command)
     app.cli.add_command(export_pdf_command)
     app.cli.add_command(fonts_command)
+    app.cli.add_command(compile_pdf_command)

@@ -2,7 +2,7 @@ from flask import Flask
 
 from app.documents.highlight import segments
 from app.documents.structure import parse
-from app.reports.permissions import can_manage_organisation
+from app.reports.permissions import can_compile, can_manage_organisation
 from app.reports.workflow import EVENTS, OTHER_HISTORY_LABELS, ReportState
 from app.timeutil import format_date, format_datetime
 
@@ -22,3 +22,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(EVENTS, "EVENTS")
     app.add_template_global(ReportState, "ReportState")
     app.add_template_global(can_manage_organisation, "can_manage_organisation")
+    app.add_template_global(can_compile, "can_compile")

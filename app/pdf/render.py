@@ -12,6 +12,7 @@ import gc
 import hashlib
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -245,25 +246,44 @@ def cache_key(source: PdfSource, roles: dict[str, RoleFont]) -> str:
     return digest.hexdigest()
 
 
-def build_html(source: PdfSource, roles: dict[str, RoleFont]) -> str:
-    """The document as HTML; fonts come from the stylesheet of ``_font_setup``."""
+@dataclass(frozen=True)
+class TypesetDocument:
+    """One report laid out on the grid, ready for the template."""
+
+    title: str
+    title_lines: list[str]
+    lines: list[TypesetLine]
+    unit: str
+    signed: str
+    name_right: float
+    date_right: float
+
+
+def typeset(source: PdfSource, roles: dict[str, RoleFont]) -> TypesetDocument:
     blocks = parse(source.body)
     title = source.title
     if blocks and blocks[0].kind == "title":
         title = blocks[0].text
         blocks = blocks[1:]
-    lines = [line for block in blocks for line in typeset_block(block, roles)]
     signed = chinese_date(source.signed_on) if source.signed_on else ""
     name_right, date_right = signature_offsets(source.unit, signed, roles) if signed else (0, 0)
-    return render_template(
-        "pdf/report.html",
-        source=source,
+    return TypesetDocument(
         title=title,
         title_lines=title_lines(title),
-        lines=lines,
+        lines=[line for block in blocks for line in typeset_block(block, roles)],
+        unit=source.unit,
         signed=signed,
         name_right=name_right,
         date_right=date_right,
+    )
+
+
+def build_html(source: PdfSource, roles: dict[str, RoleFont]) -> str:
+    """The document as HTML; fonts come from the stylesheet of ``_font_setup``."""
+    return render_template(
+        "pdf/report.html",
+        source=source,
+        doc=typeset(source, roles),
         stylesheet=asset_url("official.css"),
         created=(source.signed_on or date(2000, 1, 1)).isoformat(),
     )
@@ -346,3 +366,43 @@ def uncovered_characters(source: PdfSource, font_dir: Path | None) -> list[str]:
         missing |= missing_characters(block.text, roles["body"])
     missing |= missing_characters(source.unit, roles["body"])
     return sorted(missing)
+
+
+def render_volume(
+    sources: list[PdfSource],
+    *,
+    period: str,
+    compiled_on: date,
+    compiler: str,
+    font_dir: Path | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> bytes:
+    """One PDF of several approved reports (汇编): a cover, a table of contents with page
+    numbers, each report from a new odd page, continuous page numbers, and bookmarks per
+    unit and per heading. ``progress(done, total)`` is called as reports are laid out."""
+    roles = resolve_roles(font_dir)
+    signature = _fonts_signature(roles)
+    _ROLES_BY_SIGNATURE[signature] = roles
+    docs = []
+    for index, source in enumerate(sources, start=1):
+        docs.append(typeset(source, roles))
+        if progress:
+            progress(index, len(sources) + 1)
+    html = render_template(
+        "pdf/volume.html",
+        docs=docs,
+        period=period,
+        compiled_on=chinese_date(compiled_on),
+        compiler=compiler,
+        stylesheet=asset_url("official.css"),
+        created=compiled_on.isoformat(),
+    )
+    with _RENDER_LOCK:
+        font_config, fonts_css, fetcher = _font_setup(signature)
+        pdf = HTML(string=html, base_url=asset_url(""), url_fetcher=fetcher).write_pdf(
+            stylesheets=[fonts_css], font_config=font_config, pdf_identifier=b"reportflow"
+        )
+        gc.collect()
+    if progress:
+        progress(len(sources) + 1, len(sources) + 1)
+    return pdf

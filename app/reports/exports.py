@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,11 +12,12 @@ from flask import current_app
 
 from app.auth.models import User
 from app.extensions import db
-from app.pdf.render import HistoryLine, PdfSource, render_pdf, uncovered_characters
+from app.org.models import Period, Unit
+from app.pdf.render import HistoryLine, PdfSource, render_pdf, render_volume, uncovered_characters
 from app.reports.models import Comment, HistoryEntry, Report, ReportVersion
 from app.reports.operations import record_history
-from app.reports.workflow import EVENTS
-from app.timeutil import format_datetime, to_local
+from app.reports.workflow import EVENTS, ReportState
+from app.timeutil import format_datetime, local_today, to_local
 
 
 def _approval(report: Report) -> HistoryEntry | None:
@@ -99,3 +102,40 @@ def pdf_filename(report: Report, title: str) -> str:
     unsafe = '\\/:*?"<>|\r\n\t'
     name = f"{report.unit.name}-{report.period.name}-{title}"
     return "".join("_" if char in unsafe else char for char in name)[:150] + ".pdf"
+
+
+def approved_reports(period: Period, unit_ids: list[int] | None = None) -> list[Report]:
+    """The period's approved reports in unit order, optionally only those of ``unit_ids``."""
+    query = (
+        sa.select(Report)
+        .join(Report.unit)
+        .where(Report.period_id == period.id, Report.state == ReportState.APPROVED)
+        .order_by(Unit.sort_order, Unit.name)
+    )
+    if unit_ids:
+        query = query.where(Report.unit_id.in_(unit_ids))
+    return list(db.session.scalars(query))
+
+
+def volume_pdf(period: Period, reports: list[Report], compiler: str, progress=None) -> bytes:
+    return render_volume(
+        [approved_source(report) for report in reports],
+        period=period.name,
+        compiled_on=local_today(),
+        compiler=compiler,
+        font_dir=font_dir_of(current_app),
+        progress=progress,
+    )
+
+
+def volume_zip(reports: list[Report]) -> bytes:
+    """The approved PDFs of ``reports`` in one ZIP, named as when downloaded one by one."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for number, report in enumerate(reports, start=1):
+            version = next(v for v in report.versions if v.number == report.approved_version_number)
+            name = f"{number:02d}-{pdf_filename(report, version.title)}"
+            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+            info.flag_bits |= 0x800  # UTF-8 file names, so Chinese names survive on Windows
+            archive.writestr(info, approved_pdf(report))
+    return buffer.getvalue()

@@ -116,3 +116,8 @@ def can_preview_pdf(user: User, report: Report) -> bool:
     """Authors and reviewers (the unit's and its supervision group's) may print any version
     as a stamped draft; everyone who can see the report may download the approved one."""
     return _in_unit(user, report) or (can_view(user, report) and _in_group(user, report))
+
+
+def can_compile(user: User) -> bool:
+    """Secretaries and admins bind a period's approved reports into one volume (汇编)."""
+    return user.role in (Role.SECRETARY, Role.ADMIN)

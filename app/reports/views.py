@@ -587,3 +587,35 @@ def version_pdf(report_id: int, number: int):
         abort(404)
     document = exports.render(exports.pdf_source(report, found, stamped=True))
     return pdf_response(document, exports.pdf_filename(report, f"{found.title}-第{number}版-草稿"))
+
+
+@bp.route("/compile", methods=["GET", "POST"])
+def compile_volume():
+    """A secretary picks a period (and optionally units) and gets the volume or a ZIP."""
+    require(permissions.can_compile(current_user))
+    periods = db.session.scalars(sa.select(Period).order_by(Period.due_date.desc())).all()
+    period_id = request.values.get("period_id", type=int) or (periods[0].id if periods else None)
+    period = db.session.get(Period, period_id) if period_id else None
+    reports = exports.approved_reports(period) if period else []
+    if request.method == "POST":
+        LockForm().validate_on_submit() or abort(400)
+        chosen = [int(v) for v in request.form.getlist("unit_id") if v.isdigit()]
+        selected = [r for r in reports if not chosen or r.unit_id in chosen]
+        if not selected:
+            flash("所选期次没有已审定的汇报，无法汇编。", "error")
+            return redirect(url_for("reports.compile_volume", period_id=period_id), 303)
+        if request.form.get("format") == "zip":
+            response = make_response(exports.volume_zip(selected))
+            response.headers["Content-Type"] = "application/zip"
+            filename = f"{period.name}-审定稿.zip"
+        else:
+            response = make_response(
+                exports.volume_pdf(period, selected, current_user.display_name)
+            )
+            response.headers["Content-Type"] = "application/pdf"
+            filename = f"{period.name}-汇编.pdf"
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=\"volume\"; filename*=UTF-8''{quote(filename)}"
+        )
+        return response
+    return render_template("reports/compile.html", periods=periods, period=period, reports=reports)
