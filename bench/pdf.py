@@ -77,5 +77,38 @@ def main() -> None:
             )
 
 
+def volume(count: int = 50) -> None:
+    """A 50-report compilation, in its own process so that peak memory is its own."""
+    from app.pdf.render import render_volume
+
+    app = create_app(TestConfig)
+    bodies = [text for name, text in texts() if name != "10× long"]
+    sources = [
+        PdfSource(
+            f"第{n}单位主题教育阶段性总结",
+            bodies[n % len(bodies)],
+            f"第{n}单位",
+            "期次",
+            date(2026, 11, 20),
+        )
+        for n in range(1, count + 1)
+    ]
+    with app.app_context():
+        render_pdf(PdfSource("预热", "正文。", "单位", "期次", date(2026, 11, 22)), None)
+        before = peak_mb()
+        start = time.perf_counter()
+        pdf = render_volume(
+            sources, period="期次", compiled_on=date(2026, 11, 22), compiler="秘书", font_dir=None
+        )
+        seconds = time.perf_counter() - start
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    print(
+        f"compilation of {count} reports: {seconds:.1f} s, {pages} pages, {len(pdf) / 1024 / 1024:.1f} MB, "
+        f"peak RSS {peak_mb():.0f} MB (before: {before:.0f} MB)"
+    )
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    volume() if "--volume" in sys.argv else main()
