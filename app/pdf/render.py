@@ -8,7 +8,6 @@ document may load are served by ``RestrictedFetcher``.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import math
 import threading
@@ -27,9 +26,10 @@ from app.pdf.fetcher import RestrictedFetcher, asset_url
 from app.pdf.fonts import (
     RoleFont,
     advance_em,
-    font_face_css,
     missing_characters,
     resolve_roles,
+    subset_face_css,
+    subset_font,
 )
 from app.pdf.linebreak import Line, break_paragraph, grid_spacing, split_end
 
@@ -38,9 +38,11 @@ TYPE_WIDTH = 156 * MM
 TYPE_HEIGHT = 225 * MM
 LINES_PER_PAGE = 22
 CHARS_PER_LINE = 28
+BODY_SIZE = 16.0
+GRID_SPACING = round(grid_spacing(BODY_SIZE, TYPE_WIDTH, CHARS_PER_LINE), 4)
+FIRST_LINE_INDENT = 2 * (BODY_SIZE + grid_spacing(BODY_SIZE, TYPE_WIDTH, CHARS_PER_LINE))
 # Rounded down so that 22 lines never overflow the type area by a rounding error.
 LINE_PITCH = math.floor(TYPE_HEIGHT / LINES_PER_PAGE * 1000) / 1000
-BODY_SIZE = 16.0
 TITLE_SIZE = 22.0
 
 
@@ -79,6 +81,11 @@ class TypesetLine:
     indent: float
     bookmark_level: int = 0
     bookmark_label: str = ""
+
+    @property
+    def grid(self) -> bool:
+        """Set at the grid spacing, which the stylesheet gives every line by default."""
+        return abs(self.letter_spacing - GRID_SPACING) < 0.00005
 
     @property
     def text(self) -> str:
@@ -279,7 +286,7 @@ def typeset(source: PdfSource, roles: dict[str, RoleFont]) -> TypesetDocument:
 
 
 def build_html(source: PdfSource, roles: dict[str, RoleFont]) -> str:
-    """The document as HTML; fonts come from the stylesheet of ``_font_setup``."""
+    """The document as HTML (fonts are added by ``write_pdf``)."""
     return render_template(
         "pdf/report.html",
         source=source,
@@ -289,37 +296,58 @@ def build_html(source: PdfSource, roles: dict[str, RoleFont]) -> str:
     )
 
 
-def _fonts_signature(roles: dict[str, RoleFont]) -> tuple:
-    return tuple(
-        (r.role, str(r.face.path), r.face.index, r.face.path.stat().st_mtime_ns)
-        for r in roles.values()
-    )
+# Characters every role gets besides the document's own, so that nothing the template adds
+# falls back to another face: digits, Latin letters and common punctuation.
+ALWAYS = set("0123456789 —-·.,:;%()[]（）、，。：；“”《》") | set(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
+STAMP_TEXT = "草稿 · 未经审定"
+RECORD_TEXT = "审批记录时间人员角色操作意见"
+VOLUME_TEXT = "汇　编目　录"
 
 
-@cache
-def _font_setup(signature: tuple) -> tuple[FontConfiguration, CSS, RestrictedFetcher]:
-    """Load the fonts once per process and font choice: re-reading them for every document
-    costs more than laying it out (WeasyPrint copies each font file for each document)."""
-    roles = resolve_roles_for(signature)
+def characters_by_role(
+    docs: list[TypesetDocument], extra: dict[str, str] | None = None
+) -> dict[str, set[str]]:
+    """Which characters each role's font must carry for these documents."""
+    chars: dict[str, set[str]] = {
+        role: set(ALWAYS) for role in ("title", "body", "heading1", "heading2", "page_number")
+    }
+    for doc in docs:
+        chars["title"].update("".join(doc.title_lines))
+        chars["body"].update(doc.unit + doc.signed)
+        for line in doc.lines:
+            for span in line.spans:
+                chars[span.role].update(span.text)
+    for role, text in (extra or {}).items():
+        chars[role].update(text)
+    return chars
+
+
+def write_pdf(html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]]) -> bytes:
+    """Lay out and write ``html`` with each role's font cut down to what the document prints.
+
+    Small per-document fonts keep the PDF small (WeasyPrint keeps glyph ids when it subsets)
+    and make each render cheap (it copies every font file it loads)."""
     files: dict[str, Path | bytes] = {}
-
-    def url_for_file(path: Path) -> str:
-        name = f"fonts/{len(files)}{path.suffix.lower()}"
-        files[name] = path
-        return asset_url(name)
-
-    css_text = font_face_css(roles, url_for_file) + f"\n:root {{ --pitch: {LINE_PITCH}pt; }}\n"
+    faces = {}
+    for role, font in roles.items():
+        name = f"fonts/{role}.otf"
+        files[name] = subset_font(font, chars[role])
+        faces[role] = (font, asset_url(name))
+    css_text = subset_face_css(faces) + (
+        f"\n:root {{ --pitch: {LINE_PITCH}pt; }}\n"
+        f".l.g {{ letter-spacing: {GRID_SPACING}pt; }}\n"
+        f".l.i {{ text-indent: {FIRST_LINE_INDENT:.4f}pt; }}\n"
+    )
     fetcher = RestrictedFetcher(files)
     font_config = FontConfiguration()
-    css = CSS(string=css_text, font_config=font_config, url_fetcher=fetcher)
-    return font_config, css, fetcher
-
-
-_ROLES_BY_SIGNATURE: dict[tuple, dict[str, RoleFont]] = {}
-
-
-def resolve_roles_for(signature: tuple) -> dict[str, RoleFont]:
-    return _ROLES_BY_SIGNATURE[signature]
+    stylesheet = CSS(string=css_text, font_config=font_config, url_fetcher=fetcher)
+    with _RENDER_LOCK:  # WeasyPrint's Pango/fontconfig state is not thread-safe
+        pdf = HTML(string=html, base_url=asset_url(""), url_fetcher=fetcher).write_pdf(
+            stylesheets=[stylesheet], font_config=font_config, pdf_identifier=b"reportflow"
+        )
+    return pdf
 
 
 _RENDER_LOCK = threading.Lock()
@@ -333,19 +361,21 @@ def render_pdf(source: PdfSource, font_dir: Path | None, cache_dir: Path | None 
         path = cache_dir / f"{cache_key(source, roles)}.pdf"
         if path.exists():
             return path.read_bytes()
-    signature = _fonts_signature(roles)
-    _ROLES_BY_SIGNATURE[signature] = roles
-    html = build_html(source, roles)
-    # One FontConfiguration is shared by all renders, and WeasyPrint is not thread-safe.
-    with _RENDER_LOCK:
-        font_config, fonts_css, fetcher = _font_setup(signature)
-        pdf = HTML(string=html, base_url=asset_url(""), url_fetcher=fetcher).write_pdf(
-            stylesheets=[fonts_css],
-            font_config=font_config,
-            pdf_identifier=b"reportflow",
-        )
-        # Laid-out documents hold large cycles; free them now, not at some later collection.
-        gc.collect()
+    doc = typeset(source, roles)
+    html = render_template(
+        "pdf/report.html",
+        source=source,
+        doc=doc,
+        stylesheet=asset_url("official.css"),
+        created=(source.signed_on or date(2000, 1, 1)).isoformat(),
+    )
+    record = "".join(f"{h.actor}{h.role}{h.event}{h.time}{h.comments}" for h in source.history)
+    extra = {
+        "heading1": STAMP_TEXT if source.stamped else "",
+        "title": RECORD_TEXT if source.history else "",
+        "body": RECORD_TEXT + record if source.history else "",
+    }
+    pdf = write_pdf(html, roles, characters_by_role([doc], extra))
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
@@ -381,8 +411,6 @@ def render_volume(
     numbers, each report from a new odd page, continuous page numbers, and bookmarks per
     unit and per heading. ``progress(done, total)`` is called as reports are laid out."""
     roles = resolve_roles(font_dir)
-    signature = _fonts_signature(roles)
-    _ROLES_BY_SIGNATURE[signature] = roles
     docs = []
     for index, source in enumerate(sources, start=1):
         docs.append(typeset(source, roles))
@@ -397,12 +425,12 @@ def render_volume(
         stylesheet=asset_url("official.css"),
         created=compiled_on.isoformat(),
     )
-    with _RENDER_LOCK:
-        font_config, fonts_css, fetcher = _font_setup(signature)
-        pdf = HTML(string=html, base_url=asset_url(""), url_fetcher=fetcher).write_pdf(
-            stylesheets=[fonts_css], font_config=font_config, pdf_identifier=b"reportflow"
-        )
-        gc.collect()
+    extra = {
+        "title": period + VOLUME_TEXT,
+        "heading1": VOLUME_TEXT + "".join(doc.unit for doc in docs),
+        "body": chinese_date(compiled_on) + "".join(doc.title for doc in docs),
+    }
+    pdf = write_pdf(html, roles, characters_by_role(docs, extra))
     if progress:
         progress(len(sources) + 1, len(sources) + 1)
     return pdf
