@@ -73,5 +73,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app.commands import init_app
+    from app.reports.jobs import init_app as init_jobs
 
     init_app(app)
+    init_jobs(app)

@@ -44,6 +44,9 @@ class Config:
     # Licensed official fonts (仿宋_GB2312, 方正小标宋…) dropped here are used in PDFs.
     FONT_DIR = os.environ.get("FONT_DIR", str(INSTANCE / "fonts"))
     PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE / "pdf-cache"))
+    EXPORT_DIR = os.environ.get("EXPORT_DIR", str(INSTANCE / "exports"))
+    # Optional: RQ runs compilations (start `rq worker reportflow`); without it, a thread does.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
 
 
 class ProductionConfig(Config):

@@ -2,10 +2,18 @@
 
 from app.auth.models import Role, User
 from app.org.models import Period, SupervisionGroup, Unit
-from app.reports.models import Comment, DraftRevision, HistoryEntry, Report, ReportVersion
+from app.reports.models import (
+    Comment,
+    CompileJob,
+    DraftRevision,
+    HistoryEntry,
+    Report,
+    ReportVersion,
+)
 
 __all__ = [
     "Comment",
+    "CompileJob",
     "DraftRevision",
     "HistoryEntry",
     "Period",

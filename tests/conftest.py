@@ -49,6 +49,8 @@ def config(tmp_path_factory):
         SQLALCHEMY_DATABASE_URI = database_url(tmp_path_factory.mktemp("db"))
         FONT_DIR = str(tmp_path_factory.mktemp("fonts"))
         PDF_CACHE_DIR = str(tmp_path_factory.mktemp("pdf-cache"))
+        EXPORT_DIR = str(tmp_path_factory.mktemp("exports"))
+        REDIS_URL = None
 
     return Config
 

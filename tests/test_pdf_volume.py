@@ -8,8 +8,13 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
+from app.auth.models import Role
+from app.extensions import db
+from app.reports import exports
 from app.reports.workflow import ReportState
-from tests.conftest import make_report
+from tests.conftest import IN_CI, make_report, make_user
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
 
 BODY = "一、基本情况\n全区各级党组织扎实开展主题教育，推动各项工作落地见效。\n二、下一步打算\n持续深化学习，推动整改落实。"
 
@@ -22,14 +27,30 @@ def approved_three(org):
     ]
 
 
+def compile(client, web_app, **data):
+    """Start a compilation as the browser does, wait for the worker, download the result."""
+    response = client.post("/compile", data=data)
+    assert response.status_code == 303, response.text
+    job_page = response.location
+    assert re.search(r"/compile/jobs/\d+$", job_page)
+    web_app.extensions["compile_runner"].wait()
+    status = client.get(job_page + ".json").get_json()
+    assert status["status"] == "done", status
+    assert status["percent"] == 100
+    assert 'data-job-status="done"' in client.get(job_page).text
+    return client.get(job_page + "/download")
+
+
 def page_texts(pdf: bytes) -> list[str]:
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         return [re.sub(r"\s+", "", page.extract_text() or "") for page in document.pages]
 
 
-def test_volume_has_cover_contents_odd_starts_and_bookmarks(org, client, login, approved_three):
+def test_volume_has_cover_contents_odd_starts_and_bookmarks(
+    org, client, login, approved_three, web_app
+):
     login(org["secretary"])
-    response = client.post("/compile", data={"period_id": org.period.id, "format": "pdf"})
+    response = compile(client, web_app, period_id=org.period.id, format="pdf")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/pdf"
     pages = page_texts(response.data)
@@ -51,15 +72,14 @@ def test_volume_has_cover_contents_odd_starts_and_bookmarks(org, client, login, 
     assert [child.title for child in outline[1]] == ["一、基本情况", "二、下一步打算"]
 
 
-def test_volume_of_chosen_units_and_zip(org, client, login, approved_three):
+def test_volume_of_chosen_units_and_zip(org, client, login, approved_three, web_app):
     login(org["admin"])
-    response = client.post(
-        "/compile",
-        data={"period_id": org.period.id, "format": "pdf", "unit_id": [org.unit_b.id]},
+    response = compile(
+        client, web_app, period_id=org.period.id, format="pdf", unit_id=[org.unit_b.id]
     )
     texts = "".join(page_texts(response.data))
     assert "b单位阶段性总结" in texts and "a单位阶段性总结一、" not in texts
-    response = client.post("/compile", data={"period_id": org.period.id, "format": "zip"})
+    response = compile(client, web_app, period_id=org.period.id, format="zip")
     assert response.headers["Content-Type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         names = archive.namelist()
@@ -88,6 +108,7 @@ def test_compile_without_approved_reports_says_so(org, client, login):
         "/compile", data={"period_id": org.period.id, "format": "pdf"}, follow_redirects=True
     )
     assert "没有已审定的汇报" in response.text
+    assert "/compile/jobs/" not in response.request.path
 
 
 def test_compile_pdf_command(runner, org, approved_three, tmp_path):
@@ -100,3 +121,67 @@ def test_compile_pdf_command(runner, org, approved_three, tmp_path):
     assert "b单位阶段性总结" in "".join(page_texts(output.read_bytes()))
     result = runner.invoke(args=["compile-pdf", "--period", "999", "-o", str(output)])
     assert result.exit_code != 0 and "不存在" in result.output
+
+
+def test_jobs_are_private_to_whoever_started_them(org, client, login, approved_three, web_app):
+    login(org["secretary"])
+    response = client.post("/compile", data={"period_id": org.period.id, "format": "pdf"})
+    job_page = response.location
+    web_app.extensions["compile_runner"].wait()
+    login(org["admin"])
+    assert client.get(job_page).status_code == 200
+    other = make_user("secretary2", Role.SECRETARY)
+    db.session.commit()
+    login(other)
+    assert client.get(job_page).status_code == 404
+    assert client.get(job_page + "/download").status_code == 404
+
+
+def test_a_failing_job_says_so(org, client, login, approved_three, web_app, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr(exports, "volume_pdf", broken)
+    login(org["secretary"])
+    response = client.post("/compile", data={"period_id": org.period.id, "format": "pdf"})
+    web_app.extensions["compile_runner"].wait()
+    page = client.get(response.location).text
+    assert 'data-job-status="failed"' in page and "磁盘已满" in page
+    assert client.get(response.location + "/download").status_code == 409
+
+
+def test_rq_worker_runs_a_job_when_redis_is_configured(org, client, login, approved_three, web_app):
+    redis = pytest.importorskip("redis")
+    try:
+        connection = redis.Redis.from_url(REDIS_URL)
+        connection.ping()
+    except redis.exceptions.ConnectionError:
+        if IN_CI:
+            raise
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    from rq import Queue
+
+    queue = Queue("reportflow", connection=connection)
+    queue.empty()
+    web_app.config["REDIS_URL"] = REDIS_URL
+    try:
+        login(org["secretary"])
+        response = client.post("/compile", data={"period_id": org.period.id, "format": "zip"})
+        assert queue.count == 1
+        job_id = int(response.location.rsplit("/", 1)[1])
+        assert queue.jobs[0].func_name == "app.reports.jobs._rq_run"
+        assert queue.jobs[0].args == (job_id,)
+        # `rq worker reportflow` would call _rq_run in its own process with the deployment's
+        # settings; here the same job function runs against the test database.
+        run_compile_job_in(web_app, job_id)
+        assert client.get(response.location + ".json").get_json()["status"] == "done"
+    finally:
+        web_app.config["REDIS_URL"] = None
+        queue.empty()
+
+
+def run_compile_job_in(app, job_id):
+    from app.reports.jobs import run_compile_job
+
+    with app.app_context():
+        run_compile_job(job_id)

@@ -128,7 +128,7 @@ def volume_pdf(period: Period, reports: list[Report], compiler: str, progress=No
     )
 
 
-def volume_zip(reports: list[Report]) -> bytes:
+def volume_zip(reports: list[Report], progress=None) -> bytes:
     """The approved PDFs of ``reports`` in one ZIP, named as when downloaded one by one."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
@@ -138,4 +138,6 @@ def volume_zip(reports: list[Report]) -> bytes:
             info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
             info.flag_bits |= 0x800  # UTF-8 file names, so Chinese names survive on Windows
             archive.writestr(info, approved_pdf(report))
+            if progress:
+                progress(number, len(reports) + 1)
     return buffer.getvalue()

@@ -4,6 +4,7 @@ commits and redirects; operations raise WorkflowError subclasses for refusals.""
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -29,7 +30,7 @@ from app.documents.structure import looks_like_title, paragraphs, parse
 from app.exceptions import RuleViolation, StateConflict
 from app.extensions import db
 from app.org.models import Period, Unit
-from app.reports import exports, operations, permissions
+from app.reports import exports, jobs, operations, permissions
 from app.reports.forms import (
     BODY_MAX_LENGTH,
     CommentForm,
@@ -39,7 +40,7 @@ from app.reports.forms import (
     NewReportForm,
     TransitionForm,
 )
-from app.reports.models import Comment, DraftRevision, Report, ReportVersion
+from app.reports.models import Comment, CompileJob, DraftRevision, Report, ReportVersion
 from app.reports.workflow import EVENTS, ReportState, events_from
 
 bp = Blueprint("reports", __name__)
@@ -595,31 +596,77 @@ def version_pdf(report_id: int, number: int):
 
 @bp.route("/compile", methods=["GET", "POST"])
 def compile_volume():
-    """A secretary picks a period (and optionally units) and gets the volume or a ZIP."""
+    """A secretary picks a period (and optionally units); the volume is made in the background."""
     require(permissions.can_compile(current_user))
     periods = db.session.scalars(sa.select(Period).order_by(Period.due_date.desc())).all()
     period_id = request.values.get("period_id", type=int) or (periods[0].id if periods else None)
     period = db.session.get(Period, period_id) if period_id else None
-    reports = exports.approved_reports(period) if period else []
     if request.method == "POST":
         LockForm().validate_on_submit() or abort(400)
+        if period is None:
+            abort(404)
         chosen = [int(v) for v in request.form.getlist("unit_id") if v.isdigit()]
-        selected = [r for r in reports if not chosen or r.unit_id in chosen]
-        if not selected:
-            flash("所选期次没有已审定的汇报，无法汇编。", "error")
-            return redirect(url_for("reports.compile_volume", period_id=period_id), 303)
-        if request.form.get("format") == "zip":
-            response = make_response(exports.volume_zip(selected))
-            response.headers["Content-Type"] = "application/zip"
-            filename = f"{period.name}-审定稿.zip"
-        else:
-            response = make_response(
-                exports.volume_pdf(period, selected, current_user.display_name)
+        try:
+            job = jobs.create_compile_job(
+                current_user, period, chosen, request.form.get("format", "pdf")
             )
-            response.headers["Content-Type"] = "application/pdf"
-            filename = f"{period.name}-汇编.pdf"
-        response.headers["Content-Disposition"] = (
-            f"attachment; filename=\"volume\"; filename*=UTF-8''{quote(filename)}"
-        )
-        return response
-    return render_template("reports/compile.html", periods=periods, period=period, reports=reports)
+        except RuleViolation as error:
+            flash(error.message, "error")
+            return redirect(url_for("reports.compile_volume", period_id=period.id), 303)
+        db.session.commit()
+        jobs.dispatch(job)
+        return redirect(url_for("reports.compile_job", job_id=job.id), 303)
+    recent = db.session.scalars(
+        sa.select(CompileJob)
+        .where(CompileJob.created_by_id == current_user.id)
+        .order_by(CompileJob.id.desc())
+        .limit(10)
+    ).all()
+    return render_template(
+        "reports/compile.html",
+        periods=periods,
+        period=period,
+        reports=exports.approved_reports(period) if period else [],
+        recent=recent,
+    )
+
+
+def get_job(job_id: int) -> CompileJob:
+    """A compilation is visible only to whoever started it (and admins)."""
+    require(permissions.can_compile(current_user))
+    job = db.session.get(CompileJob, job_id)
+    if job is None or not (
+        job.created_by_id == current_user.id or permissions.can_manage_organisation(current_user)
+    ):
+        abort(404)
+    return job
+
+
+@bp.get("/compile/jobs/<int:job_id>")
+def compile_job(job_id: int):
+    return render_template("reports/compile_job.html", job=get_job(job_id))
+
+
+@bp.get("/compile/jobs/<int:job_id>.json")
+def compile_job_status(job_id: int):
+    job = get_job(job_id)
+    return jsonify(
+        status=job.status, done=job.done, total=job.total, percent=job.percent, error=job.error
+    )
+
+
+@bp.get("/compile/jobs/<int:job_id>/download")
+def compile_job_download(job_id: int):
+    job = get_job(job_id)
+    if job.status != "done" or not job.file_path:
+        abort(409, "汇编尚未完成。")
+    data = Path(job.file_path).read_bytes()
+    response = make_response(data)
+    response.headers["Content-Type"] = (
+        "application/pdf" if job.output == "pdf" else "application/zip"
+    )
+    filename = f"{job.period.name}-{'汇编.pdf' if job.output == 'pdf' else '审定稿.zip'}"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"volume.{job.output}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    return response

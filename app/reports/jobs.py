@@ -1,0 +1,133 @@
+"""Compilations (汇编) run in the background: on RQ when REDIS_URL is set, otherwise on one
+worker thread of this process. One compilation runs at a time per worker, so memory stays
+bounded by the largest volume, not by how many secretaries click at once."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from app.exceptions import RuleViolation
+from app.extensions import db
+from app.org.models import Period
+from app.reports import exports
+from app.reports.models import CompileJob
+from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def create_compile_job(actor, period: Period, unit_ids: list[int], output: str) -> CompileJob:
+    """Queue a compilation of ``period``'s approved reports (optionally only ``unit_ids``)."""
+    if output not in ("pdf", "zip"):
+        raise RuleViolation("请选择生成汇编 PDF 还是 ZIP。")
+    reports = exports.approved_reports(period, unit_ids or None)
+    if not reports:
+        raise RuleViolation("所选期次没有已审定的汇报，无法汇编。")
+    job = CompileJob(
+        period=period,
+        unit_ids=",".join(str(i) for i in sorted(unit_ids)),
+        output=output,
+        status="queued",
+        total=len(reports) + 1,
+        created_by=actor,
+        created_at=utcnow(),
+    )
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def _set(job_id: int, **values) -> None:
+    """Progress is committed in its own short transaction so that pollers see it at once."""
+    db.session.execute(db.update(CompileJob).where(CompileJob.id == job_id).values(**values))
+    db.session.commit()
+
+
+def run_compile_job(job_id: int) -> None:
+    """Do the work of one job (inside an app context). Errors end up on the job, not lost."""
+    job = db.session.get(CompileJob, job_id)
+    if job is None or job.status != "queued":
+        return
+    _set(job_id, status="running", done=0)
+    try:
+        reports = exports.approved_reports(job.period, job.chosen_unit_ids or None)
+        out_dir = Path(current_app.config["EXPORT_DIR"])
+        out_dir.mkdir(parents=True, exist_ok=True)
+        target = out_dir / f"compile-{job_id}.{job.output}"
+        if job.output == "zip":
+            data = exports.volume_zip(reports, lambda done, _: _set(job_id, done=done))
+        else:
+            data = exports.volume_pdf(
+                job.period,
+                reports,
+                job.created_by.display_name,
+                lambda done, _: _set(job_id, done=done),
+            )
+        target.write_bytes(data)
+        _set(job_id, status="done", done=job.total, file_path=str(target), finished_at=utcnow())
+    except Exception as error:  # the job page must say what happened, whatever it was
+        db.session.rollback()
+        log.exception("compilation %s failed", job_id)
+        _set(job_id, status="failed", error=str(error)[:500], finished_at=utcnow())
+    finally:
+        db.session.remove()
+
+
+class ThreadRunner:
+    """One daemon thread per app that runs queued jobs in order."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.jobs: queue.Queue[int] = queue.Queue()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def submit(self, job_id: int) -> None:
+        self.jobs.put(job_id)
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._work, name="compile-jobs", daemon=True)
+                self.thread.start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                job_id = self.jobs.get(timeout=30)
+            except queue.Empty:
+                return
+            with self.app.app_context():
+                run_compile_job(job_id)
+            self.jobs.task_done()
+
+    def wait(self) -> None:
+        """Block until every submitted job has finished (for tests and the CLI)."""
+        self.jobs.join()
+
+
+def _rq_run(job_id: int) -> None:
+    from app import create_app
+
+    with create_app().app_context():
+        run_compile_job(job_id)
+
+
+def dispatch(job: CompileJob) -> str:
+    """Hand ``job`` to RQ when Redis is configured, else to this process's worker thread."""
+    url = current_app.config.get("REDIS_URL")
+    if url:
+        from redis import Redis
+        from rq import Queue
+
+        Queue("reportflow", connection=Redis.from_url(url)).enqueue(_rq_run, job.id)
+        return "rq"
+    current_app.extensions["compile_runner"].submit(job.id)
+    return "thread"
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["compile_runner"] = ThreadRunner(app)
