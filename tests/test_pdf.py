@@ -130,7 +130,13 @@ def test_fonts_are_embedded_subsets_without_missing_glyphs(org, client, login, a
     assert all("+" in name for name in fonts)  # subset prefix: fonts are embedded
     assert {16, 22, 14} <= sizes
     roles = {name.split("+", 1)[1].split("-Bold")[0] for name in fonts}
-    assert {"rf-title", "rf-body", "rf-heading1", "rf-heading2", "rf-page_number"} <= roles
+    # Every character is printed by one of our role fonts: nothing fell back to another face
+    # (which is also how a missing glyph would show), and every role is used.
+    assert roles == {"rf-title", "rf-body", "rf-heading1", "rf-heading2", "rf-page_number"}
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        assert all(
+            c["text"] not in ("\x00", "\ufffd") for page in document.pages for c in page.chars
+        )
     assert len(pdf) < 600_000
 
 
@@ -269,3 +275,14 @@ def test_fonts_command(runner):
     result = runner.invoke(args=["fonts"])
     assert result.exit_code == 0
     assert "正文" in result.output and "替代字体" in result.output
+
+
+def test_approval_record_page_is_optional(org, client, login, approved):
+    login(org["author_a"])
+    plain = pdf_text(client.get(f"/reports/{approved.id}/pdf").data)
+    with_record = pdf_text(client.get(f"/reports/{approved.id}/pdf?record=1").data)
+    assert "审批记录" not in plain
+    flat = re.sub(r"\s+", "", with_record)
+    assert "审批记录" in flat
+    for step in ("提交单位审核", "报送指导组", "审定通过"):
+        assert step in flat
