@@ -101,10 +101,30 @@ def volume(count: int = 50) -> None:
             sources, period="期次", compiled_on=date(2026, 11, 22), compiler="秘书", font_dir=None
         )
         seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        render_volume(
+            sources, period="期次", compiled_on=date(2026, 11, 22), compiler="秘书", font_dir=None
+        )
+        again = time.perf_counter() - start
+        start = time.perf_counter()
+        single = render_volume(
+            sources,
+            period="期次",
+            compiled_on=date(2026, 11, 22),
+            compiler="秘书",
+            font_dir=None,
+            workers=1,
+        )
+        one_process = time.perf_counter() - start
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
-        f"compilation of {count} reports: {seconds:.1f} s, {pages} pages, {len(pdf) / 1024 / 1024:.1f} MB, "
-        f"peak RSS {peak_mb():.0f} MB (before: {before:.0f} MB)"
+        f"compilation of {count} reports in parts on worker processes: {seconds:.1f} s "
+        f"(again with the pool running: {again:.1f} s), {pages} pages, {len(pdf) / 1024 / 1024:.1f} MB; "
+        f"peak RSS {peak_mb():.0f} MB in this process (before: {before:.0f} MB), {children:.0f} MB per worker"
+    )
+    print(
+        f"the same as one document in one process: {one_process:.1f} s, {len(single) / 1024 / 1024:.1f} MB"
     )
 
 

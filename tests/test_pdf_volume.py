@@ -185,3 +185,42 @@ def run_compile_job_in(app, job_id):
 
     with app.app_context():
         run_compile_job(job_id)
+
+
+def test_volume_laid_out_in_parts_matches_the_single_document(org, monkeypatch):
+    """The parallel path numbers pages from the grid; it must print what one document does."""
+    from datetime import date
+
+    from app.pdf import render
+    from app.pdf.render import PdfSource, render_volume
+
+    bodies = [
+        BODY,
+        BODY * 3,
+        "一、情况\n" + "全区扎实推进各项工作，取得明显成效。" * 40,
+        BODY * 9,
+        BODY,
+    ]
+    sources = [
+        PdfSource(f"第{n}篇阶段性总结", body, f"第{n}单位", "期次", date(2026, 11, 20))
+        for n, body in enumerate(bodies, start=1)
+    ]
+    kwargs = {
+        "period": "期次",
+        "compiled_on": date(2026, 11, 22),
+        "compiler": "秘书",
+        "font_dir": None,
+    }
+    single = render_volume(sources, workers=1, **kwargs)
+    monkeypatch.setattr(render, "PART_SIZE", 2)
+    parts = render_volume(sources, workers=2, **kwargs)
+    assert page_texts(parts) == page_texts(single)
+    outline_single = [
+        getattr(i, "title", None) or [c.title for c in i]
+        for i in PdfReader(io.BytesIO(single)).outline
+    ]
+    outline_parts = [
+        getattr(i, "title", None) or [c.title for c in i]
+        for i in PdfReader(io.BytesIO(parts)).outline
+    ]
+    assert outline_parts == outline_single

@@ -9,15 +9,21 @@ document may load are served by ``RestrictedFetcher``.
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
 import math
+import multiprocessing
+import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
 
 from flask import render_template
+from pypdf import PdfReader, PdfWriter
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
@@ -32,6 +38,8 @@ from app.pdf.fonts import (
     subset_font,
 )
 from app.pdf.linebreak import Line, break_paragraph, grid_spacing, split_end
+
+log = logging.getLogger(__name__)
 
 MM = 72 / 25.4
 TYPE_WIDTH = 156 * MM
@@ -324,8 +332,10 @@ def characters_by_role(
     return chars
 
 
-def write_pdf(html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]]) -> bytes:
-    """Lay out and write ``html`` with each role's font cut down to what the document prints.
+def prepare_fonts(
+    roles: dict[str, RoleFont], chars: dict[str, set[str]]
+) -> tuple[dict[str, Path | bytes], str]:
+    """Each role's face cut down to what the document prints, and the CSS that loads them.
 
     Small per-document fonts keep the PDF small (WeasyPrint keeps glyph ids when it subsets)
     and make each render cheap (it copies every font file it loads)."""
@@ -340,14 +350,22 @@ def write_pdf(html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]])
         f".l.g {{ letter-spacing: {GRID_SPACING}pt; }}\n"
         f".l.i {{ text-indent: {FIRST_LINE_INDENT:.4f}pt; }}\n"
     )
+    return files, css_text
+
+
+def write_prepared(html: str, files: dict[str, Path | bytes], css_text: str) -> bytes:
+    """Lay out and write one document (also run in worker processes: arguments pickle)."""
     fetcher = RestrictedFetcher(files)
     font_config = FontConfiguration()
     stylesheet = CSS(string=css_text, font_config=font_config, url_fetcher=fetcher)
     with _RENDER_LOCK:  # WeasyPrint's Pango/fontconfig state is not thread-safe
-        pdf = HTML(string=html, base_url=asset_url(""), url_fetcher=fetcher).write_pdf(
+        return HTML(string=html, base_url=asset_url(""), url_fetcher=fetcher).write_pdf(
             stylesheets=[stylesheet], font_config=font_config, pdf_identifier=b"reportflow"
         )
-    return pdf
+
+
+def write_pdf(html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]]) -> bytes:
+    return write_prepared(html, *prepare_fonts(roles, chars))
 
 
 _RENDER_LOCK = threading.Lock()
@@ -398,6 +416,35 @@ def uncovered_characters(source: PdfSource, font_dir: Path | None) -> list[str]:
     return sorted(missing)
 
 
+def predicted_pages(doc: TypesetDocument) -> int:
+    """Pages a report takes on the grid: every line is one of 22 per page; the signature
+    (a blank line, the unit, the date) is kept together."""
+    lines = len(doc.title_lines) + 1 + len(doc.lines)
+    pages = max(1, math.ceil(lines / LINES_PER_PAGE))
+    if doc.signed and lines - (pages - 1) * LINES_PER_PAGE + 3 > LINES_PER_PAGE:
+        pages += 1
+    return pages
+
+
+PART_SIZE = 8  # reports per worker document: bounds each worker's memory
+_executor: ProcessPoolExecutor | None = None
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    global _executor
+    if _executor is None:
+        # spawn, not fork: the app may be running threads (job runner, server) when we start
+        _executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return _executor
+
+
+def _reset_pool() -> None:
+    global _executor
+    if _executor is not None:
+        _executor.shutdown(wait=False, cancel_futures=True)
+    _executor = None
+
+
 def render_volume(
     sources: list[PdfSource],
     *,
@@ -406,31 +453,98 @@ def render_volume(
     compiler: str,
     font_dir: Path | None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> bytes:
     """One PDF of several approved reports (汇编): a cover, a table of contents with page
     numbers, each report from a new odd page, continuous page numbers, and bookmarks per
-    unit and per heading. ``progress(done, total)`` is called as reports are laid out."""
+    unit and per heading. ``progress(done, total)`` is called as the work advances.
+
+    With more than one worker (default: one per core, at most 2), the reports are laid out in
+    parts by worker processes, each part numbered from where the previous one ends (the
+    pages of each report are known from the grid), and the parts are joined."""
     roles = resolve_roles(font_dir)
-    docs = []
-    for index, source in enumerate(sources, start=1):
-        docs.append(typeset(source, roles))
-        if progress:
-            progress(index, len(sources) + 1)
-    html = render_template(
-        "pdf/volume.html",
-        docs=docs,
-        period=period,
-        compiled_on=chinese_date(compiled_on),
-        compiler=compiler,
-        stylesheet=asset_url("official.css"),
-        created=compiled_on.isoformat(),
-    )
-    extra = {
+    docs = [typeset(source, roles) for source in sources]
+    total = len(docs) + 2
+    context = {
+        "period": period,
+        "compiled_on": chinese_date(compiled_on),
+        "compiler": compiler,
+        "stylesheet": asset_url("official.css"),
+        "created": compiled_on.isoformat(),
+    }
+    front_chars = {
         "title": period + VOLUME_TEXT,
         "heading1": VOLUME_TEXT + "".join(doc.unit for doc in docs),
         "body": chinese_date(compiled_on) + "".join(doc.title for doc in docs),
     }
-    pdf = write_pdf(html, roles, characters_by_role(docs, extra))
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if workers < 2 or len(docs) <= PART_SIZE:
+        html = render_template(
+            "pdf/volume.html", docs=docs, toc=[(d, None) for d in docs], **context
+        )
+        pdf = write_pdf(html, roles, characters_by_role(docs, front_chars))
+        if progress:
+            progress(total, total)
+        return pdf
+    return _render_volume_in_parts(docs, roles, context, front_chars, workers, progress)
+
+
+def _render_volume_in_parts(docs, roles, context, front_chars, workers, progress) -> bytes:
+    total = len(docs) + 2
+
+    def front(pages: list[int]) -> bytes:
+        html = render_template(
+            "pdf/volume.html", docs=[], toc=list(zip(docs, pages, strict=True)), **context
+        )
+        return write_pdf(html, roles, characters_by_role([], front_chars))
+
+    # The contents' length does not depend on the numbers in it: lay it out once with
+    # placeholders to learn where the first report starts.
+    front_pages = len(PdfReader(io.BytesIO(front([999] * len(docs)))).pages)
+    starts, page = [], front_pages + 1
+    for doc in docs:
+        page += page % 2 == 0  # each report starts on an odd page
+        starts.append(page)
+        page += predicted_pages(doc)
+    parts = [list(range(i, min(i + PART_SIZE, len(docs)))) for i in range(0, len(docs), PART_SIZE)]
+    jobs = []
+    pool = _pool(workers)
+    for indices in parts:
+        part_docs = [docs[i] for i in indices]
+        html = render_template(
+            "pdf/volume.html", docs=part_docs, toc=None, first_page=starts[indices[0]], **context
+        )
+        files, css_text = prepare_fonts(roles, characters_by_role(part_docs))
+        jobs.append(pool.submit(write_prepared, html, files, css_text))
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(front(starts))))
+    if (front_pages + 1) % 2 == 0:
+        writer.add_blank_page()
+    done = 1
+    for indices, job in zip(parts, jobs, strict=True):
+        part = PdfReader(io.BytesIO(job.result()))
+        expected = starts[indices[-1]] + predicted_pages(docs[indices[-1]]) - starts[indices[0]]
+        if len(part.pages) != expected:  # the grid prediction failed: never print wrong numbers
+            log.warning("volume part has %s pages, %s predicted", len(part.pages), expected)
+            html = render_template(
+                "pdf/volume.html", docs=docs, toc=[(d, None) for d in docs], **context
+            )
+            return write_pdf(html, roles, characters_by_role(docs, front_chars))
+        writer.append(part)
+        if len(writer.pages) % 2 and indices[-1] != len(docs) - 1:
+            writer.add_blank_page()
+        done += len(indices)
+        if progress:
+            progress(done, total)
+    writer.add_metadata(
+        {
+            "/Title": f"{context['period']}汇编",
+            "/Author": context["compiler"],
+            "/Subject": context["period"],
+        }
+    )
+    output = io.BytesIO()
+    writer.write(output)
     if progress:
-        progress(len(sources) + 1, len(sources) + 1)
-    return pdf
+        progress(total, total)
+    return output.getvalue()
