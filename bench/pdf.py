@@ -106,6 +106,7 @@ def volume(count: int = 50) -> None:
             sources, period="期次", compiled_on=date(2026, 11, 22), compiler="秘书", font_dir=None
         )
         again = time.perf_counter() - start
+        parts_peak = peak_mb()
         start = time.perf_counter()
         single = render_volume(
             sources,
@@ -121,10 +122,11 @@ def volume(count: int = 50) -> None:
     print(
         f"compilation of {count} reports in parts on worker processes: {seconds:.1f} s "
         f"(again with the pool running: {again:.1f} s), {pages} pages, {len(pdf) / 1024 / 1024:.1f} MB; "
-        f"peak RSS {peak_mb():.0f} MB in this process (before: {before:.0f} MB), {children:.0f} MB per worker"
+        f"peak RSS {parts_peak:.0f} MB in this process (before: {before:.0f} MB), {children:.0f} MB per worker"
     )
     print(
-        f"the same as one document in one process: {one_process:.1f} s, {len(single) / 1024 / 1024:.1f} MB"
+        f"the same as one document in one process: {one_process:.1f} s, {len(single) / 1024 / 1024:.1f} MB, "
+        f"peak RSS {peak_mb():.0f} MB"
     )
 
 

@@ -224,3 +224,42 @@ def test_volume_laid_out_in_parts_matches_the_single_document(org, monkeypatch):
         for i in PdfReader(io.BytesIO(parts)).outline
     ]
     assert outline_parts == outline_single
+
+
+@pytest.mark.parametrize("count", [9, 10, 17, 33, 50])
+def test_parts_are_consecutive_balanced_and_fit_the_workers(count):
+    from app.pdf.render import PART_SIZE, split_evenly
+
+    pages = [(n * 7) % 11 + 3 for n in range(count)]
+    parts = split_evenly(pages, 2)
+    assert [i for part in parts for i in part] == list(range(count))
+    assert len(parts) % 2 == 0 and all(0 < len(part) <= PART_SIZE for part in parts)
+    sizes = [sum(pages[i] for i in part) for part in parts]
+    assert max(sizes) - min(sizes) <= max(pages) * 2
+
+
+def test_a_broken_worker_pool_falls_back_to_one_document(org, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+    from datetime import date
+
+    from app.pdf import render
+    from app.pdf.render import PdfSource, render_volume
+
+    def broken_pool(workers):
+        raise BrokenProcessPool("worker died")
+
+    monkeypatch.setattr(render, "_pool", broken_pool)
+    monkeypatch.setattr(render, "PART_SIZE", 1)
+    sources = [
+        PdfSource(f"第{n}篇", BODY, f"第{n}单位", "期次", date(2026, 11, 20)) for n in range(3)
+    ]
+    pdf = render_volume(
+        sources,
+        period="期次",
+        compiled_on=date(2026, 11, 22),
+        compiler="秘书",
+        font_dir=None,
+        workers=2,
+    )
+    texts = page_texts(pdf)
+    assert texts[1].startswith("目录") and sum("第0篇一、基本情况" in t for t in texts) == 1

@@ -17,6 +17,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -438,6 +439,21 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return _executor
 
 
+def _ready() -> bool:
+    return True
+
+
+def warm_up_workers(workers: int | None = None) -> None:
+    """Start the worker processes ahead of a compilation (they take ~1 s to import)."""
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if workers >= 2:
+        try:
+            for _ in range(workers):
+                _pool(workers).submit(_ready)
+        except (BrokenProcessPool, OSError):
+            _reset_pool()
+
+
 def _reset_pool() -> None:
     global _executor
     if _executor is not None:
@@ -478,58 +494,107 @@ def render_volume(
         "body": chinese_date(compiled_on) + "".join(doc.title for doc in docs),
     }
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    if workers < 2 or len(docs) <= PART_SIZE:
-        html = render_template(
-            "pdf/volume.html", docs=docs, toc=[(d, None) for d in docs], **context
-        )
-        pdf = write_pdf(html, roles, characters_by_role(docs, front_chars))
-        if progress:
-            progress(total, total)
-        return pdf
-    return _render_volume_in_parts(docs, roles, context, front_chars, workers, progress)
+    if workers >= 2 and len(docs) > PART_SIZE:
+        try:
+            return _render_volume_in_parts(docs, roles, context, front_chars, workers, progress)
+        except (BrokenProcessPool, OSError):
+            # No worker processes here (a restricted host, a dead worker): one process will do.
+            log.exception("laying out the volume in parts failed; using one document")
+            _reset_pool()
+    html = render_template("pdf/volume.html", docs=docs, toc=[(d, None) for d in docs], **context)
+    pdf = write_pdf(html, roles, characters_by_role(docs, front_chars))
+    if progress:
+        progress(total, total)
+    return pdf
+
+
+def predicted_front_pages(docs: list[TypesetDocument], roles: dict[str, RoleFont]) -> int:
+    """The cover and the contents: a heading taking two lines, then one line per report unless
+    its unit, title, leader and page number need more."""
+    advance = advance_em(roles["body"])
+    lines = 2
+    for doc in docs:
+        width = sum(advance(char) for char in f"{doc.unit}　{doc.title}") * BODY_SIZE
+        lines += max(1, math.ceil((width + 3 * BODY_SIZE) / TYPE_WIDTH))
+    return 1 + math.ceil(lines / LINES_PER_PAGE)
+
+
+def split_evenly(pages: list[int], workers: int) -> list[list[int]]:
+    """Consecutive groups of report indices, at most PART_SIZE reports each, in a multiple of
+    ``workers`` groups of about the same number of pages, so that no core idles at the end."""
+    count = workers * math.ceil(len(pages) / (PART_SIZE * workers))
+    target = sum(pages) / count
+    parts: list[list[int]] = [[]]
+    filled = 0.0
+    for index, size in enumerate(pages):
+        remaining_reports = len(pages) - index
+        remaining_parts = count - len(parts)
+        if (
+            parts[-1]
+            and (
+                (
+                    filled + size / 2 > target * len(parts)
+                    and remaining_reports > remaining_parts - 1
+                )
+                or len(parts[-1]) >= PART_SIZE
+            )
+            and remaining_parts > 0
+        ):
+            parts.append([])
+        parts[-1].append(index)
+        filled += size
+    return parts
 
 
 def _render_volume_in_parts(docs, roles, context, front_chars, workers, progress) -> bytes:
+    """Every part, the front matter included, is laid out by a worker at the same time; the
+    page numbers all come from the grid and are checked against what the workers made."""
     total = len(docs) + 2
-
-    def front(pages: list[int]) -> bytes:
-        html = render_template(
-            "pdf/volume.html", docs=[], toc=list(zip(docs, pages, strict=True)), **context
-        )
-        return write_pdf(html, roles, characters_by_role([], front_chars))
-
-    # The contents' length does not depend on the numbers in it: lay it out once with
-    # placeholders to learn where the first report starts.
-    front_pages = len(PdfReader(io.BytesIO(front([999] * len(docs)))).pages)
+    front_pages = predicted_front_pages(docs, roles)
     starts, page = [], front_pages + 1
     for doc in docs:
         page += page % 2 == 0  # each report starts on an odd page
         starts.append(page)
         page += predicted_pages(doc)
-    parts = [list(range(i, min(i + PART_SIZE, len(docs)))) for i in range(0, len(docs), PART_SIZE)]
-    jobs = []
     pool = _pool(workers)
+    front_html = render_template(
+        "pdf/volume.html", docs=[], toc=list(zip(docs, starts, strict=True)), **context
+    )
+    front_job = pool.submit(
+        write_prepared, front_html, *prepare_fonts(roles, characters_by_role([], front_chars))
+    )
+    parts = split_evenly([predicted_pages(doc) for doc in docs], workers)
+    jobs = []
     for indices in parts:
         part_docs = [docs[i] for i in indices]
         html = render_template(
             "pdf/volume.html", docs=part_docs, toc=None, first_page=starts[indices[0]], **context
         )
-        files, css_text = prepare_fonts(roles, characters_by_role(part_docs))
-        jobs.append(pool.submit(write_prepared, html, files, css_text))
+        jobs.append(
+            pool.submit(write_prepared, html, *prepare_fonts(roles, characters_by_role(part_docs)))
+        )
+
+    def one_document() -> bytes:
+        html = render_template(
+            "pdf/volume.html", docs=docs, toc=[(d, None) for d in docs], **context
+        )
+        return write_pdf(html, roles, characters_by_role(docs, front_chars))
+
     writer = PdfWriter()
-    writer.append(PdfReader(io.BytesIO(front(starts))))
-    if (front_pages + 1) % 2 == 0:
+    front = PdfReader(io.BytesIO(front_job.result()))
+    if len(front.pages) != front_pages:  # the prediction failed: never print wrong numbers
+        log.warning("contents take %s pages, %s predicted", len(front.pages), front_pages)
+        return one_document()
+    writer.append(front)
+    if front_pages % 2:
         writer.add_blank_page()
     done = 1
     for indices, job in zip(parts, jobs, strict=True):
         part = PdfReader(io.BytesIO(job.result()))
         expected = starts[indices[-1]] + predicted_pages(docs[indices[-1]]) - starts[indices[0]]
-        if len(part.pages) != expected:  # the grid prediction failed: never print wrong numbers
+        if len(part.pages) != expected:
             log.warning("volume part has %s pages, %s predicted", len(part.pages), expected)
-            html = render_template(
-                "pdf/volume.html", docs=docs, toc=[(d, None) for d in docs], **context
-            )
-            return write_pdf(html, roles, characters_by_role(docs, front_chars))
+            return one_document()
         writer.append(part)
         if len(writer.pages) % 2 and indices[-1] != len(docs) - 1:
             writer.add_blank_page()

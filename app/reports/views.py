@@ -30,6 +30,7 @@ from app.documents.structure import looks_like_title, paragraphs, parse
 from app.exceptions import RuleViolation, StateConflict
 from app.extensions import db
 from app.org.models import Period, Unit
+from app.pdf.render import warm_up_workers
 from app.reports import exports, jobs, operations, permissions
 from app.reports.forms import (
     BODY_MAX_LENGTH,
@@ -616,6 +617,8 @@ def compile_volume():
         db.session.commit()
         jobs.dispatch(job)
         return redirect(url_for("reports.compile_job", job_id=job.id), 303)
+    # Large volumes are laid out by worker processes: start them while the secretary chooses.
+    warm_up_workers()
     recent = db.session.scalars(
         sa.select(CompileJob)
         .where(CompileJob.created_by_id == current_user.id)
