@@ -544,20 +544,13 @@ def font_face_css(
 ) -> str:
     """One ``@font-face`` rule per role, family ``rf-<role>`` (``rf-page_number``…), each
     pointing at a single-face file so that the PDF never depends on system font lookup."""
-    rules = []
-    for role in sorted(roles, key=lambda r: ROLES.index(r) if r in ROLES else len(ROLES)):
-        font = roles[role]
-        url = url_for_file(served_file(font.face, cache_dir))
-        weight = min(900, max(100, round(font.weight / 100) * 100))
-        rules.append(
-            "@font-face {\n"
-            f"  font-family: {_css_string('rf-' + role)};\n"
-            f"  src: url({_css_string(url)});\n"
-            f"  font-weight: {weight};\n"
-            "  font-style: normal;\n"
-            "}"
-        )
-    return "\n".join(rules) + "\n"
+    ordered = sorted(roles, key=lambda r: ROLES.index(r) if r in ROLES else len(ROLES))
+    return face_css(
+        {
+            role: (roles[role], url_for_file(served_file(roles[role].face, cache_dir)))
+            for role in ordered
+        }
+    )
 
 
 @lru_cache(maxsize=16)
@@ -579,8 +572,8 @@ def subset_font(font: RoleFont, characters: set[str], cache_dir: Path | None = N
     return bytes(hb.subset(face, subset_input).blob.data)
 
 
-def subset_face_css(fonts: dict[str, tuple[RoleFont, str]]) -> str:
-    """``@font-face`` rules for per-document subsets: role → (font, url of its subset)."""
+def face_css(fonts: dict[str, tuple[RoleFont, str]]) -> str:
+    """``@font-face`` rules, family ``rf-<role>``: role → (font, url of the file to load)."""
     rules = []
     for role, (font, url) in fonts.items():
         weight = min(900, max(100, round(font.weight / 100) * 100))

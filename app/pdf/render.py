@@ -33,9 +33,9 @@ from app.pdf.fetcher import RestrictedFetcher, asset_url
 from app.pdf.fonts import (
     RoleFont,
     advance_em,
+    face_css,
     missing_characters,
     resolve_roles,
-    subset_face_css,
     subset_font,
 )
 from app.pdf.linebreak import Line, break_paragraph, grid_spacing, split_end
@@ -346,7 +346,7 @@ def prepare_fonts(
         name = f"fonts/{role}.otf"
         files[name] = subset_font(font, chars[role])
         faces[role] = (font, asset_url(name))
-    css_text = subset_face_css(faces) + (
+    css_text = face_css(faces) + (
         f"\n:root {{ --pitch: {LINE_PITCH}pt; }}\n"
         f".l.g {{ letter-spacing: {GRID_SPACING}pt; }}\n"
         f".l.i {{ text-indent: {FIRST_LINE_INDENT:.4f}pt; }}\n"
