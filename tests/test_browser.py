@@ -331,6 +331,15 @@ def test_review_workflow_in_browser(chromium, live_server):
             ]
             expect(page.locator("#actions form[data-event-form]")).to_have_count(0)
             s.shot("07-report-approved.png")
+            # The approved report downloads as the official-format PDF, with its Chinese name,
+            # and the download shows up in the history.
+            with page.expect_download() as download_info:
+                page.get_by_role("link", name="下载审定稿 PDF").click()
+            download = download_info.value
+            assert download.suggested_filename == f"城关镇党委-{PERIOD}-{TITLE}.pdf"
+            assert Path(download.path()).read_bytes().startswith(b"%PDF")
+            page.reload()
+            expect(page.locator('.timeline li[data-event="download_pdf"]')).to_have_count(1)
             context.close()
         finally:
             browser.close()
