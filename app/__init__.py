@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from app.config import INSTANCE, ROOT, Config, _local_secret_key, load_config
-from app.extensions import csrf, db, login_manager, migrate
+from app.extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
@@ -24,6 +24,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.from_object(config)
     _ensure_secret_key(app)
 
+    register_security(app)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -40,11 +41,18 @@ def _ensure_secret_key(app: Flask) -> None:
     app.config["SECRET_KEY"] = _local_secret_key()
 
 
+def register_security(app: Flask) -> None:
+    from app.security import init_app
+
+    init_app(app)
+
+
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     # The models must be imported before Alembic or create_all looks at the metadata.
     from app import models  # noqa: F401
 

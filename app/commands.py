@@ -11,6 +11,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from app import backup
 from app.auth.models import Role
 from app.demo import DEFAULT_PASSWORD, DEMO_LOGINS, seed_demo
 from app.documents.checks import check
@@ -211,3 +212,36 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_pdf_command)
     app.cli.add_command(fonts_command)
     app.cli.add_command(compile_pdf_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+
+
+@click.command("backup")
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(output: Path) -> None:
+    """在线备份整个数据库（SQLite 用备份接口，PostgreSQL 用 pg_dump），应用可以继续运行。"""
+    try:
+        summary = backup.backup(db.engine, output)
+    except backup.BackupError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"已写入备份 {summary.describe()}")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="不再询问，直接恢复")
+def restore_command(source: Path, yes: bool) -> None:
+    """用备份文件替换数据库中的全部数据（请先停止应用服务器和 rq worker）。"""
+    target = db.engine.url.render_as_string(hide_password=True)
+    try:
+        backup.check_restorable(db.engine, source)
+        question = f"恢复会用 {source} 替换数据库 {target} 中的全部数据，当前数据将丢失。确定继续吗？"
+        if not yes and not click.confirm(question):
+            click.echo("已取消，数据库未改动。")
+            sys.exit(1)
+        db.session.remove()  # our own connection must not hold locks on the tables
+        summary = backup.restore(db.engine, source)
+    except backup.BackupError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"已从备份 {summary.describe()}")
+    click.echo(f"已恢复到数据库 {target}。")

@@ -28,6 +28,17 @@ def _database_url(default: str) -> str:
     return url
 
 
+def _env_int(name: str) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else 0
+
+
+def _env_list(name: str) -> list[str] | None:
+    """A comma-separated list, or None when unset (Flask then accepts any host)."""
+    value = os.environ.get(name, "").strip()
+    return [item.strip() for item in value.split(",") if item.strip()] or None
+
+
 class Config:
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
@@ -47,10 +58,26 @@ class Config:
     EXPORT_DIR = os.environ.get("EXPORT_DIR", str(INSTANCE / "exports"))
     # Optional: RQ runs compilations (start `rq worker reportflow`); without it, a thread does.
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (0 = trust none).
+    PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR")
+    PROXY_FIX_X_PROTO = _env_int("PROXY_FIX_X_PROTO")
+    PROXY_FIX_X_HOST = _env_int("PROXY_FIX_X_HOST")
+    PROXY_FIX_X_PORT = _env_int("PROXY_FIX_X_PORT")
+    PROXY_FIX_X_PREFIX = _env_int("PROXY_FIX_X_PREFIX")
+    # Host names the app answers to, e.g. "reports.example.gov.cn,.example.gov.cn"; others get 400.
+    TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS")
+    # Without Redis each worker process counts on its own: the limits multiply by their number.
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 10 minutes")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 10 minutes")
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
 
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    DEBUG = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
 
@@ -63,6 +90,10 @@ class TestConfig(Config):
         os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
     )
     WTF_CSRF_ENABLED = False
+    # Limits stay on (one Limiter serves every app in the process) but out of the way;
+    # tests/test_sessions.py lowers them where it checks them.
+    LOGIN_LIMIT_PER_ADDRESS = "100000 per minute"
+    LOGIN_LIMIT_PER_ACCOUNT = "100000 per minute"
 
 
 def load_config() -> type[Config]:

@@ -1,11 +1,14 @@
 """Error pages in Chinese; a failed request never leaves a half-done transaction behind."""
 
-from flask import Flask, render_template
+import sqlite3
+
+from flask import Flask, current_app, g, render_template
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.exceptions import WorkflowError
-from app.extensions import db
+from app.extensions import db, login_manager
 
 MESSAGES = {
     400: ("请求有误", "提交的内容无法处理，请返回上一页检查后重试。"),
@@ -14,8 +17,14 @@ MESSAGES = {
     405: ("请求方式不正确", "请通过页面上的按钮操作。"),
     409: ("操作冲突", "汇报已发生变化，当前状态不允许此操作。请刷新页面后再试。"),
     413: ("内容过大", "提交的内容超过了允许的大小。"),
+    429: ("尝试次数过多", "登录失败次数过多，为保护账号安全，请稍后再试。"),
     500: ("系统错误", "服务器出现错误，操作未完成。请稍后再试，或联系管理员。"),
+    503: ("暂时无法服务", "数据库暂时无法连接，请稍后再试。"),
 }
+# PostgreSQL SQLSTATEs of a server that is going away or not accepting connections yet.
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
+# SQLite: the file cannot be opened or read, or another process holds it for too long.
+_UNAVAILABLE_SQLITE_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR}
 
 
 def render_error(status: int, message: str | None = None):
@@ -23,6 +32,21 @@ def render_error(status: int, message: str | None = None):
     return render_template(
         "errors/error.html", status=status, title=title, message=message or default
     ), status
+
+
+def is_database_outage(error: DBAPIError) -> bool:
+    """Whether ``error`` means the database cannot be reached (as opposed to a bad query)."""
+    if error.connection_invalidated:
+        return True
+    orig = error.orig
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in _UNAVAILABLE_SQLITE_CODES
+    if type(orig).__name__ not in ("OperationalError", "InterfaceError"):
+        return False
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    # No SQLSTATE: the client library failed (refused, timed out, connection lost).
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
 
 
 def init_app(app: Flask) -> None:
@@ -47,3 +71,17 @@ def init_app(app: Flask) -> None:
     def internal_error(error):
         db.session.rollback()
         return render_error(500)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        if not is_database_outage(error):
+            raise error  # a bug, not an outage: the usual 500 (and its log entry)
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            pass  # the connection is gone; the pool checks the next one before use
+        current_app.logger.warning("数据库不可用：%s", error.orig)
+        # The page must not touch the database: show it as to a visitor who is not logged in.
+        g._login_user = login_manager.anonymous_user()
+        response, status = render_error(503)
+        return response, status, {"Retry-After": "10"}

@@ -1,5 +1,7 @@
 """Unbound extension instances; create_app binds them."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -41,3 +43,5 @@ migrate = Migrate(
 )
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Storage comes from RATELIMIT_STORAGE_URI (Redis when REDIS_URL is set, see config.py).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

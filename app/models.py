@@ -1,5 +1,6 @@
 """All models, imported in one place for Alembic and the test suite."""
 
+from app.audit import AuditEvent
 from app.auth.models import Role, User
 from app.org.models import Period, SupervisionGroup, Unit
 from app.reports.models import (
@@ -12,6 +13,7 @@ from app.reports.models import (
 )
 
 __all__ = [
+    "AuditEvent",
     "Comment",
     "CompileJob",
     "DraftRevision",

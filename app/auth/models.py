@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,10 @@ _ROLE_LABELS = {
 }
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -58,12 +63,23 @@ class User(UserMixin, db.Model):
     group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supervision_groups.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session cookie; a new token ends all of the user's sessions at once
+    # (logout, password change, deactivation), which signed cookies alone cannot do.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
 
     unit: Mapped[Unit | None] = relationship(back_populates="users")
     group: Mapped[SupervisionGroup | None] = relationship(back_populates="members")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Invalidate every session cookie issued to this user so far."""
+        self.session_token = new_session_token()
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

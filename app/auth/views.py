@@ -1,23 +1,46 @@
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth.forms import LoginForm
+from app.audit import audit
+from app.auth.forms import ChangePasswordForm, LoginForm
 from app.auth.models import User
-from app.extensions import db, login_manager
+from app.exceptions import RuleViolation
+from app.extensions import db, limiter, login_manager
+from app.org.operations import check_password_strength
+from app.timeutil import utcnow
 
 bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录。"
 login_manager.login_message_category = "info"
+LOGIN_FAILED = "用户名或密码不正确。"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+def load_user(session_id: str) -> User | None:
+    """The cookie names the user and their session token; a new token (logout, password
+    change, deactivation) makes every earlier cookie worthless."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
 
 
 def safe_next(target: str | None) -> str | None:
@@ -30,19 +53,65 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+@bp.before_app_request
+def end_stale_sessions():
+    """Idle and absolute session timeouts (SESSION_IDLE_MINUTES, SESSION_ABSOLUTE_HOURS)."""
+    if not current_user.is_authenticated:
+        return None
+    now = utcnow().timestamp()
+    config = current_app.config
+    started, seen = session.get("login_at", 0), session.get("seen_at", 0)
+    idle = timedelta(minutes=config["SESSION_IDLE_MINUTES"]).total_seconds()
+    absolute = timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]).total_seconds()
+    if now - seen > idle or now - started > absolute:
+        audit("session_expired", user=current_user._get_current_object())
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash("登录已超时，请重新登录。", "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    session["seen_at"] = now
+    return None
+
+
+def _failed(response) -> bool:
+    """Only failed attempts count against the login limits."""
+    return response.status_code != 303
+
+
+def _account_key() -> str:
+    return "login:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("reports.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(sa.select(User).where(User.username == form.username.data.strip()))
+        username = form.username.data.strip()
+        user = db.session.scalar(sa.select(User).where(User.username == username))
         if user is None or not user.check_password(form.password.data) or not user.active:
-            flash("用户名或密码不正确。", "error")
+            audit("login_failed", user=user, username=username)
+            db.session.commit()
+            flash(LOGIN_FAILED, "error")
         else:
             next_url = safe_next(request.args.get("next"))
-            session.clear()
+            session.clear()  # a fresh session: nothing from before the login survives
             login_user(user)
+            now = utcnow().timestamp()
+            session["login_at"] = session["seen_at"] = now
+            audit("login", user=user)
+            db.session.commit()
             return redirect(next_url or url_for("reports.index"), 303)
     return render_template("auth/login.html", form=form)
 
@@ -50,10 +119,43 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    user = current_user._get_current_object()
+    user.end_sessions()
+    audit("logout", user=user)
+    db.session.commit()
     logout_user()
     session.clear()
     flash("您已退出登录。", "info")
     return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """A user changes their own password; their other sessions end, this one goes on."""
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            if not user.check_password(form.current_password.data):
+                raise RuleViolation("当前密码不正确。")
+            if form.new_password.data != form.confirm_password.data:
+                raise RuleViolation("两次输入的新密码不一致。")
+            check_password_strength(form.new_password.data, username=user.username)
+        except RuleViolation as error:
+            form.form_errors.append(error.message)
+            status = 400
+        else:
+            user.set_password(form.new_password.data)
+            audit("password_changed", user=user)
+            db.session.commit()
+            login_user(user)  # the cookie must carry the new session token
+            flash("密码已修改，其他设备上的登录已失效。", "success")
+            return redirect(url_for("reports.index"), 303)
+    elif form.errors:
+        status = 400
+    return render_template("auth/password.html", form=form), status
 
 
 @bp.route("/")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.auth.models import Role, User
+from app.auth.passwords import is_common
 from app.exceptions import RuleViolation, StateConflict
 from app.extensions import db
 from app.org.models import Period, SupervisionGroup, Unit
@@ -50,11 +51,14 @@ def _check_unique(
 # --- users ---------------------------------------------------------------------------
 
 
-def check_password_strength(password: str) -> None:
+def check_password_strength(password: str, *, username: str = "") -> None:
+    """At least 8 characters, not a common password, not the username (ASVS 2.1)."""
     if len(password or "") < PASSWORD_MIN_LENGTH:
         raise RuleViolation(f"密码至少需要{PASSWORD_MIN_LENGTH}位。")
     if len(password) > PASSWORD_MAX_LENGTH:
         raise RuleViolation(f"密码不能超过{PASSWORD_MAX_LENGTH}位。")
+    if is_common(password) or (username and username.lower() in password.lower()):
+        raise RuleViolation("密码太容易被猜到（常见密码或包含用户名），请换一个。")
 
 
 def _check_scope(role: Role, unit: Unit | None, group: SupervisionGroup | None) -> None:
@@ -87,7 +91,7 @@ def create_user(
     _check_unique(User.username, username, None, f"用户名“{username}”已被使用。")
     display_name = (display_name or "").strip() or username
     display_name = _clean_name(display_name, "姓名", DISPLAY_NAME_MAX_LENGTH)
-    check_password_strength(password)
+    check_password_strength(password, username=username)
     _check_scope(role, unit, group)
     user = User(
         username=username,
@@ -122,7 +126,7 @@ def update_user(
         raise RuleViolation("不能修改自己的角色，请让另一位管理员操作。")
     _check_scope(role, unit, group)
     if password:
-        check_password_strength(password)
+        check_password_strength(password, username=user.username)
     user.display_name = display_name
     user.role = role
     user.unit = unit if role.belongs_to_unit else None
@@ -139,6 +143,7 @@ def deactivate_user(actor: User, user: User) -> None:
     if not user.active:
         raise StateConflict(f"账号“{user.username}”已经是停用状态。")
     user.active = False
+    user.end_sessions()
     db.session.flush()
 
 

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.audit import audit
 from app.auth.models import User
 from app.exceptions import RuleViolation
 from app.extensions import db
@@ -90,6 +91,7 @@ def new_user():
         except RuleViolation as error:
             refuse(form, error)
         else:
+            audit("user_created", user=current_user, detail=f"{user.username}（{user.role.label}）")
             return done(f"已新建账号“{user.username}”（{user.role.label}）。", "org.users")
     return show_form("admin/user_form.html", form, user=None)
 
@@ -113,6 +115,7 @@ def edit_user(user_id: int):
             refuse(form, error)
         else:
             changed = "，密码已重设" if form.password.data else ""
+            audit("user_updated", user=current_user, detail=f"{user.username}{changed}")
             return done(f"已保存账号“{user.username}”{changed}。", "org.users")
     return show_form("admin/user_form.html", form, user=user)
 
@@ -125,6 +128,7 @@ def deactivate_user(user_id: int):
     except RuleViolation as error:
         db.session.rollback()
         return render_users(error=error.message, status=400)
+    audit("user_deactivated", user=current_user, detail=user.username)
     return done(f"已停用账号“{user.username}”，该用户不能再登录。", "org.users")
 
 
@@ -132,6 +136,7 @@ def deactivate_user(user_id: int):
 def activate_user(user_id: int):
     user = db.get_or_404(User, user_id)
     operations.activate_user(user)
+    audit("user_activated", user=current_user, detail=user.username)
     return done(f"已启用账号“{user.username}”。", "org.users")
 
 

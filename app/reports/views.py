@@ -23,12 +23,14 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
+from app.audit import audit
 from app.documents.checks import check
 from app.documents.findings import Finding
 from app.documents.importing import MAX_UPLOAD_BYTES, ImportRefused, ImportResult, import_file
 from app.documents.structure import looks_like_title, paragraphs, parse
 from app.exceptions import RuleViolation, StateConflict
 from app.extensions import db
+from app.forms import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.org.models import Period, Unit
 from app.pdf.render import warm_up_workers
 from app.reports import exports, jobs, operations, permissions
@@ -406,6 +408,8 @@ def check_text():
         return jsonify(error="请求格式不正确：需要 JSON 字段 body。"), 400
     if len(body) > BODY_MAX_LENGTH:
         return jsonify(error=f"正文不能超过{BODY_MAX_LENGTH}个字。"), 400
+    if has_control_characters(body):
+        return jsonify(error=CONTROL_CHARACTERS_MESSAGE), 400
     findings = check(body)
     return jsonify(
         findings=[f.to_dict() for f in findings],
@@ -578,6 +582,7 @@ def pdf(report_id: int):
     with_record = request.args.get("record") == "1"
     document = exports.approved_pdf(report, with_record=with_record)
     exports.record_download(current_user, report)
+    audit("pdf_downloaded", user=current_user, detail=f"汇报 {report.id}")
     db.session.commit()
     version = next(v for v in report.versions if v.number == report.approved_version_number)
     return pdf_response(document, exports.pdf_filename(report, version.title))

@@ -1,0 +1,185 @@
+"""Sessions end on the server (logout, password change, deactivation, timeouts), logins are
+rate limited, weak passwords are refused and security events are logged."""
+
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from app.audit import AuditEvent
+from app.auth.models import User
+from app.extensions import db, limiter
+from app.reports.workflow import ReportState
+from tests.conftest import PASSWORD, make_report
+
+
+def events(name: str) -> list[AuditEvent]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.event == name)))
+
+
+def session_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def test_a_cookie_captured_before_logout_no_longer_works(org, client, login):
+    login(org["author_a"])
+    stolen = session_cookie(client)
+    assert client.get("/reports/").status_code == 200
+    client.post("/logout")
+    client.set_cookie("session", stolen)
+    response = client.get("/reports/")
+    assert response.status_code == 302 and "/login" in response.location
+    assert [e.username for e in events("logout")] == ["author_a"]
+
+
+def test_changing_the_password_ends_other_sessions_but_not_this_one(org, web_app, login, client):
+    other = web_app.test_client()
+    other.post("/login", data={"username": "author_a", "password": PASSWORD})
+    assert other.get("/reports/").status_code == 200
+    login(org["author_a"])
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "Sturdy-Blue-Lamp-9",
+            "confirm_password": "Sturdy-Blue-Lamp-9",
+        },
+    )
+    assert response.status_code == 303
+    assert client.get("/reports/").status_code == 200
+    assert other.get("/reports/").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, org["author_a"].id).check_password("Sturdy-Blue-Lamp-9")
+    assert len(events("password_changed")) == 1
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "confirm", "message"),
+    [
+        ("wrong-password", "Sturdy-Blue-Lamp-9", "Sturdy-Blue-Lamp-9", "当前密码不正确"),
+        (PASSWORD, "Sturdy-Blue-Lamp-9", "Sturdy-Blue-Lamp-8", "两次输入的新密码不一致"),
+        (PASSWORD, "short", "short", "至少需要8位"),
+        (PASSWORD, "woaini1314", "woaini1314", "太容易被猜到"),
+        (PASSWORD, "12345678", "12345678", "太容易被猜到"),
+        (PASSWORD, "author_a-2026", "author_a-2026", "太容易被猜到"),
+    ],
+)
+def test_bad_password_changes_are_refused(org, client, login, current, new, confirm, message):
+    login(org["author_a"])
+    response = client.post(
+        "/account/password",
+        data={"current_password": current, "new_password": new, "confirm_password": confirm},
+    )
+    assert response.status_code == 400 and message in response.text
+    db.session.expire_all()
+    assert db.session.get(User, org["author_a"].id).check_password(PASSWORD)
+
+
+def test_deactivation_ends_open_sessions(org, client, login, web_app):
+    login(org["author_a"])
+    admin = web_app.test_client()
+    admin.post("/login", data={"username": "admin", "password": PASSWORD})
+    assert admin.post(f"/admin/users/{org['author_a'].id}/deactivate").status_code == 303
+    assert client.get("/reports/").status_code == 302
+    assert [e.detail for e in events("user_deactivated")] == ["author_a"]
+
+
+def test_login_starts_a_fresh_session(org, client):
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    client.post("/login", data={"username": "author_a", "password": PASSWORD})
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+@pytest.mark.parametrize("key", ["seen_at", "login_at"])
+def test_idle_and_absolute_timeouts(org, client, login, key):
+    login(org["author_a"])
+    with client.session_transaction() as session:
+        session[key] = time.time() - 13 * 3600
+    response = client.get("/reports/")
+    assert response.status_code == 302 and "/login" in response.location
+    assert "登录已超时" in client.get(response.location).text
+    assert len(events("session_expired")) == 1
+
+
+def test_logins_and_failures_are_logged_with_address(org, client):
+    client.post("/login", data={"username": "author_a", "password": "wrong"})
+    client.post("/login", data={"username": "nobody", "password": "wrong"})
+    client.post("/login", data={"username": "author_a", "password": PASSWORD})
+    failed = events("login_failed")
+    assert [(e.username, e.user_id is not None) for e in failed] == [
+        ("author_a", True),
+        ("nobody", False),
+    ]
+    assert all(e.address == "127.0.0.1" for e in failed)
+    assert [e.username for e in events("login")] == ["author_a"]
+
+
+def test_pdf_downloads_are_logged(org, client, login):
+    report = make_report(org, "a", ReportState.APPROVED)
+    login(org["secretary"])
+    client.get(f"/reports/{report.id}/pdf")
+    assert [e.username for e in events("pdf_downloaded")] == ["secretary"]
+
+
+@pytest.fixture
+def limited_app(web_app, monkeypatch):
+    """The test app with low login limits; the counters are emptied before and after."""
+    monkeypatch.setitem(web_app.config, "LOGIN_LIMIT_PER_ACCOUNT", "3 per minute")
+    monkeypatch.setitem(web_app.config, "LOGIN_LIMIT_PER_ADDRESS", "5 per minute")
+    limiter.reset()
+    yield web_app
+    limiter.reset()
+
+
+def test_failed_logins_are_limited_per_account(org, limited_app):
+    client = limited_app.test_client()
+    for _ in range(3):
+        assert (
+            client.post("/login", data={"username": "author_a", "password": "x"}).status_code == 200
+        )
+    refused = client.post("/login", data={"username": "author_a", "password": PASSWORD})
+    assert refused.status_code == 429
+    assert "登录失败次数过多" in refused.text
+    # Another account from the same address is still allowed (until the address limit).
+    assert (
+        client.post("/login", data={"username": "author_b", "password": PASSWORD}).status_code
+        == 303
+    )
+
+
+def test_failed_logins_are_limited_per_address(org, limited_app):
+    client = limited_app.test_client()
+    for n in range(5):
+        client.post("/login", data={"username": f"user{n}", "password": "x"})
+    assert (
+        client.post("/login", data={"username": "author_b", "password": PASSWORD}).status_code
+        == 429
+    )
+
+
+def test_successful_logins_do_not_count(org, limited_app):
+    client = limited_app.test_client()
+    for _ in range(6):
+        assert (
+            client.post("/login", data={"username": "author_a", "password": PASSWORD}).status_code
+            == 303
+        )
+        client.post("/logout")
+
+
+def test_admin_cannot_set_a_common_password(org, client, login):
+    login(org["admin"])
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "username": "newbie",
+            "display_name": "新人",
+            "role": "secretary",
+            "password": "qwerty123",
+        },
+    )
+    assert response.status_code == 400 and "太容易被猜到" in response.text
+    assert db.session.scalar(sa.select(User).where(User.username == "newbie")) is None
