@@ -286,3 +286,69 @@ def test_approval_record_page_is_optional(org, client, login, approved):
     assert "审批记录" in flat
     for step in ("提交单位审核", "报送指导组", "审定通过"):
         assert step in flat
+
+
+def line_texts(pdf: bytes) -> list[list[str]]:
+    """Per page, the text of each 16-point line (title, body, signature)."""
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        return [
+            [
+                "".join(c["text"] for c in sorted(chars, key=lambda c: c["x0"]))
+                for _, chars in sorted(body_lines(page).items())
+            ]
+            for page in document.pages
+        ]
+
+
+def test_a_heading_on_the_last_grid_line_stays_there(app):
+    filler = "全区各级党组织扎实开展学习教育，推动工作落实见效。"  # 25 characters: one line
+    body = "\n".join([*[filler] * 19, "二、下一步工作打算", *[filler] * 5])
+    pages = line_texts(render_pdf(PdfSource("标题", body, "甲单位", "期次", None), None))
+    assert len(pages[0]) == 20  # 19 paragraphs and the heading (the 22-point title is apart)
+    assert pages[0][-1] == "二、下一步工作打算"
+
+
+def test_the_signature_never_stands_alone_on_a_page(app):
+    filler = "全区各级党组织扎实开展学习教育，推动工作落实见效。"
+    body = "\n".join([filler] * 20)  # title + blank + 20 lines: the page is full
+    pages = line_texts(
+        render_pdf(PdfSource("标题", body, "甲单位", "期次", date(2026, 11, 22)), None)
+    )
+    assert len(pages) == 2
+    assert pages[1][:2] == [filler, filler]  # the last two lines went along
+    assert pages[1][-2:] == ["甲单位", "2026年11月22日"]
+
+
+def test_a_given_title_wins_over_a_title_like_first_line(app):
+    source = PdfSource(
+        "关于某项工作的报告", "各乡镇、各部门\n全区开展学习。", "甲单位", "期次", None
+    )
+    flat = re.sub(r"\s+", "", pdf_text(render_pdf(source, None)))
+    assert flat.startswith("关于某项工作的报告各乡镇、各部门全区开展学习。")
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "关于学习贯彻习近平新时代中国特色社会主义思想主题教育开展情况的汇报",
+        "关于开展安全生产大检查和主体责任落实情况的汇报材料",
+        "关于2026年前三季度经济运行情况的报告",
+    ],
+)
+def test_titles_break_between_words_into_a_trapezoid(app, title):
+    from app.pdf.render import TITLE_SIZE, TYPE_WIDTH, title_lines
+
+    lines = title_lines(title, resolve_roles(None))
+    assert "".join(lines) == title
+    assert all(len(line) >= 4 for line in lines)
+    assert all(len(line) * TITLE_SIZE <= TYPE_WIDTH + 12 for line in lines)
+    joined = "|".join(lines)
+    for word in (
+        "习近平",
+        "中国特色社会主义",
+        "主题教育",
+        "安全生产" if "安全" in title else "运行",
+    ):
+        assert word not in title or word in joined
+    if len(title) <= 20:
+        assert lines == [title]

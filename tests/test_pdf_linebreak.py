@@ -373,3 +373,23 @@ def test_weasyprint_puts_every_justified_line_flush_with_the_type_area(noto_adva
     for _, line_text, _, x1 in found[:-1]:  # ±0.3 pt is the requirement; ±0.05 is measured
         assert x1 == pytest.approx(LEFT + WIDTH, abs=0.1), line_text
     assert found[-1][3] < LEFT + WIDTH
+
+
+def test_leaders_names_and_number_ranges_are_never_split():
+    from app.pdf.linebreak import break_paragraph
+
+    def advance(char):
+        return 0.5 if char.isascii() else 1.0
+
+    for shift in range(30):
+        text = (
+            "学" * shift
+            + "认真学习习近平总书记重要讲话精神，2026年1—10月累计开展学习活动126场次。" * 2
+        )
+        lines = break_paragraph(text, advance, font_size=16, line_width=442.2047)
+        assert "".join(line.text for line in lines) == text
+        for line, following in pairwise(lines):
+            seam = line.text[-3:] + "|" + following.text[:3]
+            for whole in ("习近平", "1—10"):
+                for cut in range(1, len(whole)):
+                    assert whole[:cut] + "|" + whole[cut:] not in seam, seam

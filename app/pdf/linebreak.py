@@ -193,6 +193,24 @@ def _steps(advance: Callable[[str], float], font_size: float, grid: float) -> _S
     return steps
 
 
+# Names that official typesetting never splits across lines, and number ranges (1—10月).
+KEEP_TOGETHER = ("习近平", "毛泽东", "邓小平", "江泽民", "胡锦涛", "马克思", "恩格斯", "列宁")
+_NUMBER_RANGE = re.compile(r"\d[—–\-~～至]\d")
+
+
+def _kept_together(text: str) -> set[int]:
+    """Positions before which a line may not end: inside a protected name or a number range."""
+    inside: set[int] = set()
+    for name in KEEP_TOGETHER:
+        start = text.find(name)
+        while start != -1:
+            inside.update(range(start + 1, start + len(name)))
+            start = text.find(name, start + 1)
+    for match in _NUMBER_RANGE.finditer(text):
+        inside.update(range(match.start() + 1, match.end()))
+    return inside
+
+
 def break_paragraph(
     text: str,
     advance: Callable[[str], float],
@@ -236,11 +254,14 @@ def break_paragraph(
             ),
         ]
     cls = _CLASSES
+    kept_together = _kept_together(text)
 
     def allowed(j: int, relaxed: bool = False) -> bool:
         """May a line end before text[j]? ``relaxed`` lets Latin/digit runs break."""
         if j >= n:
             return True
+        if j in kept_together and not relaxed:
+            return False
         prev, char = text[j - 1], text[j]
         p, c = cls[prev], cls[char]
         if not (p | c):

@@ -38,7 +38,7 @@ from app.pdf.fonts import (
     resolve_roles,
     subset_font,
 )
-from app.pdf.linebreak import Line, break_paragraph, grid_spacing, split_end
+from app.pdf.linebreak import KEEP_TOGETHER, Line, break_paragraph, grid_spacing, split_end
 
 log = logging.getLogger(__name__)
 
@@ -193,19 +193,89 @@ def typeset_block(block: Block, roles: dict[str, RoleFont]) -> list[TypesetLine]
     return result
 
 
-def title_lines(title: str) -> list[str]:
-    """A long title is broken into a trapezoid: the first line a little shorter than the next."""
-    per_line = int(TYPE_WIDTH // TITLE_SIZE) - 2
-    if len(title) <= per_line:
+# Words a title line must not be broken inside (GB/T 9704 7.3.1: 回行时词意完整).
+TITLE_TERMS = (
+    *KEEP_TOGETHER,
+    "新时代",
+    "中国特色社会主义",
+    "总书记",
+    "党中央",
+    "主题教育",
+    "阶段性",
+    "工作总结",
+    "情况汇报",
+    "汇报",
+    "总结",
+    "实施方案",
+    "领导小组",
+    "指导组",
+    "思想",
+    "学习贯彻",
+    "贯彻落实",
+    "开展情况",
+    "工作情况",
+    "有关情况",
+    "以来",
+    "方面",
+    "问题",
+)
+GOOD_TITLE_BREAK_AFTER = "的和及与、，"
+MIN_TITLE_LINE = 4
+
+
+def _title_break_penalty(title: str, i: int) -> float:
+    """Cost of breaking ``title`` before ``title[i]`` (lower is better)."""
+    for term in TITLE_TERMS:
+        start = title.find(term)
+        while start != -1:
+            if start < i < start + len(term):
+                return 1000.0
+            start = title.find(term, start + 1)
+    before, after = title[i - 1], title[i]
+    if (
+        (before.isdigit() and after.isdigit())
+        or after in "，。、；：？！）》”"
+        or before in "（《“"
+    ):
+        return 1000.0
+    return -30.0 if before in GOOD_TITLE_BREAK_AFTER else 0.0
+
+
+def title_lines(title: str, roles: dict[str, RoleFont]) -> list[str]:
+    """A title that does not fit on one line is broken where the words allow, into a
+    trapezoid (upper line no longer than the lower) or, on three lines, a diamond."""
+    advance = advance_em(roles["title"])
+    widths = [advance(char) * TITLE_SIZE for char in title]
+
+    def width(a: int, b: int) -> float:
+        return sum(widths[a:b])
+
+    n = len(title)
+    if width(0, n) <= TYPE_WIDTH or n < 2 * MIN_TITLE_LINE:
         return [title]
-    count = -(-len(title) // per_line)
-    size = -(-len(title) // count)
-    lines, rest = [], title
-    while rest:
-        take = min(len(rest), size - 1 if not lines and count > 1 else size)
-        lines.append(rest[:take])
-        rest = rest[take:]
-    return lines
+    best: tuple[float, list[str]] | None = None
+    for i in range(MIN_TITLE_LINE, n - MIN_TITLE_LINE + 1):
+        upper, lower = width(0, i), width(i, n)
+        if upper > TYPE_WIDTH or lower > TYPE_WIDTH:
+            continue
+        # A trapezoid either way up is standard; a shorter upper line is preferred.
+        shape = abs(lower - upper) + (0.5 * (upper - lower) if upper > lower else 0)
+        score = shape + _title_break_penalty(title, i)
+        if best is None or score < best[0]:
+            best = (score, [title[:i], title[i:]])
+    if best is not None and best[0] < 500:
+        return best[1]
+    for i in range(MIN_TITLE_LINE, n - 2 * MIN_TITLE_LINE + 1):
+        for j in range(i + MIN_TITLE_LINE, n - MIN_TITLE_LINE + 1):
+            parts = (width(0, i), width(i, j), width(j, n))
+            if max(parts) > TYPE_WIDTH:
+                continue
+            # A diamond: the middle line the longest, the outer lines alike.
+            shape = abs(parts[0] - parts[2]) + 2 * max(0.0, max(parts[0], parts[2]) - parts[1])
+            score = shape + _title_break_penalty(title, i) + _title_break_penalty(title, j)
+            if best is None or score < best[0]:
+                best = (score, [title[:i], title[i:j], title[j:]])
+    return best[1] if best is not None else [title]
 
 
 def signature_offsets(unit: str, signed: str, roles: dict[str, RoleFont]) -> tuple[float, float]:
@@ -217,7 +287,8 @@ def signature_offsets(unit: str, signed: str, roles: dict[str, RoleFont]) -> tup
     pitch = BODY_SIZE + grid_spacing(BODY_SIZE, TYPE_WIDTH, CHARS_PER_LINE)
 
     def width(text: str) -> float:
-        return sum(advance(char) * BODY_SIZE + (pitch - BODY_SIZE) for char in text)
+        spacing = pitch - BODY_SIZE  # between characters, none after the last
+        return sum(advance(char) * BODY_SIZE for char in text) + spacing * max(len(text) - 1, 0)
 
     two = 2 * pitch
     name_width, date_width = width(unit), width(signed)
@@ -278,14 +349,20 @@ class TypesetDocument:
 def typeset(source: PdfSource, roles: dict[str, RoleFont]) -> TypesetDocument:
     blocks = parse(source.body)
     title = source.title
-    if blocks and blocks[0].kind == "title":
+    # A body that starts with its own title line prints it once, as the title — unless a
+    # different title was given, which wins (the line then stays in the text).
+    if (
+        blocks
+        and blocks[0].kind == "title"
+        and (not title.strip() or "".join(title.split()) == "".join(blocks[0].text.split()))
+    ):
         title = blocks[0].text
         blocks = blocks[1:]
     signed = chinese_date(source.signed_on) if source.signed_on else ""
     name_right, date_right = signature_offsets(source.unit, signed, roles) if signed else (0, 0)
     return TypesetDocument(
         title=title,
-        title_lines=title_lines(title),
+        title_lines=title_lines(title, roles),
         lines=[line for block in blocks for line in typeset_block(block, roles)],
         unit=source.unit,
         signed=signed,
