@@ -235,7 +235,7 @@ def restore_command(source: Path, yes: bool) -> None:
     target = db.engine.url.render_as_string(hide_password=True)
     try:
         backup.check_restorable(db.engine, source)
-        question = f"恢复会用 {source} 替换数据库 {target} 中的全部数据，当前数据将丢失。确定继续吗？"
+        question = f"恢复会用 {source} 替换数据库 {target} 中的全部数据（当前数据将丢失），继续吗？"
         if not yes and not click.confirm(question):
             click.echo("已取消，数据库未改动。")
             sys.exit(1)

@@ -1,6 +1,7 @@
 """Error pages in Chinese; a failed request never leaves a half-done transaction behind."""
 
 import sqlite3
+from contextlib import suppress
 
 from flask import Flask, current_app, g, render_template
 from sqlalchemy.exc import DBAPIError
@@ -76,10 +77,8 @@ def init_app(app: Flask) -> None:
     def database_error(error: DBAPIError):
         if not is_database_outage(error):
             raise error  # a bug, not an outage: the usual 500 (and its log entry)
-        try:
+        with suppress(DBAPIError):  # the connection is gone; the pool pings the next one
             db.session.rollback()
-        except DBAPIError:
-            pass  # the connection is gone; the pool checks the next one before use
         current_app.logger.warning("数据库不可用：%s", error.orig)
         # The page must not touch the database: show it as to a visitor who is not logged in.
         g._login_user = login_manager.anonymous_user()

@@ -14,7 +14,7 @@ import socket
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -82,10 +82,8 @@ class Relay:
 
     def _close(self, *sockets: socket.socket) -> None:
         for sock in sockets:
-            try:
+            with suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
     def cut(self) -> None:
@@ -109,9 +107,7 @@ class Relay:
 @contextmanager
 def postgresql_outage(config, url: sa.URL) -> Iterator[tuple[type, callable, callable]]:
     relay = Relay((url.host or "127.0.0.1", url.port or 5432))
-    relayed = url.set(host="127.0.0.1", port=relay.port).update_query_dict(
-        {"connect_timeout": "2"}
-    )
+    relayed = url.set(host="127.0.0.1", port=relay.port).update_query_dict({"connect_timeout": "2"})
 
     class RelayedConfig(config):
         SQLALCHEMY_DATABASE_URI = relayed.render_as_string(hide_password=False)
@@ -133,7 +129,11 @@ def sqlite_outage(config, path: Path) -> Iterator[tuple[type, callable, callable
     class FileConfig(config):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
         # A connection per checkout, so that a vanished file shows at the next request.
-        SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "creator": connect, "poolclass": NullPool}
+        SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_pre_ping": True,
+            "creator": connect,
+            "poolclass": NullPool,
+        }
 
     yield FileConfig, lambda: path.rename(away), lambda: away.rename(path)
 

@@ -15,7 +15,11 @@ from tests.conftest import PASSWORD, make_report
 
 def events(name: str) -> list[AuditEvent]:
     db.session.expire_all()
-    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.event == name)))
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.event == name).order_by(AuditEvent.id)
+        )
+    )
 
 
 def session_cookie(client) -> str:
