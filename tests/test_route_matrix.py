@@ -329,7 +329,9 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
         )
     },
     "reports.check_text": {
-        "POST": Case(logged_in(UNIT_MEMBERS, 200), json=lambda ids: {"body": "正文。"}, report=False)
+        "POST": Case(
+            logged_in(UNIT_MEMBERS, 200), json=lambda ids: {"body": "正文。"}, report=False
+        )
     },
     "reports.compile_volume": {
         "GET": Case(logged_in(COMPILERS, 200), report=False),
@@ -393,7 +395,9 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
         ]
     },
     "reports.resolve_comment": {
-        "POST": Case(resolve_rule, data=lambda ids: {"lock_version": ids.lock_version}, rebuild=True)
+        "POST": Case(
+            resolve_rule, data=lambda ids: {"lock_version": ids.lock_version}, rebuild=True
+        )
     },
     "reports.version": {"GET": Case(on_report(None, 200, needs_version=True))},
     "reports.version_pdf": {"GET": Case(on_report(PREVIEWERS, 200, needs_version=True))},
@@ -408,6 +412,10 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
         )
     },
 }
+
+
+def variants(cases: Case | list[Case]) -> list[Case]:
+    return cases if isinstance(cases, list) else [cases]
 
 
 def routes(web_app) -> dict[str, tuple[str, set[str], set[str]]]:
@@ -583,7 +591,7 @@ def walk(web_app, world: World, *, report_routes: bool) -> int:
         if endpoint not in found:
             continue  # reported by test_the_table_covers_every_route_and_method
         for method, cases in methods.items():
-            for case in cases if isinstance(cases, list) else [cases]:
+            for case in variants(cases):
                 if case.report != report_routes:
                     continue
                 for user in EVERYONE:
@@ -639,8 +647,6 @@ def test_unknown_ids_are_404(web_app, org, tmp_path):
             continue
         url = web_app.url_map.bind("localhost").build(endpoint, world.ids.url_values(arguments))
         for method in methods:
-            cases = TABLE[endpoint][method]
-            case = cases[0] if isinstance(cases, list) else cases
+            case = variants(TABLE[endpoint][method])[0]
             response = send(client, method, url, case, world.ids)
             assert response.status_code == 404, (method, url, response.status_code)
-

@@ -350,7 +350,9 @@ def show(report_id: int):
 
 @bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
 def edit(report_id: int):
-    report = get_report(report_id)
+    # A save reads lock_version then writes: hold the row, so that a simultaneous save waits
+    # and then sees the new lock_version (the conflict page with its text), not a lost update.
+    report = get_report(report_id, lock=request.method == "POST")
     require(permissions.can_edit(current_user, report))
     form = EditReportForm(obj=None if request.method == "POST" else report)
     if request.method == "GET":
@@ -460,7 +462,8 @@ def transition(report_id: int):
 
 @bp.post("/reports/<int:report_id>/comments")
 def add_comment(report_id: int):
-    report = get_report(report_id)
+    # Locked, so that a comment cannot slip onto a report being approved at the same moment.
+    report = get_report(report_id, lock=True)
     form = CommentForm()
     parent = None
     if form.parent_id.data:
@@ -493,7 +496,9 @@ def resolve_comment(comment_id: int):
     comment = db.session.get(Comment, comment_id)
     if comment is None:
         abort(404)
-    report = get_report(comment.report_id)
+    report = get_report(comment.report_id, lock=True)
+    # Whoever held the report's lock before us may have resolved it meanwhile (then 409).
+    db.session.refresh(comment)
     require(permissions.can_resolve(current_user, comment, report))
     LockForm().validate_on_submit() or abort(400)
     operations.resolve_comment(current_user, report, comment)
