@@ -1,4 +1,4 @@
-"""HTTP hardening: security headers on every response, the reverse-proxy fix, no debug in production.
+"""HTTP hardening: security headers on every response, the proxy fix, no debug in production.
 
 The pages load nothing but their own stylesheet and script (no inline code, no style
 attributes), so the Content-Security-Policy can forbid everything else. The PDF templates

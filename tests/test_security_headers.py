@@ -86,7 +86,7 @@ def test_every_response_carries_the_security_headers(kind, org, client, login):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_hsts_is_sent_only_over_https(kind, org, web_app, login):
+def test_hsts_is_sent_only_over_https(kind, org, web_app):
     client = web_app.test_client()
     login_https = _https_login(client)
     if kind == "login page":
@@ -137,7 +137,10 @@ def test_pages_have_no_inline_script_or_style_the_policy_would_block(org, client
 def cookie_attributes(response, name: str) -> set[str]:
     for header in response.headers.getlist("Set-Cookie"):
         if header.startswith(name + "="):
-            return {part.strip().split("=")[0].lower() + _samesite(part) for part in header.split(";")[1:]}
+            return {
+                part.strip().split("=")[0].lower() + _samesite(part)
+                for part in header.split(";")[1:]
+            }
     raise AssertionError(f"no {name} cookie in {response.headers.getlist('Set-Cookie')}")
 
 
@@ -228,9 +231,7 @@ def test_proxy_fix_trusts_the_configured_hops(fresh_app):
     assert response.get_data(as_text=True) == "203.0.113.7 https localhost"
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
     # One proxy: only the address it appended counts, not what the client wrote before it.
-    response = client.get(
-        "/test-only/whoami", headers={"X-Forwarded-For": "10.0.0.1, 203.0.113.7"}
-    )
+    response = client.get("/test-only/whoami", headers={"X-Forwarded-For": "10.0.0.1, 203.0.113.7"})
     assert response.get_data(as_text=True).startswith("203.0.113.7 ")
 
 
