@@ -331,3 +331,11 @@ def test_corrected_samples_have_no_errors(path):
     text = path.read_text(encoding="utf-8")
     corrected = text.replace("**", "某某").replace("*", "5").replace(",", "，")
     assert [f for f in check(corrected) if f.is_error] == []
+
+
+def test_a_text_full_of_one_defect_reports_a_bounded_number_of_findings():
+    from app.documents.checks import MAX_FINDINGS_PER_RULE
+
+    findings = [f for f in check("&amp;" * 40000) if f.rule == "markup"]
+    assert len(findings) == MAX_FINDINGS_PER_RULE
+    assert findings[0].column == 1

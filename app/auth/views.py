@@ -56,7 +56,7 @@ def safe_next(target: str | None) -> str | None:
 @bp.before_app_request
 def end_stale_sessions():
     """Idle and absolute session timeouts (SESSION_IDLE_MINUTES, SESSION_ABSOLUTE_HOURS)."""
-    if not current_user.is_authenticated:
+    if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     now = utcnow().timestamp()
     config = current_app.config

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from itertools import islice
 
 from app.documents.findings import Finding
 from app.documents.structure import (
@@ -23,6 +24,7 @@ CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_PUNCT = "，。、；：？！“”‘’《》（）【】…—·"
 HAN = re.compile(f"[{CJK}]")
 EXCERPT_CONTEXT = 8
+MAX_FINDINGS_PER_RULE = 500
 
 
 EXCERPT_SPAN = 30
@@ -128,13 +130,14 @@ MARKUP_PATTERNS = [
 
 def check_markup(lines: list[_Line], blocks: list[Block]) -> Iterator[Finding]:
     for line in lines:
-        taken: list[tuple[int, int]] = []
+        # Characters already reported by an earlier pattern (linear, however many matches).
+        taken = bytearray(len(line.raw))
         for pattern, message in MARKUP_PATTERNS:
             for match in pattern.finditer(line.raw):
                 start, end = match.span()
-                if start == end or any(s < end and start < e for s, e in taken):
+                if start == end or any(taken[start:end]):
                     continue
-                taken.append((start, end))
+                taken[start:end] = b"\x01" * (end - start)
                 shown = match.group().strip()
                 yield line.finding("markup", "error", start, end, message.format(shown))
 
@@ -431,7 +434,11 @@ def check(body: str) -> list[Finding]:
     raw_lines = normalise_newlines(body or "").split("\n")
     lines = [_Line(number, raw) for number, raw in enumerate(raw_lines, start=1)]
     blocks = parse(body or "")
-    findings = {finding for rule in RULES for finding in rule(lines, blocks)}
+    # No one reads past a few hundred findings of one kind; capping keeps a hostile text
+    # (200,000 characters of one defect) from costing seconds on every keystroke.
+    findings = {
+        finding for rule in RULES for finding in islice(rule(lines, blocks), MAX_FINDINGS_PER_RULE)
+    }
     return sorted(findings)
 
 
