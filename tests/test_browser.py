@@ -3,7 +3,8 @@
 The session ``app`` is served by werkzeug in a background thread; Playwright drives Debian's
 Chromium through: author writes and submits → unit reviewer forwards → supervision group returns
 → author revises and resubmits → reviewer forwards → group approves. Screenshots of the key pages
-are written to $SCREENSHOT_DIR (default docs/screenshots/, see the README there).
+are written to $SCREENSHOT_DIR (default test-artifacts/screenshots/, which git ignores; run
+`SCREENSHOT_DIR=docs/screenshots make test` to refresh the ones kept in docs/).
 
 Skipped when Playwright or Chromium is missing, except with CI=true, where that is a failure.
 """
@@ -68,7 +69,7 @@ APPROVE_COMMENT = "同意。"
 
 
 def screenshot_dir() -> Path:
-    path = Path(os.environ.get("SCREENSHOT_DIR") or ROOT / "docs" / "screenshots")
+    path = Path(os.environ.get("SCREENSHOT_DIR") or ROOT / "test-artifacts" / "screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
