@@ -116,16 +116,16 @@ def _rq_run(job_id: int) -> None:
         run_compile_job(job_id)
 
 
-def dispatch(job: CompileJob) -> str:
-    """Hand ``job`` to RQ when Redis is configured, else to this process's worker thread."""
+def dispatch(job_id: int) -> str:
+    """Hand the job to RQ when Redis is configured, else to this process's worker thread."""
     url = current_app.config.get("REDIS_URL")
     if url:
         from redis import Redis
         from rq import Queue
 
-        Queue("reportflow", connection=Redis.from_url(url)).enqueue(_rq_run, job.id)
+        Queue("reportflow", connection=Redis.from_url(url)).enqueue(_rq_run, job_id)
         return "rq"
-    current_app.extensions["compile_runner"].submit(job.id)
+    current_app.extensions["compile_runner"].submit(job_id)
     return "thread"
 
 

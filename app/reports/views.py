@@ -177,9 +177,15 @@ def new():
         except RuleViolation as error:
             form.form_errors.append(error.message)
         else:
+            # Everything shown after the commit is taken before it: reading the row again
+            # could fail on a database hiccup and tell the user “failed” for a saved draft.
+            summary, target = (
+                summary_of(check(report.body)),
+                url_for("reports.show", report_id=report.id),
+            )
             db.session.commit()
-            flash("草稿已创建。" + summary_of(check(report.body)), "success")
-            return redirect(url_for("reports.show", report_id=report.id), 303)
+            flash("草稿已创建。" + summary, "success")
+            return redirect(target, 303)
     return render_new(form, 400 if form.errors else 200)
 
 
@@ -379,13 +385,13 @@ def edit(report_id: int):
             mine_body=form.body.data,
             form=EditReportForm(formdata=None, lock_version=report.lock_version),
         ), 409
-    db.session.commit()
     summary = summary_of(check(report.body))
+    db.session.commit()
     if changed:
         flash("草稿已保存。" + summary, "success")
     else:
         flash("内容没有变化。" + summary, "info")
-    return redirect(url_for("reports.show", report_id=report.id), 303)
+    return redirect(url_for("reports.show", report_id=report_id), 303)
 
 
 def render_edit(
@@ -457,7 +463,7 @@ def transition(report_id: int):
         )
     db.session.commit()
     flash(f"已{EVENTS[event].label}。", "success")
-    return redirect(url_for("reports.show", report_id=report.id), 303)
+    return redirect(url_for("reports.show", report_id=report_id), 303)
 
 
 @bp.post("/reports/<int:report_id>/comments")
@@ -482,11 +488,10 @@ def add_comment(report_id: int):
         except RuleViolation as error:
             form.form_errors.append(error.message)
         else:
+            target = url_for("reports.show", report_id=report_id, _anchor=f"comment-{comment.id}")
             db.session.commit()
             flash("意见已发表。", "success")
-            return redirect(
-                url_for("reports.show", report_id=report.id, _anchor=f"comment-{comment.id}"), 303
-            )
+            return redirect(target, 303)
     db.session.rollback()
     return render_report(report, status=400, comment_form=form)
 
@@ -502,11 +507,10 @@ def resolve_comment(comment_id: int):
     require(permissions.can_resolve(current_user, comment, report))
     LockForm().validate_on_submit() or abort(400)
     operations.resolve_comment(current_user, report, comment)
+    target = url_for("reports.show", report_id=report.id, _anchor=f"comment-{comment_id}")
     db.session.commit()
     flash("意见已标记为已处理。", "success")
-    return redirect(
-        url_for("reports.show", report_id=report.id, _anchor=f"comment-{comment.id}"), 303
-    )
+    return redirect(target, 303)
 
 
 @bp.get("/reports/<int:report_id>/versions/<int:number>")
@@ -561,7 +565,7 @@ def restore_draft(report_id: int, revision_id: int):
     operations.restore_draft(current_user, report, revision, form.lock_version.data)
     db.session.commit()
     flash("已恢复该历史稿；恢复前的文本已保存在草稿历史中。", "success")
-    return redirect(url_for("reports.show", report_id=report.id), 303)
+    return redirect(url_for("reports.show", report_id=report_id), 303)
 
 
 def pdf_response(pdf: bytes, filename: str):
@@ -588,9 +592,10 @@ def pdf(report_id: int):
     document = exports.approved_pdf(report, with_record=with_record)
     exports.record_download(current_user, report)
     audit("pdf_downloaded", user=current_user, detail=f"汇报 {report.id}")
-    db.session.commit()
     version = next(v for v in report.versions if v.number == report.approved_version_number)
-    return pdf_response(document, exports.pdf_filename(report, version.title))
+    filename = exports.pdf_filename(report, version.title)
+    db.session.commit()
+    return pdf_response(document, filename)
 
 
 @bp.get("/reports/<int:report_id>/versions/<int:number>/pdf")
@@ -624,9 +629,10 @@ def compile_volume():
         except RuleViolation as error:
             flash(error.message, "error")
             return redirect(url_for("reports.compile_volume", period_id=period.id), 303)
+        job_id = job.id
         db.session.commit()
-        jobs.dispatch(job)
-        return redirect(url_for("reports.compile_job", job_id=job.id), 303)
+        jobs.dispatch(job_id)
+        return redirect(url_for("reports.compile_job", job_id=job_id), 303)
     # Large volumes are laid out by worker processes: start them while the secretary chooses.
     warm_up_workers()
     recent = db.session.scalars(
