@@ -731,7 +731,7 @@ def main():
 
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        log = open(tmp / "gunicorn.log", "w+")  # noqa: SIM115 - closed in the finally below
+        log = open(tmp / "gunicorn.log", "w+")
         gunicorn = subprocess.Popen(
             [
                 str(VENV_BIN / "gunicorn"),
