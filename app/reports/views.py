@@ -210,16 +210,7 @@ def import_new():
         import_form.form_errors.append(error.message)
         return render_new(form, 400, import_form)
     form.body.data = imported.text
-    findings = check(imported.text)
-    return render_template(
-        "reports/import_preview.html",
-        form=form,
-        report=None,
-        imported=imported,
-        filename=import_form.file.data.filename,
-        findings=findings,
-        findings_by_line=by_line(findings),
-    )
+    return render_import_preview(form, None, imported, import_form.file.data.filename)
 
 
 @bp.post("/reports/<int:report_id>/import")
@@ -239,13 +230,18 @@ def import_into(report_id: int):
         return render_edit(form, report, 400, import_form)
     form = EditReportForm(formdata=None, title=report.title, body=imported.text)
     form.lock_version.data = request.form.get("lock_version") or report.lock_version
+    return render_import_preview(form, report, imported, import_form.file.data.filename)
+
+
+def render_import_preview(form, report: Report | None, imported: ImportResult, filename: str):
+    """The imported text in the editor, its findings and its layout; nothing is saved yet."""
     findings = check(imported.text)
     return render_template(
         "reports/import_preview.html",
         form=form,
         report=report,
         imported=imported,
-        filename=import_form.file.data.filename,
+        filename=filename,
         findings=findings,
         findings_by_line=by_line(findings),
     )
