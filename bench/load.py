@@ -689,6 +689,9 @@ def main():
     )
     parser.add_argument("--fault-at", type=float, default=20, help="seconds into the run")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="gunicorn threads per worker (>1: gthread)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
@@ -737,6 +740,8 @@ def main():
                 str(VENV_BIN / "gunicorn"),
                 "--workers",
                 str(args.workers),
+                "--threads",
+                str(args.threads),
                 "--bind",
                 f"127.0.0.1:{port}",
                 "wsgi:app",
