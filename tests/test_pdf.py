@@ -352,3 +352,22 @@ def test_titles_break_between_words_into_a_trapezoid(app, title):
         assert word not in title or word in joined
     if len(title) <= 20:
         assert lines == [title]
+
+
+def test_approval_prepares_the_pdf_after_answering(org, client, login, web_app):
+    from pathlib import Path
+
+    report = make_report(org, "a", ReportState.GROUP_REVIEW, body=LONG_BODY)
+    cache = Path(web_app.config["PDF_CACHE_DIR"])
+    before = set(cache.glob("*.pdf"))
+    login(org["group1"])
+    response = client.post(
+        f"/reports/{report.id}/transition",
+        data={"event": "approve", "lock_version": report.lock_version},
+    )
+    assert response.status_code == 303
+    response.close()  # what the server does once the answer is sent
+    prepared = set(cache.glob("*.pdf")) - before
+    assert len(prepared) == 1
+    download = client.get(f"/reports/{report.id}/pdf").data
+    assert prepared.pop().read_bytes() == download

@@ -4,6 +4,7 @@ commits and redirects; operations raise WorkflowError subclasses for refusals.""
 from __future__ import annotations
 
 import gc
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     make_response,
@@ -459,7 +461,27 @@ def transition(report_id: int):
         )
     db.session.commit()
     flash(f"已{EVENTS[event].label}。", "success")
-    return redirect(url_for("reports.show", report_id=report_id), 303)
+    response = redirect(url_for("reports.show", report_id=report_id), 303)
+    if event == "approve":
+        # Typeset the approved PDF once the approver has their answer, so that the report
+        # page (which shows the PDF's SHA-256) and the first download find it in the cache.
+        response.call_on_close(
+            partial(prepare_approved_pdf, current_app._get_current_object(), report_id)
+        )
+    return response
+
+
+def prepare_approved_pdf(app, report_id: int) -> None:
+    with app.app_context():
+        try:
+            report = db.session.get(Report, report_id)
+            if report is not None and report.approved_version_number is not None:
+                exports.approved_pdf(report)
+        except Exception:  # a warm-up only: the page renders the PDF itself if this failed
+            app.logger.exception("could not prepare the PDF of report %s", report_id)
+        finally:
+            db.session.remove()
+            gc.collect()
 
 
 @bp.post("/reports/<int:report_id>/comments")
