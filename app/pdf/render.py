@@ -371,12 +371,14 @@ def typeset(source: PdfSource, roles: dict[str, RoleFont]) -> TypesetDocument:
     )
 
 
-def build_html(source: PdfSource, roles: dict[str, RoleFont]) -> str:
+def build_html(
+    source: PdfSource, roles: dict[str, RoleFont], doc: TypesetDocument | None = None
+) -> str:
     """The document as HTML (fonts are added by ``write_pdf``)."""
     return render_template(
         "pdf/report.html",
         source=source,
-        doc=typeset(source, roles),
+        doc=doc or typeset(source, roles),
         stylesheet=asset_url("official.css"),
         created=(source.signed_on or date(2000, 1, 1)).isoformat(),
     )
@@ -458,13 +460,7 @@ def render_pdf(source: PdfSource, font_dir: Path | None, cache_dir: Path | None 
         if path.exists():
             return path.read_bytes()
     doc = typeset(source, roles)
-    html = render_template(
-        "pdf/report.html",
-        source=source,
-        doc=doc,
-        stylesheet=asset_url("official.css"),
-        created=(source.signed_on or date(2000, 1, 1)).isoformat(),
-    )
+    html = build_html(source, roles, doc)
     record = "".join(f"{h.actor}{h.role}{h.event}{h.time}{h.comments}" for h in source.history)
     extra = {
         "heading1": STAMP_TEXT if source.stamped else "",
@@ -578,11 +574,16 @@ def render_volume(
             # No worker processes here (a restricted host, a dead worker): one process will do.
             log.exception("laying out the volume in parts failed; using one document")
             _reset_pool()
-    html = render_template("pdf/volume.html", docs=docs, toc=[(d, None) for d in docs], **context)
-    pdf = write_pdf(html, roles, characters_by_role(docs, front_chars))
+    pdf = _volume_as_one_document(docs, roles, context, front_chars)
     if progress:
         progress(total, total)
     return pdf
+
+
+def _volume_as_one_document(docs, roles, context, front_chars) -> bytes:
+    """The volume laid out as one WeasyPrint document (contents numbered by target-counter)."""
+    html = render_template("pdf/volume.html", docs=docs, toc=[(d, None) for d in docs], **context)
+    return write_pdf(html, roles, characters_by_role(docs, front_chars))
 
 
 def predicted_front_pages(docs: list[TypesetDocument], roles: dict[str, RoleFont]) -> int:
@@ -651,17 +652,11 @@ def _render_volume_in_parts(docs, roles, context, front_chars, workers, progress
             pool.submit(write_prepared, html, *prepare_fonts(roles, characters_by_role(part_docs)))
         )
 
-    def one_document() -> bytes:
-        html = render_template(
-            "pdf/volume.html", docs=docs, toc=[(d, None) for d in docs], **context
-        )
-        return write_pdf(html, roles, characters_by_role(docs, front_chars))
-
     writer = PdfWriter()
     front = PdfReader(io.BytesIO(front_job.result()))
     if len(front.pages) != front_pages:  # the prediction failed: never print wrong numbers
         log.warning("contents take %s pages, %s predicted", len(front.pages), front_pages)
-        return one_document()
+        return _volume_as_one_document(docs, roles, context, front_chars)
     writer.append(front)
     if front_pages % 2:
         writer.add_blank_page()
@@ -671,7 +666,7 @@ def _render_volume_in_parts(docs, roles, context, front_chars, workers, progress
         expected = starts[indices[-1]] + predicted_pages(docs[indices[-1]]) - starts[indices[0]]
         if len(part.pages) != expected:
             log.warning("volume part has %s pages, %s predicted", len(part.pages), expected)
-            return one_document()
+            return _volume_as_one_document(docs, roles, context, front_chars)
         writer.append(part)
         if len(writer.pages) % 2 and indices[-1] != len(docs) - 1:
             writer.add_blank_page()
