@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from app import routing
 from app.config import INSTANCE, ROOT, Config, _local_secret_key, load_config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -26,6 +27,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     register_security(app)
     register_extensions(app)
+    routing.init_app(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_error_handlers(app)
@@ -59,12 +61,20 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
+    from app.compare.views import bp as compare_bp
+    from app.notifications.views import bp as notifications_bp
     from app.org.views import bp as org_bp
+    from app.periods.views import bp as periods_bp
     from app.reports.views import bp as reports_bp
+    from app.search.views import bp as search_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(org_bp)
+    app.register_blueprint(periods_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(compare_bp)
+    app.register_blueprint(search_bp)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -81,7 +91,9 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app.commands import init_app
+    from app.notifications.mail import init_app as init_mail
     from app.reports.jobs import init_app as init_jobs
 
     init_app(app)
     init_jobs(app)
+    init_mail(app)

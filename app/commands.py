@@ -18,6 +18,8 @@ from app.documents.checks import check
 from app.documents.importing import ImportRefused, decode_text, import_file
 from app.exceptions import RuleViolation
 from app.extensions import db
+from app.notifications import mail
+from app.notifications.models import OutgoingMail
 from app.org.models import Period, SupervisionGroup, Unit
 from app.org.operations import create_user
 from app.pdf.fonts import report as fonts_report
@@ -214,6 +216,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(compile_pdf_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(send_mail_command)
 
 
 @click.command("backup")
@@ -245,3 +248,20 @@ def restore_command(source: Path, yes: bool) -> None:
         raise click.ClickException(error.message) from None
     click.echo(f"已从备份 {summary.describe()}")
     click.echo(f"已恢复到数据库 {target}。")
+
+
+@click.command("send-mail")
+def send_mail_command() -> None:
+    """发送到期的通知邮件（含失败后待重试的）；可由 cron 定时运行，未配置 MAIL_SERVER 时不发送。"""
+    if not mail.enabled():
+        click.echo("未配置 MAIL_SERVER，不发送邮件。")
+        return
+    wait = mail.send_due()
+    waiting = db.session.scalar(
+        sa.select(sa.func.count(OutgoingMail.id)).where(
+            OutgoingMail.sent_at.is_(None), OutgoingMail.attempts < mail.MAX_ATTEMPTS
+        )
+    )
+    click.echo(
+        "发件箱已清空。" if not waiting else f"还有{waiting}封待重试，约{int(wait or 0)}秒后到期。"
+    )

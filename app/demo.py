@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -11,7 +11,7 @@ from app.extensions import db
 from app.org.models import Period, SupervisionGroup, Unit
 from app.org.operations import create_user
 from app.reports import operations
-from app.timeutil import utcnow
+from app.timeutil import local_today, utcnow
 
 DEFAULT_PASSWORD = "demo-pass-2026"
 
@@ -70,8 +70,16 @@ def seed_demo(password: str = DEFAULT_PASSWORD) -> bool:
     transport = Unit(name="县交通运输局党组", group=group2, sort_order=4)
     db.session.add_all([group1, group2, towns, health, education, transport])
     september = Period(name="第二批主题教育9月份阶段性总结", due_date=date(2026, 10, 8))
-    october = Period(name="第二批主题教育10月份阶段性总结", due_date=date(2026, 11, 30))
-    db.session.add_all([september, october])
+    # Due dates relative to the day the demo is seeded, so that the period dashboard always
+    # has something to show: October due in two days (即将到期), the research period three
+    # days ago (逾期) and closed below, so that no unit can start a report for it any more.
+    october = Period(
+        name="第二批主题教育10月份阶段性总结", due_date=local_today() + timedelta(days=2)
+    )
+    research = Period(
+        name="第二批主题教育调查研究成果交流情况", due_date=local_today() - timedelta(days=3)
+    )
+    db.session.add_all([september, october, research])
     db.session.flush()
 
     accounts = [
@@ -152,7 +160,26 @@ def seed_demo(password: str = DEFAULT_PASSWORD) -> bool:
         _user("author4"), october, "县交通运输局主题教育阶段性工作情况汇报", TRANSPORT_REPORT
     )
     advance(transport_report, [("author4", "submit", "")])
-    september.closed_at = utcnow()
+    # The research period: one unit approved, one with its group, one still drafting (reports
+    # already started go on after a period is closed), and the town not started at all.
+    education_research = operations.create_report(
+        _user("author2"), research, "县教育局党组调查研究成果交流情况报告", EDUCATION_REPORT
+    )
+    advance(
+        education_research,
+        [("author2", "submit", ""), ("reviewer2", "forward", ""), ("group2", "approve", "")],
+    )
+    transport_research = operations.create_report(
+        _user("author4"), research, "县交通运输局调查研究成果交流情况报告", TRANSPORT_REPORT
+    )
+    advance(transport_research, [("author4", "submit", ""), ("reviewer4", "forward", "")])
+    operations.create_report(
+        _user("author3"),
+        research,
+        "县卫生健康局党组调查研究成果交流情况报告",
+        WORKING_DRAFT.replace("城关镇党委", "县卫生健康局党组"),
+    )
+    september.closed_at = research.closed_at = utcnow()
     db.session.flush()
     return True
 

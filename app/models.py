@@ -2,6 +2,7 @@
 
 from app.audit import AuditEvent
 from app.auth.models import Role, User
+from app.notifications.models import Notification, OutgoingMail, Reminder
 from app.org.models import Period, SupervisionGroup, Unit
 from app.reports.models import (
     Comment,
@@ -18,7 +19,10 @@ __all__ = [
     "CompileJob",
     "DraftRevision",
     "HistoryEntry",
+    "Notification",
+    "OutgoingMail",
     "Period",
+    "Reminder",
     "Report",
     "ReportVersion",
     "Role",

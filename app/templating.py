@@ -1,8 +1,10 @@
-from flask import Flask
+from flask import Flask, has_request_context
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.documents.highlight import segments
 from app.documents.structure import parse
-from app.reports.permissions import can_compile, can_manage_organisation
+from app.reports.permissions import can_compile, can_manage_organisation, can_view_dashboard
 from app.reports.workflow import EVENTS, OTHER_HISTORY_LABELS, ReportState
 from app.timeutil import format_date, format_datetime
 
@@ -23,3 +25,18 @@ def init_app(app: Flask) -> None:
     app.add_template_global(ReportState, "ReportState")
     app.add_template_global(can_manage_organisation, "can_manage_organisation")
     app.add_template_global(can_compile, "can_compile")
+    app.add_template_global(can_view_dashboard, "can_view_dashboard")
+    app.context_processor(_unread_notifications)
+
+
+def _unread_notifications() -> dict[str, int]:
+    """The unread count shown in the header, for logged-in users only (one COUNT query)."""
+    # PDFs are rendered outside requests too (commands, jobs): no user there.
+    if not has_request_context() or not current_user.is_authenticated:
+        return {}
+    from app.notifications.operations import unread_count
+
+    try:
+        return {"unread_notifications": unread_count(current_user)}
+    except SQLAlchemyError:  # e.g. the 503 page during a database outage
+        return {}

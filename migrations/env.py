@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from app.search.schema import include_name
+
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -18,7 +20,7 @@ def run_migrations_offline():
         url=migrate.db.engine.url.render_as_string(hide_password=False),
         target_metadata=target_metadata,
         literal_binds=True,
-        **migrate.configure_args,
+        **{"include_name": include_name, **migrate.configure_args},
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -33,6 +35,8 @@ def run_migrations_online():
 
     conf_args = dict(migrate.configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
+    # The search index (migration 0005) is not described by the models.
+    conf_args.setdefault("include_name", include_name)
     with migrate.db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
         with context.begin_transaction():

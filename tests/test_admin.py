@@ -1,9 +1,8 @@
-"""The admin pages: users, units, supervision groups and periods."""
+"""The admin pages: users, units and supervision groups (periods: tests/test_periods.py)."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +12,6 @@ from app.exceptions import RuleViolation, StateConflict
 from app.extensions import db
 from app.org import operations
 from app.org.models import Period, SupervisionGroup, Unit
-from app.reports import operations as report_operations
 from tests.conftest import PASSWORD, make_user
 
 NON_ADMINS = ["author_a", "reviewer_a", "group1", "secretary"]
@@ -30,9 +28,6 @@ def admin_pages(org) -> list[str]:
         "/admin/groups",
         "/admin/groups/new",
         f"/admin/groups/{org.group1.id}/edit",
-        "/admin/periods",
-        "/admin/periods/new",
-        f"/admin/periods/{org.period.id}/edit",
     ]
 
 
@@ -46,10 +41,6 @@ def admin_posts(org) -> list[str]:
         f"/admin/units/{org.unit_a.id}/edit",
         "/admin/groups/new",
         f"/admin/groups/{org.group1.id}/edit",
-        "/admin/periods/new",
-        f"/admin/periods/{org.period.id}/edit",
-        f"/admin/periods/{org.period.id}/close",
-        f"/admin/periods/{org.period.id}/reopen",
     ]
 
 
@@ -108,8 +99,8 @@ def test_anonymous_users_are_sent_to_login(client, org):
     response = client.get("/admin/users")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
-    assert client.post(f"/admin/periods/{org.period.id}/close").status_code == 302
-    assert fresh(Period, id=org.period.id).closed_at is None
+    assert client.post(f"/admin/users/{org['author_a'].id}/deactivate").status_code == 302
+    assert fresh(User, username="author_a").active
 
 
 def test_admin_menu_links_to_the_admin_pages(client, org, admin):
@@ -127,7 +118,6 @@ def test_admin_menu_links_to_the_admin_pages(client, org, admin):
         "/admin/users/9999/edit",
         "/admin/units/9999/edit",
         "/admin/groups/9999/edit",
-        "/admin/periods/9999/edit",
     ],
 )
 def test_unknown_ids_are_404(client, admin, url):
@@ -140,8 +130,6 @@ def test_unknown_ids_are_404(client, admin, url):
     [
         "/admin/users/9999/deactivate",
         "/admin/users/9999/activate",
-        "/admin/periods/9999/close",
-        "/admin/periods/9999/reopen",
     ],
 )
 def test_unknown_ids_in_buttons_are_404(client, admin, url):
@@ -236,6 +224,8 @@ def test_blank_display_name_defaults_to_the_username(client, org, admin):
         ({"password": ""}, "请设置初始密码。"),
         ({"role": "boss"}, "请选择列表中的角色。"),
         ({"unit_id": "9999"}, "所选单位不存在，请重新选择。"),
+        ({"email": "zhangsan.example.gov.cn"}, "电子邮箱“zhangsan.example.gov.cn”的格式不对"),
+        ({"email": "a@b.cn" + "x" * 250}, "电子邮箱不能超过254个字符。"),
     ],
 )
 def test_bad_new_user_is_refused(client, org, admin, changes, message):
@@ -273,6 +263,30 @@ def test_edit_user(client, org, admin):
     assert user.unit_id == org.unit_b.id
     assert user.group_id is None  # not a group role
     assert user.password_hash == old_hash  # blank means unchanged
+
+
+def test_e_mail_address_is_set_changed_and_cleared(client, org, admin):
+    data = user_form(unit_id=str(org.unit_a.id), email="  wang@example.gov.cn ")
+    assert client.post("/admin/users/new", data=data).status_code == 303
+    user = fresh(User, username="new_author")
+    assert user.email == "wang@example.gov.cn"
+    page = client.get(f"/admin/users/{user.id}/edit").text
+    assert 'value="wang@example.gov.cn"' in page
+
+    edit = {"display_name": "新撰稿人", "role": "author", "unit_id": str(org.unit_a.id)}
+    response = client.post(f"/admin/users/{user.id}/edit", data={**edit, "email": "li@x.cn"})
+    assert response.status_code == 303
+    assert fresh(User, username="new_author").email == "li@x.cn"
+
+    response = client.post(f"/admin/users/{user.id}/edit", data={**edit, "email": "li at x"})
+    assert response.status_code == 400
+    assert "格式不对" in response.text
+    assert 'value="li at x"' in response.text  # what was typed stays in the form
+    assert fresh(User, username="new_author").email == "li@x.cn"
+
+    response = client.post(f"/admin/users/{user.id}/edit", data={**edit, "email": " "})
+    assert response.status_code == 303
+    assert fresh(User, username="new_author").email is None
 
 
 def test_edit_user_form_shows_the_current_values(client, org, admin):
@@ -501,84 +515,14 @@ def test_new_unit_page_asks_for_a_group_first(client, login):
     assert "请先" in response.text and 'href="/admin/groups/new"' in response.text
 
 
-# --- periods -------------------------------------------------------------------------
+# --- periods ------------------------------------------------------------------------
+# Periods are managed by secretaries and admins under /periods/: see tests/test_periods.py.
 
 
-def test_period_list_shows_dates_in_chinese(client, org, admin):
-    page = client.get("/admin/periods").text
-    assert "第二批主题教育10月份阶段性总结" in page
-    assert "2026年11月30日" in page
-    assert "开放" in page
-
-
-def test_create_and_edit_period(client, org, admin):
-    data = {"name": "第二批主题教育11月份阶段性总结", "due_date": "2026-12-31"}
-    response = client.post("/admin/periods/new", data=data)
-    assert response.status_code == 303
-    assert response.headers["Location"] == "/admin/periods"
-    period = fresh(Period, name="第二批主题教育11月份阶段性总结")
-    assert period.due_date == date(2026, 12, 31)
-    assert period.is_open
-
-    data = {"name": "第二批主题教育11月份总结", "due_date": "2027年1月5日"}
-    assert client.post(f"/admin/periods/{period.id}/edit", data=data).status_code == 303
-    period = fresh(Period, id=period.id)
-    assert (period.name, period.due_date) == ("第二批主题教育11月份总结", date(2027, 1, 5))
-
-
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"due_date": "2026-13-01"}, "截止日期格式不正确"),
-        ({"due_date": "明天"}, "截止日期格式不正确"),
-        ({"due_date": ""}, "请填写截止日期。"),
-        ({"name": ""}, "请填写期次名称。"),
-        (
-            {"name": "第二批主题教育10月份阶段性总结"},
-            "期次“第二批主题教育10月份阶段性总结”已存在。",
-        ),
-    ],
-)
-def test_bad_period_is_refused(client, org, admin, changes, message):
-    data = {"name": "第二批主题教育11月份阶段性总结", "due_date": "2026-12-31"}
-    data.update(changes)
-    response = client.post("/admin/periods/new", data=data)
-    assert response.status_code == 400
-    assert message in response.text
-    assert count(Period) == 1
-    if data["due_date"]:
-        assert f'value="{data["due_date"]}"' in response.text
-
-
-def test_bad_period_edit_changes_nothing(client, org, admin):
-    url = f"/admin/periods/{org.period.id}/edit"
-    response = client.post(url, data={"name": "改名", "due_date": "2026-02-30"})
-    assert response.status_code == 400
-    assert "截止日期格式不正确" in response.text
-    period = fresh(Period, id=org.period.id)
-    assert (period.name, period.due_date) == ("第二批主题教育10月份阶段性总结", date(2026, 11, 30))
-
-
-def test_close_and_reopen_period(client, org, admin):
-    period_id = org.period.id
-    response = client.post(f"/admin/periods/{period_id}/close")
-    assert response.status_code == 303
-    assert response.headers["Location"] == "/admin/periods"
-    period = fresh(Period, id=period_id)
-    assert period.closed_at is not None and not period.is_open
-    page = client.get("/admin/periods").text
-    assert "已关闭" in page and f"/admin/periods/{period_id}/reopen" in page
-
-    # A closed period takes no new reports.
-    with pytest.raises(RuleViolation):
-        report_operations.create_report(org["author_a"], period, "标题", "正文")
-    db.session.rollback()
-
-    assert client.post(f"/admin/periods/{period_id}/close").status_code == 409
-    response = client.post(f"/admin/periods/{period_id}/reopen")
-    assert response.status_code == 303
-    assert fresh(Period, id=period_id).closed_at is None
-    assert client.post(f"/admin/periods/{period_id}/reopen").status_code == 409
+def test_periods_are_no_longer_an_admin_section(client, org, admin):
+    page = client.get("/admin/users").text
+    assert "/admin/periods" not in page
+    assert client.get("/admin/periods").status_code == 404
 
 
 # --- operations without the web ------------------------------------------------------

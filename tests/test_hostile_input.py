@@ -148,10 +148,11 @@ def test_admin_lists_and_forms_show_names_as_text(hostile_org, client, login):
         "/admin/users",
         "/admin/units",
         "/admin/groups",
-        "/admin/periods",
+        "/periods/",
+        f"/periods/{org.period.id}",
         f"/admin/users/{org['author_a'].id}/edit",
         f"/admin/units/{org.unit_a.id}/edit",
-        f"/admin/periods/{org.period.id}/edit",
+        f"/periods/{org.period.id}/edit",
         "/admin/users/new",
     ]:
         response = client.get(path)

@@ -130,7 +130,7 @@ def post_group(client, org, ctx, field, text):
 
 def post_period(client, org, ctx, field, text):
     data = {"name": "新期次", "due_date": "2026-12-31", field: text}
-    return client.post("/admin/periods/new", data=data)
+    return client.post("/periods/new", data=data)
 
 
 def post_login(client, org, ctx, field, text):
@@ -522,7 +522,7 @@ def test_fuzz_groups(data, org, client, as_admin):
 @given(data=st.data())
 def test_fuzz_periods(data, org, client, as_admin):
     dates = st.one_of(st.dates().map(str), st.dates().map(lambda d: f"{d:%Y年%m月%d日}"), hostile)
-    url = data.draw(st.sampled_from(["/admin/periods/new", f"/admin/periods/{org.period.id}/edit"]))
+    url = data.draw(st.sampled_from(["/periods/new", f"/periods/{org.period.id}/edit"]))
     fuzz(client, url, data, {"name": hostile, "due_date": dates})
 
 
@@ -566,3 +566,37 @@ def test_fuzz_check_endpoint(body, org, client, as_author):
     raw = json.dumps({"body": body})
     response = client.post("/reports/check", data=raw, content_type="application/json")
     no_server_error(response)
+
+
+BEYOND_ID_RANGE = str(2**64)
+
+
+def test_ids_beyond_the_integer_range_find_nothing(org, client, login, in_review):
+    """A number no id column can hold is a 404 in a URL and ignored in a query string; the
+    database is never asked (SQLite would raise OverflowError, PostgreSQL an out-of-range)."""
+    login(org["secretary"])
+    big = BEYOND_ID_RANGE
+    for url in [
+        f"/reports/{big}",
+        f"/reports/{big}/compare",
+        f"/periods/{big}",
+        f"/compile/{big}",
+        f"/admin/users/{big}/edit",
+    ]:
+        assert client.get(url).status_code == 404, url
+    for url in [
+        f"/reports/?period_id={big}&unit_id={big}",
+        f"/periods/{org.period.id}?group={big}",
+        f"/compile?period_id={big}",
+        f"/search?q=总结&page={big}",
+        f"/notifications?page={big}",
+    ]:
+        assert client.get(url).status_code == 200, url
+
+    login(org["reviewer_a"])
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Comment))
+    response = client.post(
+        f"/reports/{in_review.id}/comments", data={"body": "意见", "parent_id": big}
+    )
+    assert response.status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == before

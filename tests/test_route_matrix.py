@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 
 from app.auth.models import Role
 from app.extensions import db
+from app.notifications.models import Notification, Reminder
 from app.org.models import Period, SupervisionGroup, Unit
 from app.reports import operations
 from app.reports.models import (
@@ -53,6 +55,8 @@ OWN_UNIT = {"author_a", "author_a2", "reviewer_a"}
 UNIT_MEMBERS = {u for u in USERS if u.startswith(("author", "reviewer"))}
 COMPILERS = {"secretary", "admin"}
 ADMINS = {"admin"}
+PERIOD_FOLLOWERS = COMPILERS | {"group1", "group2"}
+NEW_PERIODS = itertools.count(1)
 REPLIERS = OWN_UNIT | {"group1"}  # authors answer the reviewers' threads
 THREAD_OPENERS = {"reviewer_a", "group1"}
 PREVIEWERS = OWN_UNIT | {"group1"}  # stamped drafts of any version
@@ -194,6 +198,7 @@ class Ids:
     period: int = 0
     empty_period: int = 0
     job: int = 0
+    notification: int = 0
     lock_version: int = 0
 
     def url_values(self, arguments: set[str]) -> dict[str, int]:
@@ -207,6 +212,7 @@ class Ids:
             "group_id": self.group,
             "period_id": self.period,
             "job_id": self.job,
+            "notification_id": self.notification,
         }
         return {name: names[name] for name in arguments}
 
@@ -275,7 +281,6 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
     "org.users": _admin(),
     "org.units": _admin(),
     "org.groups": _admin(),
-    "org.periods": _admin(),
     "org.fonts": _admin(),
     "org.new_user": _admin(
         data=lambda ids: {
@@ -306,10 +311,35 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
     ),
     "org.new_group": _admin(data=lambda ids: {"name": "新指导组"}),
     "org.edit_group": _admin(data=lambda ids: {"name": "改名指导组"}),
-    "org.new_period": _admin(data=lambda ids: {"name": "新期次", "due_date": "2026-12-31"}),
-    "org.edit_period": _admin(data=lambda ids: {"name": "改名期次", "due_date": "2027-01-31"}),
-    "org.close_period": _admin(False, data=lambda ids: {}),
-    "org.reopen_period": _admin(False, data=lambda ids: {}),
+    # --- reporting periods and their dashboard
+    "periods.index": {"GET": Case(logged_in(PERIOD_FOLLOWERS, 200), report=False)},
+    "periods.new_period": {
+        "GET": Case(logged_in(COMPILERS, 200), report=False),
+        "POST": Case(
+            logged_in(COMPILERS, 303),
+            data=lambda ids: {"name": f"新期次{next(NEW_PERIODS)}", "due_date": "2026-12-31"},
+            report=False,
+        ),
+    },
+    "periods.edit_period": {
+        "GET": Case(logged_in(COMPILERS, 200), report=False),
+        "POST": Case(
+            logged_in(COMPILERS, 303),
+            data=lambda ids: {"name": "改名期次", "due_date": "2027-01-31"},
+            report=False,
+        ),
+    },
+    "periods.close_period": {
+        "POST": Case(logged_in(COMPILERS, 303), data=lambda ids: {}, report=False)
+    },
+    "periods.reopen_period": {
+        "POST": Case(logged_in(COMPILERS, 303), data=lambda ids: {}, report=False)
+    },
+    "periods.dashboard": {"GET": Case(logged_in(PERIOD_FOLLOWERS, 200), report=False)},
+    "periods.dashboard_xlsx": {"GET": Case(logged_in(PERIOD_FOLLOWERS, 200), report=False)},
+    "periods.dashboard_csv": {"GET": Case(logged_in(PERIOD_FOLLOWERS, 200), report=False)},
+    # --- search
+    "search.results": {"GET": Case(logged_in(None, 200), report=False)},
     # --- reports without a report
     "reports.index": {"GET": Case(logged_in(None, 200), report=False)},
     "reports.new": {
@@ -345,8 +375,28 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
     "reports.compile_job": {"GET": Case(logged_in(COMPILERS, 200), report=False)},
     "reports.compile_job_status": {"GET": Case(logged_in(COMPILERS, 200), report=False)},
     "reports.compile_job_download": {"GET": Case(logged_in(COMPILERS, 200), report=False)},
+    # --- notifications and reminders
+    "notifications.inbox": {"GET": Case(logged_in(None, 200), report=False)},
+    "notifications.read_all": {
+        "POST": Case(logged_in(None, 303), data=lambda ids: {}, report=False)
+    },
+    "notifications.open_notification": {
+        # Somebody else's notification does not exist for you.
+        "POST": Case(
+            lambda user, situation: 302 if user == ANON else 303 if user == "author_a" else 404,
+            data=lambda ids: {},
+            report=False,
+        )
+    },
+    "notifications.remind": {
+        # The spare unit belongs to the spare group, which has no members: secretaries only.
+        "POST": Case(
+            logged_in({"secretary"}, 303), data=lambda ids: {"message": "请抓紧"}, report=False
+        )
+    },
     # --- one report
     "reports.show": {"GET": Case(on_report(None, 200))},
+    "compare.compare": {"GET": Case(on_report(None, 200))},
     "reports.edit": {
         "GET": Case(on_report(OWN_UNIT, 200, states=DRAFTS)),
         "POST": Case(
@@ -476,12 +526,15 @@ def build_report(org, situation: str) -> Report:
     return report
 
 
-REPORT_TABLES = [Comment, HistoryEntry, DraftRevision, ReportVersion]
+REPORT_TABLES = [Notification, Reminder, Comment, HistoryEntry, DraftRevision, ReportVersion]
 
 
 def clear_reports() -> None:
     for model in REPORT_TABLES:
-        db.session.execute(sa.delete(model))
+        if model is Notification:  # the world's own notification (about no report) stays
+            db.session.execute(sa.delete(model).where(Notification.report_id.is_not(None)))
+        else:
+            db.session.execute(sa.delete(model))
     db.session.execute(sa.delete(Report))
     db.session.commit()
 
@@ -537,6 +590,8 @@ def make_world(org, tmp_path, situation: str) -> World:
         created_by=org["secretary"],
     )
     db.session.add(job)
+    notification = Notification(user=org["author_a"], kind="reminder", message="请抓紧报送")
+    db.session.add(notification)
     db.session.commit()
     world = World(org, situation)
     world.ids = Ids(
@@ -546,6 +601,7 @@ def make_world(org, tmp_path, situation: str) -> World:
         period=spare_period.id,
         empty_period=empty_period.id,
         job=job.id,
+        notification=notification.id,
     )
     world.rebuild()
     return world
@@ -634,7 +690,18 @@ def test_report_routes(web_app, org, tmp_path, situation):
     assert walk(web_app, world, report_routes=True) > 0
 
 
-ID_FIELDS = ["report", "number", "comment", "revision", "user", "unit", "group", "period", "job"]
+ID_FIELDS = [
+    "report",
+    "number",
+    "comment",
+    "revision",
+    "user",
+    "unit",
+    "group",
+    "period",
+    "job",
+    "notification",
+]
 
 
 def test_unknown_ids_are_404(web_app, org, tmp_path):

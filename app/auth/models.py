@@ -57,6 +57,8 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(64))
+    # Optional: notifications are also e-mailed to it when the server has SMTP settings.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     role: Mapped[Role] = mapped_column(enum_type(Role))
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)

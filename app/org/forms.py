@@ -21,6 +21,7 @@ from app.forms import ChineseForm
 from app.org.models import SupervisionGroup, Unit
 from app.org.operations import (
     DISPLAY_NAME_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
     GROUP_NAME_MAX_LENGTH,
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
@@ -78,6 +79,13 @@ class _UserFields(AdminForm):
                 message=f"姓名不能超过{DISPLAY_NAME_MAX_LENGTH}个字。",
             )
         ],
+    )
+    email = StringField(
+        "电子邮箱",
+        validators=[
+            Length(max=EMAIL_MAX_LENGTH, message=f"电子邮箱不能超过{EMAIL_MAX_LENGTH}个字符。")
+        ],
+        description="选填。填写后，待办、退回、通过、意见和催办等通知也发到这个邮箱（需系统已配置邮件服务器）。",
     )
     role = SelectField(
         "角色",

@@ -7,6 +7,7 @@ commits: the caller (a view, a CLI command, a test) owns the transaction.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import sqlalchemy as sa
@@ -26,6 +27,9 @@ DISPLAY_NAME_MAX_LENGTH = 64
 GROUP_NAME_MAX_LENGTH = 64
 UNIT_NAME_MAX_LENGTH = 100
 PERIOD_NAME_MAX_LENGTH = 100
+EMAIL_MAX_LENGTH = 254
+# Deliberately loose: one @, a dot in the domain, no spaces. The mail server is the judge.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _clean_name(value: str | None, what: str, max_length: int) -> str:
@@ -49,6 +53,18 @@ def _check_unique(
 
 
 # --- users ---------------------------------------------------------------------------
+
+
+def clean_email(value: str | None) -> str | None:
+    """An optional address for notification e-mail; empty means none."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > EMAIL_MAX_LENGTH:
+        raise RuleViolation(f"电子邮箱不能超过{EMAIL_MAX_LENGTH}个字符。")
+    if not _EMAIL.fullmatch(value):
+        raise RuleViolation(f"电子邮箱“{value}”的格式不对，应形如 zhangsan@example.gov.cn。")
+    return value
 
 
 def check_password_strength(password: str, *, username: str = "") -> None:
@@ -76,6 +92,7 @@ def create_user(
     display_name: str = "",
     unit: Unit | None = None,
     group: SupervisionGroup | None = None,
+    email: str | None = None,
 ) -> User:
     """Add an account; a unit role needs a unit, a group member a supervision group.
 
@@ -96,6 +113,7 @@ def create_user(
     user = User(
         username=username,
         display_name=display_name,
+        email=clean_email(email),
         role=role,
         unit=unit if role.belongs_to_unit else None,
         group=group if role.belongs_to_group else None,
@@ -116,18 +134,22 @@ def update_user(
     unit: Unit | None = None,
     group: SupervisionGroup | None = None,
     password: str | None = None,
+    email: str | None = None,
 ) -> None:
-    """Change an account's name, role and scope; a non-empty ``password`` replaces the old one.
+    """Change an account's name, e-mail, role and scope; a non-empty ``password`` replaces the
+    old one.
 
     An admin cannot change their own role: they would lock themselves out of these pages.
     """
     display_name = _clean_name(display_name, "姓名", DISPLAY_NAME_MAX_LENGTH)
+    email = clean_email(email)
     if actor.id == user.id and role is not user.role:
         raise RuleViolation("不能修改自己的角色，请让另一位管理员操作。")
     _check_scope(role, unit, group)
     if password:
         check_password_strength(password, username=user.username)
     user.display_name = display_name
+    user.email = email
     user.role = role
     user.unit = unit if role.belongs_to_unit else None
     user.group = group if role.belongs_to_group else None
@@ -236,7 +258,11 @@ def update_period(period: Period, *, name: str, due_date: date | None) -> None:
 
 
 def close_period(period: Period) -> None:
-    """Close a period: no new reports can be started for it."""
+    """Close a period: no new reports can be started for it.
+
+    Reports already started are not frozen: they can still be edited, submitted and reviewed
+    up to approval (a late report is still wanted), and the dashboard keeps showing them.
+    """
     if not period.is_open:
         raise StateConflict(f"期次“{period.name}”已经关闭。")
     period.closed_at = utcnow()

@@ -1,4 +1,4 @@
-"""Admin pages: users, units, supervision groups and reporting periods (admins only).
+"""Admin pages: users, units and supervision groups (admins only); periods are in app.periods.
 
 Each POST loads its object (404), validates the form, calls one operation, commits and
 redirects to the list (303). Bad input or a refused rule shows the form again with status
@@ -20,8 +20,8 @@ from app.auth.models import User
 from app.exceptions import RuleViolation
 from app.extensions import db
 from app.org import operations
-from app.org.forms import EditUserForm, GroupForm, NewUserForm, PeriodForm, UnitForm
-from app.org.models import Period, SupervisionGroup, Unit
+from app.org.forms import EditUserForm, GroupForm, NewUserForm, UnitForm
+from app.org.models import SupervisionGroup, Unit
 from app.pdf.fonts import report as fonts_report
 from app.reports.permissions import can_manage_organisation
 
@@ -85,6 +85,7 @@ def new_user():
                 form.password.data,
                 form.role.data,
                 display_name=form.display_name.data,
+                email=form.email.data,
                 unit=get_optional(Unit, form.unit_id.data),
                 group=get_optional(SupervisionGroup, form.group_id.data),
             )
@@ -106,6 +107,7 @@ def edit_user(user_id: int):
                 current_user,
                 user,
                 display_name=form.display_name.data,
+                email=form.email.data,
                 role=form.role.data,
                 unit=get_optional(Unit, form.unit_id.data),
                 group=get_optional(SupervisionGroup, form.group_id.data),
@@ -229,58 +231,6 @@ def edit_group(group_id: int):
         else:
             return done(f"已保存指导组“{group.name}”。", "org.groups")
     return show_form("admin/group_form.html", form, group=group)
-
-
-# --- reporting periods ---------------------------------------------------------------
-
-
-@bp.get("/periods")
-def periods():
-    found = db.session.scalars(
-        sa.select(Period).order_by(Period.due_date.desc(), Period.name)
-    ).all()
-    return render_template("admin/periods.html", periods=found)
-
-
-@bp.route("/periods/new", methods=["GET", "POST"])
-def new_period():
-    form = PeriodForm()
-    if form.validate_on_submit():
-        try:
-            period = operations.create_period(form.name.data, form.due_date.data)
-        except RuleViolation as error:
-            refuse(form, error)
-        else:
-            return done(f"已新建期次“{period.name}”，各单位现在可以开始撰写。", "org.periods")
-    return show_form("admin/period_form.html", form, period=None)
-
-
-@bp.route("/periods/<int:period_id>/edit", methods=["GET", "POST"])
-def edit_period(period_id: int):
-    period = db.get_or_404(Period, period_id)
-    form = PeriodForm(obj=period)
-    if form.validate_on_submit():
-        try:
-            operations.update_period(period, name=form.name.data, due_date=form.due_date.data)
-        except RuleViolation as error:
-            refuse(form, error)
-        else:
-            return done(f"已保存期次“{period.name}”。", "org.periods")
-    return show_form("admin/period_form.html", form, period=period)
-
-
-@bp.post("/periods/<int:period_id>/close")
-def close_period(period_id: int):
-    period = db.get_or_404(Period, period_id)
-    operations.close_period(period)
-    return done(f"已关闭期次“{period.name}”，各单位不能再为其新建汇报。", "org.periods")
-
-
-@bp.post("/periods/<int:period_id>/reopen")
-def reopen_period(period_id: int):
-    period = db.get_or_404(Period, period_id)
-    operations.reopen_period(period)
-    return done(f"已重新开放期次“{period.name}”。", "org.periods")
 
 
 @bp.get("/fonts")

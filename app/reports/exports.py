@@ -14,8 +14,8 @@ from app.auth.models import User
 from app.extensions import db
 from app.org.models import Period, Unit
 from app.pdf.render import HistoryLine, PdfSource, render_pdf, render_volume, uncovered_characters
+from app.reports.history import record_history
 from app.reports.models import Comment, HistoryEntry, Report, ReportVersion
-from app.reports.operations import record_history
 from app.reports.workflow import EVENTS, ReportState
 from app.timeutil import format_datetime, local_today, to_local
 

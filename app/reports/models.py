@@ -107,8 +107,14 @@ class Comment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Where an unresolved paragraph comment points now: re-anchored on every new version to
+    # the paragraph that best matches its quote; ``outdated_at`` is set when none matches.
+    anchor_version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("report_versions.id"))
+    anchor_paragraph: Mapped[int | None]
+    outdated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    version: Mapped[ReportVersion] = relationship()
+    version: Mapped[ReportVersion] = relationship(foreign_keys=[version_id])
+    anchor_version: Mapped[ReportVersion | None] = relationship(foreign_keys=[anchor_version_id])
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
     parent: Mapped[Comment | None] = relationship(remote_side=[id], back_populates="replies")
@@ -119,6 +125,10 @@ class Comment(db.Model):
     @property
     def is_resolved(self) -> bool:
         return self.resolved_at is not None
+
+    @property
+    def is_outdated(self) -> bool:
+        return self.outdated_at is not None
 
 
 class HistoryEntry(db.Model):

@@ -6,10 +6,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.auth.models import User
+from app.documents.anchoring import find_paragraph
 from app.documents.structure import normalise_newlines, paragraphs
 from app.exceptions import RuleViolation, StaleLockVersion, StateConflict
 from app.extensions import db
+from app.notifications.operations import notify_comment, notify_transition
 from app.org.models import Period
+from app.reports.history import record_history
 from app.reports.models import Comment, DraftRevision, HistoryEntry, Report, ReportVersion
 from app.reports.workflow import ReportState, apply_event
 from app.timeutil import utcnow
@@ -30,29 +33,6 @@ def _clean_title(title: str) -> str:
 def _clean_body(body: str) -> str:
     lines = normalise_newlines(body or "").split("\n")
     return "\n".join(line.rstrip() for line in lines).strip("\n")
-
-
-def record_history(
-    report: Report,
-    actor: User,
-    event: str,
-    from_state: ReportState | None,
-    *,
-    version_number: int | None = None,
-    comment: str | None = None,
-) -> HistoryEntry:
-    entry = HistoryEntry(
-        report=report,
-        actor=actor,
-        event=event,
-        from_state=from_state,
-        to_state=report.state,
-        version_number=version_number,
-        comment=comment or None,
-        created_at=utcnow(),
-    )
-    db.session.add(entry)
-    return entry
 
 
 def _check_lock_version(report: Report, lock_version: int | str | None) -> None:
@@ -160,16 +140,16 @@ def trigger_event(
     version_number = report.versions[-1].number if report.versions else None
     if event == "submit":
         version_number = (version_number or 0) + 1
-        db.session.add(
-            ReportVersion(
-                report=report,
-                number=version_number,
-                title=report.title,
-                body=report.body,
-                created_by=actor,
-                created_at=now,
-            )
+        version = ReportVersion(
+            report=report,
+            number=version_number,
+            title=report.title,
+            body=report.body,
+            created_by=actor,
+            created_at=now,
         )
+        db.session.add(version)
+        reanchor_comments(report, version)
         report.submitted_by = actor
     elif event == "forward" and report.first_forwarded_at is None:
         report.first_forwarded_at = now
@@ -182,8 +162,36 @@ def trigger_event(
     entry = record_history(
         report, actor, event, source, version_number=version_number, comment=comment
     )
+    notify_transition(report, entry)
     db.session.flush()
     return entry
+
+
+def reanchor_comments(report: Report, version: ReportVersion) -> list[Comment]:
+    """Point every open paragraph comment at its paragraph in ``version``, found by its quote.
+
+    A comment whose paragraph cannot be found any more is marked outdated (it keeps its
+    quote and its last anchor). Returns the comments that became outdated.
+    """
+    open_comments = db.session.scalars(
+        sa.select(Comment).where(
+            Comment.report_id == report.id,
+            Comment.parent_id.is_(None),
+            Comment.resolved_at.is_(None),
+            Comment.outdated_at.is_(None),
+            Comment.anchor_paragraph.is_not(None),
+        )
+    ).all()
+    texts = paragraphs(version.body)
+    outdated = []
+    for comment in open_comments:
+        match = find_paragraph(comment.quote or "", texts, comment.anchor_paragraph)
+        if match is None:
+            comment.outdated_at = version.created_at
+            outdated.append(comment)
+        else:
+            comment.anchor_version, comment.anchor_paragraph = version, match.number
+    return outdated
 
 
 def add_comment(
@@ -235,11 +243,14 @@ def add_comment(
             version=version,
             paragraph=number,
             quote=quote,
+            anchor_version=version if number is not None else None,
+            anchor_paragraph=number,
             author=actor,
             body=body,
             created_at=utcnow(),
         )
     db.session.add(comment)
+    notify_comment(report, comment)
     db.session.flush()
     return comment
 

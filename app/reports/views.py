@@ -26,6 +26,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from app.audit import audit
+from app.compare.review import changes_since_last_review
+from app.documents.anchoring import find_paragraph
 from app.documents.checks import check
 from app.documents.findings import Finding
 from app.documents.importing import MAX_UPLOAD_BYTES, ImportRefused, ImportResult, import_file
@@ -47,8 +49,10 @@ from app.reports.forms import (
 )
 from app.reports.models import Comment, CompileJob, DraftRevision, Report, ReportVersion
 from app.reports.workflow import EVENTS, ReportState, events_from
+from app.routing import MAX_ROW_ID, row_id
 
 bp = Blueprint("reports", __name__)
+
 _UNSET = object()
 
 
@@ -106,8 +110,8 @@ def index():
         .order_by(Period.due_date.desc(), Unit.sort_order, Unit.name)
     )
     filters = {
-        "period_id": request.args.get("period_id", type=int),
-        "unit_id": request.args.get("unit_id", type=int),
+        "period_id": request.args.get("period_id", type=row_id),
+        "unit_id": request.args.get("unit_id", type=row_id),
         "state": request.args.get("state", ""),
     }
     if filters["period_id"]:
@@ -170,8 +174,8 @@ def render_new(form: NewReportForm, status: int = 200, import_form: ImportForm |
 def new():
     require(permissions.can_create_report(current_user))
     form = new_report_form()
-    if request.method == "GET" and request.args.get("period_id", type=int):
-        form.period_id.data = request.args.get("period_id", type=int)
+    if request.method == "GET" and request.args.get("period_id", type=row_id):
+        form.period_id.data = request.args.get("period_id", type=row_id)
     if form.validate_on_submit():
         period = db.session.get(Period, form.period_id.data)
         try:
@@ -205,7 +209,7 @@ def import_new():
     require(permissions.can_create_report(current_user))
     import_form = ImportForm()
     form = new_report_form(formdata=None)
-    form.period_id.data = request.form.get("period_id", type=int)
+    form.period_id.data = request.form.get("period_id", type=row_id)
     try:
         imported = read_upload(import_form)
     except ImportRefused as error:
@@ -267,6 +271,46 @@ def available_events(report: Report) -> list[str]:
     ]
 
 
+def arrange_comments(
+    comments: list[Comment], latest: ReportVersion | None, shown_body: str
+) -> tuple[dict[int | None, list[Comment]], list[Comment], list[Comment], dict[int, int]]:
+    """Where each top-level comment is shown: beside a paragraph of the text on screen (or
+    under “全文” for general ones), among the outdated ones, or among earlier versions' ones.
+
+    Open comments follow their paragraph: they are re-anchored on each submit, and when the
+    text on screen is a draft edited since (unit members see their working draft) they are
+    placed again by the paragraph's text. Returns the groups and comment id → paragraph shown.
+    """
+    beside: dict[int | None, list[Comment]] = {}
+    outdated: list[Comment] = []
+    earlier: list[Comment] = []
+    shown_at: dict[int, int] = {}
+    latest_texts = paragraphs(latest.body) if latest is not None else []
+    shown_texts = (
+        paragraphs(shown_body) if latest is not None and shown_body != latest.body else None
+    )
+    for comment in comments:
+        if latest is None or (
+            comment.version_id != latest.id and (comment.is_resolved or comment.paragraph is None)
+        ):
+            earlier.append(comment)
+        elif comment.paragraph is None:
+            beside.setdefault(None, []).append(comment)
+        elif comment.is_outdated or comment.anchor_version_id != latest.id:
+            outdated.append(comment)
+        else:
+            number = comment.anchor_paragraph
+            if shown_texts is not None and number is not None and number <= len(latest_texts):
+                match = find_paragraph(latest_texts[number - 1], shown_texts, number)
+                number = match.number if match else None
+            if number is None:
+                outdated.append(comment)
+            else:
+                shown_at[comment.id] = number
+                beside.setdefault(number, []).append(comment)
+    return beside, outdated, earlier, shown_at
+
+
 def render_report(
     report: Report,
     *,
@@ -288,14 +332,9 @@ def render_report(
         )
         .order_by(Comment.created_at, Comment.id)
     ).all()
-    latest = report.latest_version
-    current_comments: dict[int | None, list[Comment]] = {}
-    earlier_comments: list[Comment] = []
-    for comment in comments:
-        if latest is not None and comment.version_id == latest.id:
-            current_comments.setdefault(comment.paragraph, []).append(comment)
-        else:
-            earlier_comments.append(comment)
+    current_comments, outdated_comments, earlier_comments, shown_at = arrange_comments(
+        comments, report.latest_version, body
+    )
     last_return = next(
         (
             entry
@@ -306,6 +345,7 @@ def render_report(
     )
     if last_return is not None and report.state is not ReportState.DRAFT:
         last_return = None
+    latest = report.latest_version
     approval = next((entry for entry in reversed(report.history) if entry.event == "approve"), None)
     open_for_comments = latest is not None and report.state is not ReportState.APPROVED
     pdf_digest, pdf_uncovered = (
@@ -334,7 +374,10 @@ def render_report(
         can_reply=open_for_comments and permissions.can_comment(current_user, report, reply=True),
         can_resolve=lambda c: permissions.can_resolve(current_user, c, report),
         current_comments=current_comments,
+        outdated_comments=outdated_comments,
         earlier_comments=earlier_comments,
+        shown_at=shown_at,
+        since_review=changes_since_last_review(current_user, report),
         last_return=last_return,
         approval=approval,
         pdf_digest=pdf_digest,
@@ -492,9 +535,12 @@ def add_comment(report_id: int):
     parent = None
     if form.parent_id.data:
         try:
-            parent = db.session.get(Comment, int(form.parent_id.data))
+            parent_id = int(form.parent_id.data)
         except ValueError:
             abort(400)
+        # Beyond the id column's range no comment exists; the database would refuse the query.
+        if 0 < parent_id <= MAX_ROW_ID:
+            parent = db.session.get(Comment, parent_id)
         if parent is None or parent.report_id != report.id:
             abort(404)
     require(permissions.can_comment(current_user, report, reply=parent is not None))
@@ -633,7 +679,7 @@ def compile_volume():
     """A secretary picks a period (and optionally units); the volume is made in the background."""
     require(permissions.can_compile(current_user))
     periods = db.session.scalars(sa.select(Period).order_by(Period.due_date.desc())).all()
-    period_id = request.values.get("period_id", type=int) or (periods[0].id if periods else None)
+    period_id = request.values.get("period_id", type=row_id) or (periods[0].id if periods else None)
     period = db.session.get(Period, period_id) if period_id else None
     if request.method == "POST":
         LockForm().validate_on_submit() or abort(400)

@@ -96,6 +96,7 @@ OTHER_HISTORY_LABELS = {
     "create": "创建草稿",
     "resolve_comment": "意见已处理",
     "download_pdf": "下载审定稿PDF",
+    "remind": "催办",
 }
 
 

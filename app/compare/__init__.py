@@ -1,0 +1,1 @@
+"""Comparing two versions of a report, made for Chinese prose."""

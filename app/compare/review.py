@@ -1,0 +1,52 @@
+"""“Changes since your last review”: which two versions a returning reviewer should compare."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.auth.models import User
+from app.extensions import db
+from app.reports import permissions
+from app.reports.models import Comment, HistoryEntry, Report, ReportVersion
+
+# The history events by which a reviewer acts on a submitted version.
+REVIEW_EVENTS = ("return_to_author", "forward", "request_changes", "approve")
+
+
+def is_reviewer(user: User, report: Report) -> bool:
+    """The unit's reviewers and the members of its supervision group review a report."""
+    return permissions.can_view(user, report) and any(
+        permissions.can_trigger(user, report, event) for event in REVIEW_EVENTS
+    )
+
+
+def last_reviewed_version(user: User, report: Report) -> int | None:
+    """The newest version number on which ``user`` returned, forwarded, approved or
+    commented (replies included), from the append-only history and the comments."""
+    acted = db.session.scalar(
+        sa.select(sa.func.max(HistoryEntry.version_number)).where(
+            HistoryEntry.report_id == report.id,
+            HistoryEntry.actor_id == user.id,
+            HistoryEntry.event.in_(REVIEW_EVENTS),
+        )
+    )
+    commented = db.session.scalar(
+        sa.select(sa.func.max(ReportVersion.number))
+        .join(Comment, Comment.version_id == ReportVersion.id)
+        .where(Comment.report_id == report.id, Comment.author_id == user.id)
+    )
+    return max((n for n in (acted, commented) if n is not None), default=None)
+
+
+def changes_since_last_review(user: User, report: Report) -> tuple[int, int] | None:
+    """(the version ``user`` last acted on as a reviewer, the report's latest version) when
+    the latest is newer; None for non-reviewers and for reviewers with nothing new to see."""
+    if not is_reviewer(user, report):
+        return None
+    last = last_reviewed_version(user, report)
+    if last is None:
+        return None
+    latest = db.session.scalar(
+        sa.select(sa.func.max(ReportVersion.number)).where(ReportVersion.report_id == report.id)
+    )
+    return (last, latest) if latest is not None and latest > last else None

@@ -1,0 +1,104 @@
+"""Comparing two versions of a report, made for Chinese prose.
+
+``GET /reports/<id>/compare?from=N&to=M&view=side|inline``: anyone who may see the report
+(404 otherwise, as everywhere). Missing numbers default to the previous and the latest version;
+a number that is not a positive integer is a 400 with a message; an unknown one is a 404.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from app.compare.review import changes_since_last_review
+from app.documents.diff import char_runs, compare_texts, segments
+from app.errors import render_error
+from app.extensions import db
+from app.reports import permissions
+from app.reports.models import Report, ReportVersion
+
+bp = Blueprint("compare", __name__)
+
+VIEWS = {"side": "并排对照", "inline": "合并显示"}
+VERSION_NUMBER = re.compile(r"[0-9]{1,9}")
+BAD_NUMBER_MESSAGE = "版本号应为正整数，例如 ?from=1&to=2。请从页面上的版本列表中选择。"
+
+
+class BadVersionNumber(ValueError):
+    pass
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every comparison needs a logged-in user."""
+
+
+def requested_number(name: str) -> int | None:
+    """The version number given in query argument ``name``; None when absent or blank."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    if not VERSION_NUMBER.fullmatch(raw):
+        raise BadVersionNumber(raw)
+    return int(raw)
+
+
+def compare_url(report_id: int, from_number: int, to_number: int, view: str = "side") -> str:
+    return url_for(
+        "compare.compare", report_id=report_id, view=view, **{"from": from_number, "to": to_number}
+    )
+
+
+@bp.get("/reports/<int:report_id>/compare")
+def compare(report_id: int):
+    report = db.session.get(Report, report_id)
+    if report is None or not permissions.can_view(current_user, report):
+        abort(404)
+    try:
+        from_number, to_number = requested_number("from"), requested_number("to")
+    except BadVersionNumber:
+        return render_error(400, BAD_NUMBER_MESSAGE)
+    view = request.args.get("view", "side")
+    if view not in VIEWS:
+        view = "side"
+    versions = db.session.scalars(
+        sa.select(ReportVersion)
+        .where(ReportVersion.report_id == report.id)
+        .options(joinedload(ReportVersion.created_by))
+        .order_by(ReportVersion.number)
+    ).all()
+    if from_number is None and to_number is None and len(versions) < 2:
+        return render_template("compare/nothing.html", report=report, versions=versions)
+    by_number = {version.number: version for version in versions}
+    if to_number is None and versions:
+        to_number = versions[-1].number
+    if from_number is None and to_number is not None:
+        earlier = [number for number in by_number if number < to_number]
+        from_number = max(earlier, default=to_number)
+    if from_number not in by_number or to_number not in by_number:
+        abort(404)
+    old, new = by_number[from_number], by_number[to_number]
+    diff = compare_texts(old.body, new.body)
+    title_runs = char_runs(old.title, new.title) if old.title != new.title else ()
+    review = changes_since_last_review(current_user, report)
+    return render_template(
+        "compare/compare.html",
+        report=report,
+        versions=versions,
+        old=old,
+        new=new,
+        diff=diff,
+        segments=segments(diff.rows),
+        title_runs=title_runs,
+        same=diff.identical and not title_runs,
+        view=view,
+        views=VIEWS,
+        view_urls={name: compare_url(report.id, old.number, new.number, name) for name in VIEWS},
+        review_url=compare_url(report.id, *review, view) if review else None,
+        review=review,
+    )

@@ -1,0 +1,250 @@
+"""Who hears about what. Each verb adds inbox entries (and, when mail is configured, queued
+e-mails) in the caller's transaction and never commits: a rolled-back action notifies no one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.auth.models import Role, User
+from app.exceptions import RuleViolation, StateConflict
+from app.extensions import db
+from app.notifications import mail
+from app.notifications.models import Notification, Reminder
+from app.org.models import Period, Unit
+from app.reports.history import record_history
+from app.reports.models import Comment, HistoryEntry, Report
+from app.reports.workflow import ReportState
+from app.timeutil import utcnow
+
+REMINDER_MAX_LENGTH = 200
+# A second reminder by the same person to the same unit within this time is a double click.
+REMINDER_QUIET_PERIOD = timedelta(minutes=10)
+
+KIND_LABELS = {
+    "waiting": "待我处理",
+    "returned": "退回修改",
+    "approved": "已审定",
+    "comment": "新意见",
+    "reply": "回复",
+    "reminder": "催办",
+    "withdrawn": "已撤回",
+}
+
+
+def _active_users(*conditions: sa.ColumnElement[bool]) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.active.is_(True), *conditions).order_by(User.id)
+        )
+    )
+
+
+def unit_members(unit_id: int, *roles: Role) -> list[User]:
+    roles = roles or (Role.AUTHOR, Role.UNIT_REVIEWER)
+    return _active_users(User.unit_id == unit_id, User.role.in_(roles))
+
+
+def group_members(group_id: int) -> list[User]:
+    return _active_users(User.group_id == group_id, User.role == Role.GROUP_MEMBER)
+
+
+def notify(
+    recipients: Iterable[User],
+    kind: str,
+    message: str,
+    *,
+    actor: User | None = None,
+    report: Report | None = None,
+    period: Period | None = None,
+) -> list[Notification]:
+    """Add one inbox entry per recipient (never to the actor) and queue their e-mails."""
+    created: list[Notification] = []
+    seen: set[int] = set()
+    now = utcnow()
+    for user in recipients:
+        if user.id in seen or (actor is not None and user.id == actor.id):
+            continue
+        seen.add(user.id)
+        notification = Notification(
+            user=user,
+            kind=kind,
+            message=message[:500],
+            report_id=report.id if report is not None else None,
+            period=period if period is not None else report.period if report else None,
+            actor=actor,
+            created_at=now,
+        )
+        db.session.add(notification)
+        created.append(notification)
+        mail.queue_for(user, f"【{KIND_LABELS.get(kind, '通知')}】{message}", message, report)
+    return created
+
+
+def _report_name(report: Report) -> str:
+    return f"{report.unit.name}《{report.title}》"
+
+
+def notify_transition(report: Report, entry: HistoryEntry) -> list[Notification]:
+    """Tell the people whose turn it now is, or whose report it is, about a workflow step."""
+    actor, event, name = entry.actor, entry.event, _report_name(report)
+    version = f"（第{entry.version_number}版）" if entry.version_number else ""
+    note = f"：{entry.comment}" if entry.comment else ""
+    unit_id, group_id = report.unit_id, report.unit.group_id
+    if event == "submit":
+        return notify(
+            unit_members(unit_id, Role.UNIT_REVIEWER),
+            "waiting",
+            f"{actor.display_name}提交了{name}{version}，等待单位审核",
+            actor=actor,
+            report=report,
+        )
+    if event == "withdraw":
+        return notify(
+            unit_members(unit_id, Role.UNIT_REVIEWER),
+            "withdrawn",
+            f"{actor.display_name}撤回了{name}的提交，暂不需要审核",
+            actor=actor,
+            report=report,
+        )
+    if event == "forward":
+        return notify(
+            group_members(group_id),
+            "waiting",
+            f"{name}{version}已报送指导组，等待审核{note}",
+            actor=actor,
+            report=report,
+        )
+    if event in ("return_to_author", "request_changes", "reopen"):
+        who = {"return_to_author": "单位审核人", "request_changes": "指导组", "reopen": "管理员"}
+        roles = (Role.AUTHOR,) if event == "return_to_author" else ()
+        return notify(
+            unit_members(unit_id, *roles),
+            "returned",
+            f"{name}被{who[event]}{actor.display_name}退回修改{note}",
+            actor=actor,
+            report=report,
+        )
+    if event == "approve":
+        return notify(
+            unit_members(unit_id),
+            "approved",
+            f"{name}{version}已由指导组审定通过{note}",
+            actor=actor,
+            report=report,
+        )
+    return []
+
+
+def notify_comment(report: Report, comment: Comment) -> list[Notification]:
+    """A new thread reaches the report's unit; a reply reaches everyone in the thread too."""
+    actor, name = comment.author, _report_name(report)
+    excerpt = comment.body if len(comment.body) <= 60 else comment.body[:60] + "…"
+    if comment.parent is None:
+        where = f"第{comment.paragraph}段" if comment.paragraph else "全文"
+        return notify(
+            unit_members(report.unit_id),
+            "comment",
+            f"{actor.display_name}对{name}{where}提出意见：{excerpt}",
+            actor=actor,
+            report=report,
+        )
+    thread = [comment.parent, *comment.parent.replies]
+    participants = {c.author_id: c.author for c in thread}
+    return notify(
+        [*participants.values(), *unit_members(report.unit_id)],
+        "reply",
+        f"{actor.display_name}回复了{name}的意见：{excerpt}",
+        actor=actor,
+        report=report,
+    )
+
+
+def send_reminder(sender: User, period: Period, unit: Unit, message: str = "") -> Reminder:
+    """Remind (催办) a unit about its report for ``period``, whether started or not.
+
+    Recorded as a Reminder and, when the report exists, in its history; the unit's authors
+    and reviewers are notified. Refused for closed periods, approved reports and a repeat by
+    the same person within a few minutes.
+    """
+    message = " ".join((message or "").split())
+    if len(message) > REMINDER_MAX_LENGTH:
+        raise RuleViolation(f"催办说明不能超过{REMINDER_MAX_LENGTH}个字。")
+    if not period.is_open:
+        raise StateConflict("该期次已关闭，无需催办。")
+    report = db.session.scalar(
+        sa.select(Report).where(Report.period_id == period.id, Report.unit_id == unit.id)
+    )
+    if report is not None and report.state is ReportState.APPROVED:
+        raise StateConflict(f"{unit.name}的汇报已审定，无需催办。")
+    recent = db.session.scalar(
+        sa.select(Reminder.id).where(
+            Reminder.period_id == period.id,
+            Reminder.unit_id == unit.id,
+            Reminder.sender_id == sender.id,
+            Reminder.created_at > utcnow() - REMINDER_QUIET_PERIOD,
+        )
+    )
+    if recent is not None:
+        raise RuleViolation(f"您刚刚已催办过{unit.name}，请稍后再试。")
+    reminder = Reminder(
+        period=period,
+        unit=unit,
+        report_id=report.id if report is not None else None,
+        sender=sender,
+        message=message,
+        created_at=utcnow(),
+    )
+    db.session.add(reminder)
+    if report is not None:
+        record_history(
+            report,
+            sender,
+            "remind",
+            report.state,
+            version_number=report.versions[-1].number if report.versions else None,
+            comment=message,
+        )
+        what = f"《{report.title}》（{report.state.label}）"
+    else:
+        what = "汇报（尚未开始撰写）"
+    due = f"{period.due_date.month}月{period.due_date.day}日"
+    text = f"{sender.display_name}催办：请抓紧完成{unit.name}{period.name}{what}，截止日期{due}"
+    notify(
+        unit_members(unit.id),
+        "reminder",
+        text + (f"。{message}" if message else ""),
+        actor=sender,
+        report=report,
+        period=period,
+    )
+    db.session.flush()
+    return reminder
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    )
+
+
+def mark_read(user: User, notification: Notification) -> None:
+    if notification.user_id != user.id:
+        raise RuleViolation("这条通知不属于您。")
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+
+
+def mark_all_read(user: User) -> int:
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return result.rowcount

@@ -1,0 +1,127 @@
+"""The inbox (GET /notifications) and reminders (催办)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+from wtforms import StringField
+from wtforms.validators import Length
+
+from app.exceptions import WorkflowError
+from app.extensions import db
+from app.forms import ChineseForm
+from app.notifications import operations
+from app.notifications.models import Notification
+from app.org.models import Period, Unit
+from app.reports import permissions
+
+bp = Blueprint("notifications", __name__)
+PER_PAGE = 30
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every page here needs a logged-in user."""
+
+
+@bp.get("/notifications")
+def inbox():
+    only_unread = request.args.get("unread") == "1"
+    query = sa.select(Notification).where(Notification.user_id == current_user.id)
+    if only_unread:
+        query = query.where(Notification.read_at.is_(None))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    # A page past the end (an old link, a hand-typed number) shows the last one.
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    notifications = db.session.scalars(
+        query.options(joinedload(Notification.actor), joinedload(Notification.period))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    return render_template(
+        "notifications/inbox.html",
+        notifications=notifications,
+        only_unread=only_unread,
+        page=page,
+        pages=pages,
+        total=total,
+        kind_labels=operations.KIND_LABELS,
+        form=ChineseForm(),
+    )
+
+
+def get_notification(notification_id: int) -> Notification:
+    """Only one's own notifications exist (404 otherwise)."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != current_user.id:
+        abort(404)
+    return notification
+
+
+def target_of(notification: Notification) -> str:
+    if notification.report_id is not None:
+        return url_for("reports.show", report_id=notification.report_id)
+    if notification.kind == "reminder" and permissions.can_create_report(current_user):
+        return url_for("reports.new", period_id=notification.period_id)
+    return url_for("notifications.inbox")
+
+
+@bp.post("/notifications/<int:notification_id>/open")
+def open_notification(notification_id: int):
+    """Mark the notification read and go to what it is about."""
+    notification = get_notification(notification_id)
+    ChineseForm().validate_on_submit() or abort(400)
+    operations.mark_read(current_user, notification)
+    target = target_of(notification)
+    db.session.commit()
+    return redirect(target, 303)
+
+
+@bp.post("/notifications/read")
+def read_all():
+    ChineseForm().validate_on_submit() or abort(400)
+    count = operations.mark_all_read(current_user)
+    db.session.commit()
+    flash(f"已将{count}条通知标记为已读。" if count else "没有未读通知。", "success")
+    return redirect(url_for("notifications.inbox"), 303)
+
+
+class ReminderForm(ChineseForm):
+    message = StringField(
+        "催办说明",
+        validators=[
+            Length(
+                max=operations.REMINDER_MAX_LENGTH,
+                message=f"催办说明不能超过{operations.REMINDER_MAX_LENGTH}个字。",
+            )
+        ],
+    )
+
+
+@bp.post("/periods/<int:period_id>/units/<int:unit_id>/remind")
+def remind(period_id: int, unit_id: int):
+    """A secretary or the unit's supervision group reminds the unit (催办)."""
+    period = db.get_or_404(Period, period_id)
+    unit = db.get_or_404(Unit, unit_id)
+    if not permissions.can_remind(current_user, unit):
+        abort(403)
+    back = url_for("periods.dashboard", period_id=period.id)
+    form = ReminderForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(back, 303)
+    try:
+        operations.send_reminder(current_user, period, unit, form.message.data or "")
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(back, 303)
+    name = unit.name
+    db.session.commit()
+    flash(f"已向{name}发出催办。", "success")
+    return redirect(back, 303)

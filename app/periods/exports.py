@@ -1,0 +1,116 @@
+"""The dashboard as a spreadsheet: .xlsx (openpyxl) and .csv (UTF-8 with BOM, for Excel).
+
+Both carry the rows and columns of the filtered table. Names typed by people (groups, units)
+are written so that a spreadsheet never runs them as formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from datetime import date, datetime
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from app.periods.dashboard import Dashboard, Row
+from app.timeutil import to_local
+
+COLUMNS = ["指导组", "单位", "状态", "在当前状态天数", "截止日期", "到期提示", "最近催办"]
+# What Excel, LibreOffice and Google Sheets treat as the start of a formula (OWASP
+# “CSV injection”): such a cell gets a leading apostrophe in CSV.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+BOLD = Font(bold=True)
+
+
+def defuse(text: str) -> str:
+    """A leading apostrophe for text a spreadsheet would read as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _local_naive(moment: datetime | None) -> datetime | None:
+    # Spreadsheets have no time zones: write the Beijing wall-clock time the page shows.
+    return None if moment is None else to_local(moment).replace(tzinfo=None)
+
+
+def row_values(row: Row, due_date: date) -> list[str | int | date | datetime | None]:
+    """One row in COLUMNS order, with real dates and numbers (the CSV writer formats them)."""
+    return [
+        row.group.name,
+        row.unit.name,
+        row.state_label,
+        row.days_in_state,
+        due_date,
+        row.deadline_label,
+        _local_naive(row.last_reminder),
+    ]
+
+
+def to_csv(dashboard: Dashboard) -> bytes:
+    """CSV in UTF-8 with a BOM (so that Excel reads the Chinese), CRLF line endings."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row in dashboard.rows:
+        writer.writerow([_csv_cell(value) for value in row_values(row, dashboard.period.due_date)])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value: object) -> str | int:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int):
+        return value
+    return defuse(str(value))
+
+
+def _display_width(value: object) -> int:
+    """Roughly how many Latin characters wide a value shows (CJK counts as two)."""
+    if isinstance(value, datetime):
+        return 16
+    if isinstance(value, date):
+        return 10
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def to_xlsx(dashboard: Dashboard) -> bytes:
+    """One sheet: a bold, frozen header row with a filter, then one row per unit."""
+    rows = [row_values(row, dashboard.period.due_date) for row in dashboard.rows]
+    # Write-only (streamed) sheets are about twice as fast; widths must be known first.
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("填报进度")
+    for column in range(len(COLUMNS)):
+        width = max(_display_width(values[column]) for values in [COLUMNS, *rows])
+        sheet.column_dimensions[get_column_letter(column + 1)].width = min(width + 2, 60)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
+    sheet.append([_xlsx_cell(sheet, title, bold=True) for title in COLUMNS])
+    for values in rows:
+        sheet.append([_xlsx_cell(sheet, value) for value in values])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_cell(sheet, value: object, *, bold: bool = False) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        # openpyxl makes any text starting with "=" a formula; keep it text.
+        cell.data_type = "s"
+    elif isinstance(value, datetime):
+        cell.number_format = DATETIME_FORMAT
+    elif isinstance(value, date):
+        cell.number_format = DATE_FORMAT
+    if bold:
+        cell.font = BOLD
+    return cell

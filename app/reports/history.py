@@ -1,0 +1,32 @@
+"""The append-only history of a report: one immutable line per action."""
+
+from __future__ import annotations
+
+from app.auth.models import User
+from app.extensions import db
+from app.reports.models import HistoryEntry, Report
+from app.reports.workflow import ReportState
+from app.timeutil import utcnow
+
+
+def record_history(
+    report: Report,
+    actor: User,
+    event: str,
+    from_state: ReportState | None,
+    *,
+    version_number: int | None = None,
+    comment: str | None = None,
+) -> HistoryEntry:
+    entry = HistoryEntry(
+        report=report,
+        actor=actor,
+        event=event,
+        from_state=from_state,
+        to_state=report.state,
+        version_number=version_number,
+        comment=comment or None,
+        created_at=utcnow(),
+    )
+    db.session.add(entry)
+    return entry
