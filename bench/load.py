@@ -738,6 +738,8 @@ def main():
         gunicorn = subprocess.Popen(
             [
                 str(VENV_BIN / "gunicorn"),
+                "--config",
+                "python:app.gunicorn_conf",
                 "--workers",
                 str(args.workers),
                 "--threads",

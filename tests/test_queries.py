@@ -5,6 +5,7 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.org.models import Period
+from app.reports import operations
 from app.reports.workflow import ReportState
 from tests.conftest import make_report
 
@@ -15,11 +16,15 @@ def count_queries(client, url: str) -> int:
     def before(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", before)
+    # The client's app has an engine of its own (not the tests' db.engine).
+    with client.application.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
     try:
         assert client.get(url).status_code == 200
     finally:
-        event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(engine, "before_cursor_execute", before)
+    assert statements, "no statement seen: listening on the wrong engine?"
     return len(statements)
 
 
@@ -60,3 +65,26 @@ def test_report_page_query_count_does_not_grow_with_comments(org, client, login)
     login(org["reviewer_a"])
     many = count_queries(client, f"/reports/{report.id}")
     assert many == few
+
+
+def test_report_page_query_count_does_not_grow_with_versions_and_history(org, client, login):
+    """Unit, group, period, versions with their authors, history with its actors: loaded with
+    the report, not one row at a time."""
+    report = make_report(org, "a", ReportState.GROUP_REVIEW)
+    login(org["group1"])
+    few = count_queries(client, f"/reports/{report.id}")
+    for round_ in range(3):
+        author = org["author_a2" if round_ % 2 else "author_a"]
+        for actor, event_name, comment in [
+            (org["group1"], "request_changes", f"第{round_ + 1}轮意见"),
+            (author, "submit", ""),
+            (org["reviewer_a"], "forward", ""),
+        ]:
+            operations.trigger_event(
+                actor, report, event_name, comment=comment, lock_version=report.lock_version
+            )
+        db.session.commit()
+    many = count_queries(client, f"/reports/{report.id}")
+    assert len(db.session.get(type(report), report.id).versions) >= 4
+    assert many == few
+    assert many <= 10

@@ -38,15 +38,19 @@ def last_reviewed_version(user: User, report: Report) -> int | None:
     return max((n for n in (acted, commented) if n is not None), default=None)
 
 
-def changes_since_last_review(user: User, report: Report) -> tuple[int, int] | None:
+def changes_since_last_review(
+    user: User, report: Report, *, latest: int | None = None
+) -> tuple[int, int] | None:
     """(the version ``user`` last acted on as a reviewer, the report's latest version) when
-    the latest is newer; None for non-reviewers and for reviewers with nothing new to see."""
+    the latest is newer; None for non-reviewers and for reviewers with nothing new to see.
+    ``latest``: the latest version number when the caller has it already."""
     if not is_reviewer(user, report):
         return None
     last = last_reviewed_version(user, report)
     if last is None:
         return None
-    latest = db.session.scalar(
-        sa.select(sa.func.max(ReportVersion.number)).where(ReportVersion.report_id == report.id)
-    )
+    if latest is None:
+        latest = db.session.scalar(
+            sa.select(sa.func.max(ReportVersion.number)).where(ReportVersion.report_id == report.id)
+        )
     return (last, latest) if latest is not None and latest > last else None

@@ -47,7 +47,14 @@ from app.reports.forms import (
     NewReportForm,
     TransitionForm,
 )
-from app.reports.models import Comment, CompileJob, DraftRevision, Report, ReportVersion
+from app.reports.models import (
+    Comment,
+    CompileJob,
+    DraftRevision,
+    HistoryEntry,
+    Report,
+    ReportVersion,
+)
 from app.reports.workflow import EVENTS, ReportState, events_from
 from app.routing import MAX_ROW_ID, row_id
 
@@ -62,9 +69,22 @@ def require_login():
     """Every report page needs a logged-in user."""
 
 
-def get_report(report_id: int, *, lock: bool = False) -> Report:
+# What the report page shows besides the report, loaded with it instead of row by row.
+REPORT_PAGE_LOADS = (
+    joinedload(Report.unit).joinedload(Unit.group),
+    joinedload(Report.period),
+    selectinload(Report.versions).joinedload(ReportVersion.created_by),
+    selectinload(Report.history).joinedload(HistoryEntry.actor),
+)
+
+
+def get_report(report_id: int, *, lock: bool = False, options=()) -> Report:
     """Load a report the current user may see, or 404 (never reveal that it exists)."""
-    report = operations.lock_report(report_id) if lock else db.session.get(Report, report_id)
+    report = (
+        operations.lock_report(report_id)
+        if lock
+        else db.session.get(Report, report_id, options=options)
+    )
     if report is None or not permissions.can_view(current_user, report):
         abort(404)
     return report
@@ -377,7 +397,9 @@ def render_report(
         outdated_comments=outdated_comments,
         earlier_comments=earlier_comments,
         shown_at=shown_at,
-        since_review=changes_since_last_review(current_user, report),
+        since_review=changes_since_last_review(
+            current_user, report, latest=latest.number if latest else None
+        ),
         last_return=last_return,
         approval=approval,
         pdf_digest=pdf_digest,
@@ -392,7 +414,7 @@ def render_report(
 
 @bp.get("/reports/<int:report_id>")
 def show(report_id: int):
-    return render_report(get_report(report_id))
+    return render_report(get_report(report_id, options=REPORT_PAGE_LOADS))
 
 
 @bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
