@@ -333,7 +333,10 @@ def explain_postgres(users: dict[str, User]) -> None:
     hits = matching_texts(user, ("璞玉计划",), PostgresTrigramBackend())
     statement = sa.select(sa.func.count()).select_from(hits)
     compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
-    plan = db.session.scalars(sa.text(f"EXPLAIN (ANALYZE, COSTS OFF) {compiled}")).all()
+    # Through the driver, which turns the compiler's escaped “%%” back into “%” (sa.text()
+    # sent them as they are: the server saw the pattern '%%璞玉计划%%').
+    explain = f"EXPLAIN (ANALYZE, COSTS OFF) {compiled}"
+    plan = db.session.connection().exec_driver_sql(explain).scalars().all()
     print("\nEXPLAIN ANALYZE, secretary, “璞玉计划” (index lines):")
     for line in plan:
         if "Index" in line or "Execution Time" in line:

@@ -16,6 +16,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -168,14 +169,10 @@ def chromium() -> str:
     return executable
 
 
-@pytest.mark.browser
-def test_review_workflow_in_browser(chromium, live_server):
-    assert seed_demo(PASSWORD)
-    db.session.commit()
-    shots = screenshot_dir()
-    dialogs: list[str] = []
-    problems: list[str] = []
-
+@contextmanager
+def browser_tab(chromium: str, problems: list[str], dialogs: list[str]) -> Iterator[Page]:
+    """One desktop-sized tab that accepts dialogs (recorded in ``dialogs``) and records page
+    errors, console errors and HTTP errors in ``problems``."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
@@ -203,147 +200,157 @@ def test_review_workflow_in_browser(chromium, live_server):
                     problems.append(f"HTTP {response.status} {response.url}")
 
             page.on("response", on_response)
-            s = Session(page, live_server, shots)
-
-            # --- author1 writes the October report ---------------------------------------
-            page.goto(f"{live_server}/login")
-            expect(page.get_by_role("heading", name="登录")).to_be_visible()
-            s.shot("01-login.png")
-            s.login("author1")
-            expect(page.locator(".todo-list")).to_contain_text(PERIOD)
-            s.shot("02-my-work-author.png")
-
-            page.locator(".todo-list").get_by_role("link", name="开始撰写").click()
-            page.wait_for_url(re.compile(r"/reports/new\?period_id=\d+$"))
-            page.get_by_label("期次").select_option(label=PERIOD)
-            # Live checks: a pasted draft with an unfilled number is flagged as the author
-            # types, the finding selects the culprit in the text, and the title line is offered.
-            body_box = page.get_by_label("正文")
-            body_box.fill(BODY.replace("抽调8名干部", "抽调*名干部"))
-            error = page.locator("#findings .finding-error")
-            expect(error).to_have_count(1)
-            expect(error).to_contain_text("占位符")
-            s.shot("03-new-report.png")
-            error.locator(".finding-jump").click()
-            selected = body_box.evaluate(
-                "box => box.value.slice(box.selectionStart, box.selectionEnd)"
-            )
-            assert selected == "*"
-            page.get_by_role("button", name="用正文第一行作标题").click()
-            expect(page.get_by_label("标题")).to_have_value(TITLE)
-            body_box.fill(BODY)
-            expect(page.locator("#findings .findings-summary")).to_have_text("未发现问题。")
-            page.get_by_role("button", name="保存草稿").click()
-            page.wait_for_url(re.compile(r"/reports/\d+$"))
-            report_id = int(page.url.rsplit("/", 1)[1])
-            expect(page.locator(".flash-success")).to_have_text("草稿已创建。文字检查未发现问题。")
-            s.expect_state(ReportState.DRAFT)
-            document = page.locator("article.document")
-            expect(document.locator(".doc-title")).to_have_text(TITLE)
-            expect(document.locator(".para-text.h1").first).to_have_text(
-                "一、坚持高标准谋划，压紧压实工作责任"
-            )
-            expect(document.locator(".para-text .h2").first).to_have_text("（一）强化组织领导。")
-
-            s.trigger("submit")
-            s.expect_state(ReportState.UNIT_REVIEW)
-            expect(page.locator(".flash-success")).to_have_text("已提交审核。")
-            s.logout()
-
-            # --- reviewer1 forwards it to the supervision group ---------------------------
-            s.login("reviewer1")
-            expect(page.locator(f'#waiting tr[data-report-id="{report_id}"]')).to_be_visible()
-            s.shot("04-my-work-reviewer.png")
-            s.open_waiting(report_id)
-            s.expect_state(ReportState.UNIT_REVIEW)
-            expect(page.locator('#actions form[data-event-form="forward"]')).to_be_visible()
-            s.shot("05-report-unit-review-reviewer.png")
-            s.trigger("forward", FORWARD_COMMENT)
-            s.expect_state(ReportState.GROUP_REVIEW)
-            timeline = page.locator("ol.timeline")
-            expect(timeline.locator('li[data-event="submit"]')).to_have_count(1)
-            expect(timeline.locator('li[data-event="forward"]')).to_have_count(1)
-            expect(timeline.locator('li[data-event="forward"]')).to_contain_text(FORWARD_COMMENT)
-            s.logout()
-
-            # --- group1 returns it with a reply --------------------------------------------
-            s.login("group1")
-            s.open_waiting(report_id)
-            s.expect_state(ReportState.GROUP_REVIEW)
-            s.trigger("request_changes", RETURN_COMMENT)
-            s.expect_state(ReportState.DRAFT)
-            s.logout()
-
-            # --- author1 sees the return, revises and resubmits ---------------------------
-            s.login("author1")
-            s.open_waiting(report_id)
-            banner = page.locator(".banner-return")
-            expect(banner).to_have_attribute("data-return-event", "request_changes")
-            expect(banner).to_contain_text(RETURN_COMMENT)
-            expect(banner).to_contain_text("吴国栋")
-            s.shot("06-report-returned-author.png")
-            page.get_by_role("link", name="编辑草稿").click()
-            page.wait_for_url(f"{live_server}/reports/{report_id}/edit")
-            body = page.get_by_label("正文")
-            expect(body).to_have_value(re.compile("已办结26条"))
-            body.fill(BODY.replace("已办结26条，其余12条已列入台账、限期办结。", REVISED_SENTENCE))
-            page.get_by_role("button", name="保存草稿").click()
-            page.wait_for_url(f"{live_server}/reports/{report_id}")
-            expect(page.locator(".flash-success")).to_have_text("草稿已保存。文字检查未发现问题。")
-            expect(document).to_contain_text(REVISED_SENTENCE)
-            s.trigger("submit")
-            s.expect_state(ReportState.UNIT_REVIEW)
-            versions = page.locator(".version-list")
-            expect(versions.get_by_role("link", name=re.compile(r"^第\d+版$"))).to_have_text(
-                ["第2版", "第1版"]
-            )
-            expect(versions.get_by_role("link", name="PDF 预览")).to_have_count(2)
-            s.logout()
-
-            # --- reviewer1 forwards again, group1 approves ----------------------------------
-            s.login("reviewer1")
-            s.open_waiting(report_id)
-            s.trigger("forward")
-            s.expect_state(ReportState.GROUP_REVIEW)
-            s.logout()
-
-            s.login("group1")
-            s.open_waiting(report_id)
-            expect(document).to_contain_text(REVISED_SENTENCE)
-            # On a tablet the side column (actions, versions, history) moves below the text.
-            page.set_viewport_size(TABLET)
-            expect(page.locator('#actions form[data-event-form="approve"]')).to_be_visible()
-            s.shot("08-report-tablet.png")
-            page.set_viewport_size(DESKTOP)
-            s.trigger("approve", APPROVE_COMMENT)
-            s.expect_state(ReportState.APPROVED)
-            expect(page.locator(".report-meta")).to_contain_text("审定版本：第2版")
-            events = timeline.locator("li").evaluate_all(
-                "items => items.map(item => item.dataset.event)"
-            )
-            assert events == [  # newest first
-                "approve",
-                "forward",
-                "submit",
-                "request_changes",
-                "forward",
-                "submit",
-                "create",
-            ]
-            expect(page.locator("#actions form[data-event-form]")).to_have_count(0)
-            s.shot("07-report-approved.png")
-            # The approved report downloads as the official-format PDF, with its Chinese name,
-            # and the download shows up in the history.
-            with page.expect_download() as download_info:
-                page.get_by_role("link", name="下载审定稿 PDF").click()
-            download = download_info.value
-            assert download.suggested_filename == f"城关镇党委-{PERIOD}-{TITLE}.pdf"
-            assert Path(download.path()).read_bytes().startswith(b"%PDF")
-            page.reload()
-            expect(page.locator('.timeline li[data-event="download_pdf"]')).to_have_count(1)
+            yield page
             context.close()
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_review_workflow_in_browser(chromium, live_server):
+    assert seed_demo(PASSWORD)
+    db.session.commit()
+    shots = screenshot_dir()
+    dialogs: list[str] = []
+    problems: list[str] = []
+
+    with browser_tab(chromium, problems, dialogs) as page:
+        s = Session(page, live_server, shots)
+
+        # --- author1 writes the October report ---------------------------------------
+        page.goto(f"{live_server}/login")
+        expect(page.get_by_role("heading", name="登录")).to_be_visible()
+        s.shot("01-login.png")
+        s.login("author1")
+        expect(page.locator(".todo-list")).to_contain_text(PERIOD)
+        s.shot("02-my-work-author.png")
+
+        page.locator(".todo-list").get_by_role("link", name="开始撰写").click()
+        page.wait_for_url(re.compile(r"/reports/new\?period_id=\d+$"))
+        page.get_by_label("期次").select_option(label=PERIOD)
+        # Live checks: a pasted draft with an unfilled number is flagged as the author
+        # types, the finding selects the culprit in the text, and the title line is offered.
+        body_box = page.get_by_label("正文")
+        body_box.fill(BODY.replace("抽调8名干部", "抽调*名干部"))
+        error = page.locator("#findings .finding-error")
+        expect(error).to_have_count(1)
+        expect(error).to_contain_text("占位符")
+        s.shot("03-new-report.png")
+        error.locator(".finding-jump").click()
+        selected = body_box.evaluate("box => box.value.slice(box.selectionStart, box.selectionEnd)")
+        assert selected == "*"
+        page.get_by_role("button", name="用正文第一行作标题").click()
+        expect(page.get_by_label("标题")).to_have_value(TITLE)
+        body_box.fill(BODY)
+        expect(page.locator("#findings .findings-summary")).to_have_text("未发现问题。")
+        page.get_by_role("button", name="保存草稿").click()
+        page.wait_for_url(re.compile(r"/reports/\d+$"))
+        report_id = int(page.url.rsplit("/", 1)[1])
+        expect(page.locator(".flash-success")).to_have_text("草稿已创建。文字检查未发现问题。")
+        s.expect_state(ReportState.DRAFT)
+        document = page.locator("article.document")
+        expect(document.locator(".doc-title")).to_have_text(TITLE)
+        expect(document.locator(".para-text.h1").first).to_have_text(
+            "一、坚持高标准谋划，压紧压实工作责任"
+        )
+        expect(document.locator(".para-text .h2").first).to_have_text("（一）强化组织领导。")
+
+        s.trigger("submit")
+        s.expect_state(ReportState.UNIT_REVIEW)
+        expect(page.locator(".flash-success")).to_have_text("已提交审核。")
+        s.logout()
+
+        # --- reviewer1 forwards it to the supervision group ---------------------------
+        s.login("reviewer1")
+        expect(page.locator(f'#waiting tr[data-report-id="{report_id}"]')).to_be_visible()
+        s.shot("04-my-work-reviewer.png")
+        s.open_waiting(report_id)
+        s.expect_state(ReportState.UNIT_REVIEW)
+        expect(page.locator('#actions form[data-event-form="forward"]')).to_be_visible()
+        s.shot("05-report-unit-review-reviewer.png")
+        s.trigger("forward", FORWARD_COMMENT)
+        s.expect_state(ReportState.GROUP_REVIEW)
+        timeline = page.locator("ol.timeline")
+        expect(timeline.locator('li[data-event="submit"]')).to_have_count(1)
+        expect(timeline.locator('li[data-event="forward"]')).to_have_count(1)
+        expect(timeline.locator('li[data-event="forward"]')).to_contain_text(FORWARD_COMMENT)
+        s.logout()
+
+        # --- group1 returns it with a reply --------------------------------------------
+        s.login("group1")
+        s.open_waiting(report_id)
+        s.expect_state(ReportState.GROUP_REVIEW)
+        s.trigger("request_changes", RETURN_COMMENT)
+        s.expect_state(ReportState.DRAFT)
+        s.logout()
+
+        # --- author1 sees the return, revises and resubmits ---------------------------
+        s.login("author1")
+        s.open_waiting(report_id)
+        banner = page.locator(".banner-return")
+        expect(banner).to_have_attribute("data-return-event", "request_changes")
+        expect(banner).to_contain_text(RETURN_COMMENT)
+        expect(banner).to_contain_text("吴国栋")
+        s.shot("06-report-returned-author.png")
+        page.get_by_role("link", name="编辑草稿").click()
+        page.wait_for_url(f"{live_server}/reports/{report_id}/edit")
+        body = page.get_by_label("正文")
+        expect(body).to_have_value(re.compile("已办结26条"))
+        body.fill(BODY.replace("已办结26条，其余12条已列入台账、限期办结。", REVISED_SENTENCE))
+        page.get_by_role("button", name="保存草稿").click()
+        page.wait_for_url(f"{live_server}/reports/{report_id}")
+        expect(page.locator(".flash-success")).to_have_text("草稿已保存。文字检查未发现问题。")
+        expect(document).to_contain_text(REVISED_SENTENCE)
+        s.trigger("submit")
+        s.expect_state(ReportState.UNIT_REVIEW)
+        versions = page.locator(".version-list")
+        expect(versions.get_by_role("link", name=re.compile(r"^第\d+版$"))).to_have_text(
+            ["第2版", "第1版"]
+        )
+        expect(versions.get_by_role("link", name="PDF 预览")).to_have_count(2)
+        s.logout()
+
+        # --- reviewer1 forwards again, group1 approves ----------------------------------
+        s.login("reviewer1")
+        s.open_waiting(report_id)
+        s.trigger("forward")
+        s.expect_state(ReportState.GROUP_REVIEW)
+        s.logout()
+
+        s.login("group1")
+        s.open_waiting(report_id)
+        expect(document).to_contain_text(REVISED_SENTENCE)
+        # On a tablet the side column (actions, versions, history) moves below the text.
+        page.set_viewport_size(TABLET)
+        expect(page.locator('#actions form[data-event-form="approve"]')).to_be_visible()
+        s.shot("08-report-tablet.png")
+        page.set_viewport_size(DESKTOP)
+        s.trigger("approve", APPROVE_COMMENT)
+        s.expect_state(ReportState.APPROVED)
+        expect(page.locator(".report-meta")).to_contain_text("审定版本：第2版")
+        events = timeline.locator("li").evaluate_all(
+            "items => items.map(item => item.dataset.event)"
+        )
+        assert events == [  # newest first
+            "approve",
+            "forward",
+            "submit",
+            "request_changes",
+            "forward",
+            "submit",
+            "create",
+        ]
+        expect(page.locator("#actions form[data-event-form]")).to_have_count(0)
+        s.shot("07-report-approved.png")
+        # The approved report downloads as the official-format PDF, with its Chinese name,
+        # and the download shows up in the history.
+        with page.expect_download() as download_info:
+            page.get_by_role("link", name="下载审定稿 PDF").click()
+        download = download_info.value
+        assert download.suggested_filename == f"城关镇党委-{PERIOD}-{TITLE}.pdf"
+        assert Path(download.path()).read_bytes().startswith(b"%PDF")
+        page.reload()
+        expect(page.locator('.timeline li[data-event="download_pdf"]')).to_have_count(1)
 
     assert dialogs == [
         "确定要提交审核吗？",
@@ -357,3 +364,86 @@ def test_review_workflow_in_browser(chromium, live_server):
     report = db.session.scalars(sa.select(Report).where(Report.id == report_id)).one()
     assert report.state is ReportState.APPROVED
     assert report.approved_version_number == 2
+
+
+REMINDER = "请于本周五前提交10月份阶段性总结。"
+
+
+@pytest.mark.browser
+def test_supervision_tools_in_browser(chromium, live_server):
+    """The secretary reminds a unit from the dashboard, its author finds the reminder in the
+    inbox and starts writing from it, searches from the header; a reviewer compares versions."""
+    assert seed_demo(PASSWORD)
+    db.session.commit()
+    shots = screenshot_dir()
+    problems: list[str] = []
+    dialogs: list[str] = []
+    with browser_tab(chromium, problems, dialogs) as page:
+        s = Session(page, live_server, shots)
+
+        # --- the secretary reminds the town, which has not started ------------------------
+        s.login("secretary")
+        page.locator(".mainnav").get_by_role("link", name="期次进度").click()
+        page.wait_for_url(f"{live_server}/periods/")
+        page.get_by_role("link", name=PERIOD, exact=True).click()
+        page.wait_for_url(re.compile(r"/periods/\d+$"))
+        row = page.locator("tr", has=page.get_by_role("rowheader", name="城关镇党委"))
+        expect(row.locator("td[data-state]")).to_have_attribute("data-state", "not_started")
+        expect(row.locator(".cell-reminder")).to_have_text("—")
+        row.locator("summary", has_text="催办").click()
+        row.get_by_label("留言（可选）").fill(REMINDER)
+        row.get_by_role("button", name="发送催办").click()
+        expect(page.locator(".flash-success")).to_have_text("已向城关镇党委发出催办。")
+        expect(row.locator(".cell-reminder")).to_contain_text("年")  # a date, no longer “—”
+        s.shot("dashboard-reminded.png")
+        s.logout()
+
+        # --- author1 sees it in the inbox and starts the report from it --------------------
+        s.login("author1")
+        badge = page.locator(".nav-inbox .badge")
+        unread = int(badge.inner_text())
+        assert unread >= 1
+        page.locator(".nav-inbox").click()
+        page.wait_for_url(f"{live_server}/notifications")
+        reminder = page.locator('.inbox-item[data-kind="reminder"]')
+        expect(reminder).to_have_count(1)
+        expect(reminder).to_contain_text(REMINDER)
+        expect(reminder).to_have_attribute("data-read", "false")
+        s.shot("inbox.png")
+        reminder.get_by_role("button").click()
+        page.wait_for_url(re.compile(r"/reports/new\?period_id=\d+$"))
+        # The reminded period is preselected.
+        assert page.get_by_label("期次").locator("option:checked").inner_text() == PERIOD
+        if unread == 1:
+            expect(page.locator(".nav-inbox .badge")).to_have_count(0)
+        else:
+            expect(page.locator(".nav-inbox .badge")).to_have_text(str(unread - 1))
+
+        # --- and searches from the header: only what author1 may see ----------------------
+        box = page.locator("header").get_by_role("searchbox", name="搜索汇报")
+        box.fill("阶段性总结")
+        box.press("Enter")
+        page.wait_for_url(re.compile(r"/search\?q="))
+        results = page.locator(".search-hit")
+        expect(results).to_have_count(1)
+        expect(results.first).to_contain_text("城关镇党委主题教育9月份阶段性总结")
+        expect(results.first.locator("mark").first).to_have_text("阶段性总结")
+        expect(page.locator("main")).not_to_contain_text("县教育局党组")
+        s.shot("search.png")
+        s.logout()
+
+        # --- the health bureau's reviewer compares the returned and the approved version ---
+        s.login("reviewer3")
+        page.goto(f"{live_server}/reports/")
+        page.get_by_role("link", name="县卫生健康局党组主题教育10月份阶段性总结").first.click()
+        page.wait_for_url(re.compile(r"/reports/\d+$"))
+        page.get_by_role("link", name="与第1版比较").click()
+        page.wait_for_url(re.compile(r"/compare\?from=1&to=2"))
+        expect(page.locator(".diff-summary")).to_have_attribute("data-changed", "1")
+        expect(page.locator(".diff ins")).to_have_text(["。"])  # the one added full stop
+        expect(page.locator(".diff del")).to_have_count(0)
+        page.get_by_role("link", name="合并显示").click()
+        page.wait_for_url(re.compile(r"view=inline"))
+        expect(page.locator(".diff-inline-view ins")).to_have_text(["。"])
+
+    assert problems == []
