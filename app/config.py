@@ -56,6 +56,9 @@ class Config:
     FONT_DIR = os.environ.get("FONT_DIR", str(INSTANCE / "fonts"))
     PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE / "pdf-cache"))
     EXPORT_DIR = os.environ.get("EXPORT_DIR", str(INSTANCE / "exports"))
+    # Lay PDFs out in a helper process per worker, so that page views served by the worker's
+    # other threads do not wait for the GIL (app/pdf/render.py, write_aside).
+    PDF_LAYOUT_ASIDE = os.environ.get("PDF_LAYOUT_ASIDE", "1") != "0"
     # Optional: RQ runs compilations (start `rq worker reportflow`); without it, a thread does.
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (0 = trust none).
@@ -98,6 +101,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"
     MAIL_SERVER = None
+    PDF_LAYOUT_ASIDE = False  # tests/test_pdf.py covers the helper process
     SQLALCHEMY_DATABASE_URI = _database_url(
         os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
     )

@@ -47,7 +47,8 @@ def warm_up(app: Flask) -> None:
         for name in TEMPLATES:
             app.jinja_env.get_template(name)
         try:
-            render_pdf(SAMPLE, font_dir_of(app))
+            # Also starts the helper process that lays PDFs out, and loads its fonts.
+            render_pdf(SAMPLE, font_dir_of(app), aside=app.config["PDF_LAYOUT_ASIDE"])
         except Exception:  # a missing font must not keep the worker from serving pages
             log.exception("PDF warm-up failed; the first PDF will be slow")
     gc.collect()

@@ -692,6 +692,11 @@ def main():
     parser.add_argument(
         "--threads", type=int, default=1, help="gunicorn threads per worker (>1: gthread)"
     )
+    parser.add_argument(
+        "--no-config",
+        action="store_true",
+        help="start gunicorn without app/gunicorn_conf.py (no warm-up, no gc.freeze)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
@@ -738,8 +743,7 @@ def main():
         gunicorn = subprocess.Popen(
             [
                 str(VENV_BIN / "gunicorn"),
-                "--config",
-                "python:app.gunicorn_conf",
+                *([] if args.no_config else ["--config", "python:app.gunicorn_conf"]),
                 "--workers",
                 str(args.workers),
                 "--threads",

@@ -2,7 +2,9 @@
 
 import io
 import itertools
+import os
 import re
+import signal
 from datetime import date
 from urllib.parse import quote
 
@@ -13,6 +15,7 @@ from pypdf import PdfReader
 
 from app.documents.structure import paragraphs
 from app.extensions import db
+from app.pdf import render
 from app.pdf.fetcher import RestrictedFetcher
 from app.pdf.fonts import resolve_roles
 from app.pdf.render import PdfSource, build_html, render_pdf
@@ -177,6 +180,27 @@ def test_previews_are_stamped_on_every_page_and_for_reviewers_only(org, client, 
 def test_rendering_is_deterministic(app):
     source = PdfSource("标题", LONG_BODY, "甲单位", "某期次", date(2026, 11, 22))
     assert render_pdf(source, None) == render_pdf(source, None)
+
+
+def test_layout_in_the_helper_process_gives_the_same_bytes(app):
+    source = PdfSource("标题", LONG_BODY, "甲单位", "某期次", date(2026, 11, 22))
+    aside = render_pdf(source, None, aside=True)
+    assert aside == render_pdf(source, None)
+    (pid,) = render.aside_process_ids()
+    assert pid != os.getpid()
+
+
+def test_a_dead_helper_process_falls_back_to_this_process(app, caplog):
+    source = PdfSource("标题", "正文一段。", "甲单位", "某期次", date(2026, 11, 22))
+    render_pdf(source, None, aside=True)
+    for pid in render.aside_process_ids():
+        os.kill(pid, signal.SIGKILL)
+    again = render_pdf(source, None, aside=True)
+    assert again == render_pdf(source, None)
+    assert "the PDF helper process died" in caplog.text
+    # The next one starts a new helper.
+    assert render_pdf(source, None, aside=True) == again
+    assert render.aside_process_ids()
 
 
 def test_cache_hit_returns_the_stored_bytes(tmp_path):

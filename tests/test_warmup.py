@@ -18,8 +18,8 @@ def unfrozen():
 def test_warm_up_compiles_templates_typesets_a_pdf_and_freezes_the_heap(app, monkeypatch, unfrozen):
     made = []
 
-    def recording_render(source, font_dir):
-        made.append(render_pdf(source, font_dir))
+    def recording_render(source, font_dir, *, aside):
+        made.append(render_pdf(source, font_dir, aside=aside))
         return made[-1]
 
     monkeypatch.setattr(warmup, "render_pdf", recording_render)
@@ -35,7 +35,7 @@ def test_warm_up_compiles_templates_typesets_a_pdf_and_freezes_the_heap(app, mon
 
 
 def test_a_failing_pdf_does_not_stop_the_worker(app, monkeypatch, caplog, unfrozen):
-    def broken(source, font_dir):
+    def broken(source, font_dir, *, aside):
         raise OSError("no fonts")
 
     monkeypatch.setattr(warmup, "render_pdf", broken)

@@ -444,15 +444,58 @@ def write_prepared(html: str, files: dict[str, Path | bytes], css_text: str) -> 
         )
 
 
-def write_pdf(html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]]) -> bytes:
-    return write_prepared(html, *prepare_fonts(roles, chars))
+def write_pdf(
+    html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]], *, aside: bool = False
+) -> bytes:
+    files, css_text = prepare_fonts(roles, chars)
+    if aside:
+        return write_aside(html, files, css_text)
+    return write_prepared(html, files, css_text)
 
 
 _RENDER_LOCK = threading.Lock()
 
+# Laying out a PDF is ~85% of its cost (100–500 ms of CPU). In a web worker's own process it
+# holds the GIL, and the worker's other threads (page views) wait for it; in a helper process
+# it does not. (Giving the helper a lower priority as well made both page views and PDFs
+# slower under load: docs/benchmarks.md.)
+_aside: ProcessPoolExecutor | None = None
+_aside_lock = threading.Lock()
 
-def render_pdf(source: PdfSource, font_dir: Path | None, cache_dir: Path | None = None) -> bytes:
-    """The PDF for ``source``; from the cache when it was made before with the same fonts."""
+
+def write_aside(html: str, files: dict[str, Path | bytes], css_text: str) -> bytes:
+    """:func:`write_prepared` in this process's helper process (started on first use); in
+    this process itself if the helper died."""
+    global _aside
+    with _aside_lock:
+        if _aside is None:
+            _aside = ProcessPoolExecutor(
+                1,
+                mp_context=multiprocessing.get_context("spawn"),  # the caller runs threads
+            )
+        pool = _aside
+    try:
+        return pool.submit(write_prepared, html, files, css_text).result()
+    except Exception as error:  # the helper died or could not start: the user still gets a PDF
+        log.warning("the PDF helper process died; laying out in this process (%r)", error)
+        if isinstance(error, BrokenProcessPool):
+            with _aside_lock:
+                if _aside is pool:
+                    _aside = None
+        return write_prepared(html, files, css_text)
+
+
+def aside_process_ids() -> list[int]:
+    """The helper process's pid, if it is running (for tests and diagnostics)."""
+    pool = _aside
+    return [] if pool is None else list(pool._processes or {})
+
+
+def render_pdf(
+    source: PdfSource, font_dir: Path | None, cache_dir: Path | None = None, *, aside: bool = False
+) -> bytes:
+    """The PDF for ``source``; from the cache when it was made before with the same fonts.
+    ``aside``: lay it out in the helper process (see :func:`write_aside`)."""
     roles = resolve_roles(font_dir)
     path = None
     if cache_dir is not None:
@@ -467,7 +510,7 @@ def render_pdf(source: PdfSource, font_dir: Path | None, cache_dir: Path | None 
         "title": RECORD_TEXT if source.history else "",
         "body": RECORD_TEXT + record if source.history else "",
     }
-    pdf = write_pdf(html, roles, characters_by_role([doc], extra))
+    pdf = write_pdf(html, roles, characters_by_role([doc], extra), aside=aside)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")

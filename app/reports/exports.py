@@ -71,7 +71,12 @@ def font_dir_of(app) -> Path | None:
 
 def render(source: PdfSource) -> bytes:
     cache_dir = current_app.config.get("PDF_CACHE_DIR")
-    return render_pdf(source, font_dir_of(current_app), Path(cache_dir) if cache_dir else None)
+    return render_pdf(
+        source,
+        font_dir_of(current_app),
+        Path(cache_dir) if cache_dir else None,
+        aside=current_app.config["PDF_LAYOUT_ASIDE"],
+    )
 
 
 def approved_source(report: Report, *, with_record: bool = False) -> PdfSource:
