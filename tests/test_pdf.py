@@ -5,7 +5,11 @@ import itertools
 import os
 import re
 import signal
+import subprocess
+import sys
+import time
 from datetime import date
+from pathlib import Path
 from urllib.parse import quote
 
 import pdfplumber
@@ -24,6 +28,7 @@ from app.reports.workflow import ReportState
 from tests.conftest import make_report
 
 MM = 72 / 25.4
+ROOT = Path(__file__).resolve().parent.parent
 LEFT, RIGHT = 28 * MM, (28 + 156) * MM
 TOP, BOTTOM = 37 * MM, (37 + 225) * MM
 LONG_BODY = "\n".join(
@@ -201,6 +206,43 @@ def test_a_dead_helper_process_falls_back_to_this_process(app, caplog):
     # The next one starts a new helper.
     assert render_pdf(source, None, aside=True) == again
     assert render.aside_process_ids()
+
+
+def test_the_helper_process_ends_when_its_worker_is_killed(tmp_path):
+    script = tmp_path / "owner.py"
+    script.write_text(
+        "import time\n"
+        "from app.pdf import render\n"
+        "if __name__ == '__main__':\n"
+        "    render.write_aside('<p>甲</p>', {}, '')\n"
+        "    print(render.aside_process_ids()[0], flush=True)\n"
+        "    time.sleep(60)\n",
+        encoding="utf-8",
+    )
+    with subprocess.Popen(
+        [sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    ) as owner:
+        try:
+            helper = int(owner.stdout.readline())
+            assert helper and helper != owner.pid
+            owner.kill()  # like `kill -9` of a gunicorn worker: no shutdown of its pool
+            owner.wait(timeout=10)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and alive(helper):
+                time.sleep(0.2)
+            assert not alive(helper)
+        finally:
+            owner.kill()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by init) counts as gone.
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "State:\tZ" in status.read_text())
 
 
 def test_cache_hit_returns_the_stored_bytes(tmp_path):

@@ -15,6 +15,7 @@ import math
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -463,6 +464,19 @@ _aside: ProcessPoolExecutor | None = None
 _aside_lock = threading.Lock()
 
 
+def _exit_with_parent() -> None:
+    """In the helper: end when the process that started it is gone (a worker killed with
+    SIGKILL never shuts its pool down, and the helper would wait for work forever)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def write_aside(html: str, files: dict[str, Path | bytes], css_text: str) -> bytes:
     """:func:`write_prepared` in this process's helper process (started on first use); in
     this process itself if the helper died."""
@@ -472,6 +486,7 @@ def write_aside(html: str, files: dict[str, Path | bytes], css_text: str) -> byt
             _aside = ProcessPoolExecutor(
                 1,
                 mp_context=multiprocessing.get_context("spawn"),  # the caller runs threads
+                initializer=_exit_with_parent,
             )
         pool = _aside
     try:
@@ -551,7 +566,11 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     global _executor
     if _executor is None:
         # spawn, not fork: the app may be running threads (job runner, server) when we start
-        _executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        _executor = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+        )
     return _executor
 
 
