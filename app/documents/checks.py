@@ -7,6 +7,7 @@ within the line. Every rule must stay quiet on clean official prose: a false ala
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from itertools import islice
@@ -19,6 +20,7 @@ from app.documents.structure import (
     normalise_newlines,
     parse,
 )
+from app.memo import Recent
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_PUNCT = "，。、；：？！“”‘’《》（）【】…—·"
@@ -440,6 +442,16 @@ def check(body: str) -> list[Finding]:
         finding for rule in RULES for finding in islice(rule(lines, blocks), MAX_FINDINGS_PER_RULE)
     }
     return sorted(findings)
+
+
+_RECENT_CHECKS: Recent[bytes, tuple[Finding, ...]] = Recent(256)
+
+
+def check_shown(body: str) -> list[Finding]:
+    """:func:`check` for a text shown again and again (the report page): the findings of the
+    last few hundred texts are remembered, by a digest of the text."""
+    key = hashlib.blake2b((body or "").encode("utf-8"), digest_size=16).digest()
+    return list(_RECENT_CHECKS.get(key, lambda: tuple(check(body))))
 
 
 def errors_in(findings: list[Finding]) -> list[Finding]:

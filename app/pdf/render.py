@@ -30,6 +30,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from app.documents.structure import Block, parse
+from app.memo import Recent
 from app.pdf.fetcher import RestrictedFetcher, asset_url
 from app.pdf.fonts import (
     RoleFont,
@@ -534,10 +535,20 @@ def render_pdf(
     return pdf
 
 
+_RECENT_UNCOVERED: Recent[str, tuple[str, ...]] = Recent(256)
+
+
 def uncovered_characters(source: PdfSource, font_dir: Path | None) -> list[str]:
     """Characters of the document that its fonts cannot print (they would fall back to an
-    unrelated face); the caller reports them instead of printing them silently wrong."""
+    unrelated face); the caller reports them instead of printing them silently wrong.
+    Remembered for recent documents (the report page asks on every view), by the same key as
+    the PDF cache: other text or other fonts, another answer."""
     roles = resolve_roles(font_dir)
+    key = cache_key(source, roles)
+    return list(_RECENT_UNCOVERED.get(key, lambda: tuple(_uncovered(source, roles))))
+
+
+def _uncovered(source: PdfSource, roles: dict[str, RoleFont]) -> list[str]:
     missing = missing_characters(source.title, roles["title"])
     for block in parse(source.body):
         role = roles[_role_of(block)]

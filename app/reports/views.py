@@ -28,7 +28,7 @@ from wtforms import SelectChoice
 from app.audit import audit
 from app.compare.review import changes_since_last_review
 from app.documents.anchoring import find_paragraph
-from app.documents.checks import check
+from app.documents.checks import check, check_shown
 from app.documents.findings import Finding
 from app.documents.importing import MAX_UPLOAD_BYTES, ImportRefused, ImportResult, import_file
 from app.documents.structure import looks_like_title, paragraphs, parse
@@ -373,7 +373,7 @@ def render_report(
         if report.state is ReportState.APPROVED and report.approved_version_number
         else (None, [])
     )
-    findings = check(body)
+    findings = check_shown(body)
     blocks = parse(body)
     return render_template(
         "reports/show.html",
