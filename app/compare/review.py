@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 
 from app.auth.models import User
 from app.extensions import db
 from app.reports import permissions
-from app.reports.models import Comment, HistoryEntry, Report, ReportVersion
+from app.reports.models import Comment, Report, ReportVersion
 
 # The history events by which a reviewer acts on a submitted version.
 REVIEW_EVENTS = ("return_to_author", "forward", "request_changes", "approve")
@@ -20,33 +22,56 @@ def is_reviewer(user: User, report: Report) -> bool:
     )
 
 
-def last_reviewed_version(user: User, report: Report) -> int | None:
+def last_reviewed_version(
+    user: User, report: Report, comments: Sequence[Comment] | None = None
+) -> int | None:
     """The newest version number on which ``user`` returned, forwarded, approved or
-    commented (replies included), from the append-only history and the comments."""
-    acted = db.session.scalar(
-        sa.select(sa.func.max(HistoryEntry.version_number)).where(
-            HistoryEntry.report_id == report.id,
-            HistoryEntry.actor_id == user.id,
-            HistoryEntry.event.in_(REVIEW_EVENTS),
+    commented (replies included), from the append-only history and the comments.
+    ``comments``: the report's top-level comments with their replies, when the caller has
+    them loaded already (the report page); otherwise they are asked for."""
+    acted = max(
+        (
+            entry.version_number
+            for entry in report.history
+            if entry.actor_id == user.id
+            and entry.event in REVIEW_EVENTS
+            and entry.version_number is not None
+        ),
+        default=None,
+    )
+    if comments is None:
+        commented = db.session.scalar(
+            sa.select(sa.func.max(ReportVersion.number))
+            .join(Comment, Comment.version_id == ReportVersion.id)
+            .where(Comment.report_id == report.id, Comment.author_id == user.id)
         )
-    )
-    commented = db.session.scalar(
-        sa.select(sa.func.max(ReportVersion.number))
-        .join(Comment, Comment.version_id == ReportVersion.id)
-        .where(Comment.report_id == report.id, Comment.author_id == user.id)
-    )
+    else:
+        numbers = {version.id: version.number for version in report.versions}
+        commented = max(
+            (
+                numbers[comment.version_id]
+                for top in comments
+                for comment in (top, *top.replies)
+                if comment.author_id == user.id and comment.version_id in numbers
+            ),
+            default=None,
+        )
     return max((n for n in (acted, commented) if n is not None), default=None)
 
 
 def changes_since_last_review(
-    user: User, report: Report, *, latest: int | None = None
+    user: User,
+    report: Report,
+    *,
+    latest: int | None = None,
+    comments: Sequence[Comment] | None = None,
 ) -> tuple[int, int] | None:
     """(the version ``user`` last acted on as a reviewer, the report's latest version) when
     the latest is newer; None for non-reviewers and for reviewers with nothing new to see.
     ``latest``: the latest version number when the caller has it already."""
     if not is_reviewer(user, report):
         return None
-    last = last_reviewed_version(user, report)
+    last = last_reviewed_version(user, report, comments)
     if last is None:
         return None
     if latest is None:

@@ -399,7 +399,7 @@ def render_report(
         earlier_comments=earlier_comments,
         shown_at=shown_at,
         since_review=changes_since_last_review(
-            user, report, latest=latest.number if latest else None
+            user, report, latest=latest.number if latest else None, comments=comments
         ),
         last_return=last_return,
         approval=approval,
