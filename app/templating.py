@@ -1,4 +1,4 @@
-from flask import Flask, has_request_context
+from flask import Flask, g
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,17 +26,19 @@ def init_app(app: Flask) -> None:
     app.add_template_global(can_manage_organisation, "can_manage_organisation")
     app.add_template_global(can_compile, "can_compile")
     app.add_template_global(can_view_dashboard, "can_view_dashboard")
-    app.context_processor(_unread_notifications)
+    app.add_template_global(unread_notifications, "unread_notifications")
 
 
-def _unread_notifications() -> dict[str, int]:
-    """The unread count shown in the header, for logged-in users only (one COUNT query)."""
-    # PDFs are rendered outside requests too (commands, jobs): no user there.
-    if not has_request_context() or not current_user.is_authenticated:
-        return {}
-    from app.notifications.operations import unread_count
+def unread_notifications() -> int:
+    """The unread count in the header: asked for by the pages that show it (not by every
+    template, e.g. a PDF's), once per request."""
+    if "unread_notifications" not in g:
+        from app.notifications.operations import unread_count
 
-    try:
-        return {"unread_notifications": unread_count(current_user)}
-    except SQLAlchemyError:  # e.g. the 503 page during a database outage
-        return {}
+        try:
+            g.unread_notifications = (
+                unread_count(current_user) if current_user.is_authenticated else 0
+            )
+        except SQLAlchemyError:  # e.g. the 503 page during a database outage
+            g.unread_notifications = 0
+    return g.unread_notifications
