@@ -31,7 +31,3 @@ class Recent(Generic[K, V]):
             while len(self._results) > self.size:
                 self._results.popitem(last=False)
         return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._results.clear()

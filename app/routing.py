@@ -20,10 +20,15 @@ class RowIdConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def is_row_id(value: int) -> bool:
+    """Whether ``value`` can be a row's id (positive, within the INTEGER columns)."""
+    return 0 < value <= MAX_ROW_ID
+
+
 def row_id(text: str) -> int:
     """``request.args.get(name, type=row_id)``: None for anything that cannot be an id."""
     value = int(text)
-    if not 0 < value <= MAX_ROW_ID:
+    if not is_row_id(value):
         raise ValueError(text)
     return value
 

@@ -63,19 +63,14 @@ def changes_since_last_review(
     user: User,
     report: Report,
     *,
-    latest: int | None = None,
     comments: Sequence[Comment] | None = None,
 ) -> tuple[int, int] | None:
     """(the version ``user`` last acted on as a reviewer, the report's latest version) when
-    the latest is newer; None for non-reviewers and for reviewers with nothing new to see.
-    ``latest``: the latest version number when the caller has it already."""
+    the latest is newer; None for non-reviewers and for reviewers with nothing new to see."""
     if not is_reviewer(user, report):
         return None
     last = last_reviewed_version(user, report, comments)
-    if last is None:
+    latest = report.latest_version
+    if last is None or latest is None or latest.number <= last:
         return None
-    if latest is None:
-        latest = db.session.scalar(
-            sa.select(sa.func.max(ReportVersion.number)).where(ReportVersion.report_id == report.id)
-        )
-    return (last, latest) if latest is not None and latest > last else None
+    return last, latest.number

@@ -57,7 +57,7 @@ from app.reports.models import (
     ReportVersion,
 )
 from app.reports.workflow import EVENTS, ReportState, events_from
-from app.routing import MAX_ROW_ID, row_id
+from app.routing import is_row_id, row_id
 
 bp = Blueprint("reports", __name__)
 
@@ -195,8 +195,9 @@ def render_new(form: NewReportForm, status: int = 200, import_form: ImportForm |
 def new():
     require(permissions.can_create_report(current_user))
     form = new_report_form()
-    if request.method == "GET" and request.args.get("period_id", type=row_id):
-        form.period_id.data = request.args.get("period_id", type=row_id)
+    period_id = request.args.get("period_id", type=row_id)
+    if request.method == "GET" and period_id:
+        form.period_id.data = period_id
     if form.validate_on_submit():
         period = db.session.get(Period, form.period_id.data)
         try:
@@ -284,8 +285,7 @@ def displayed_text(report: Report) -> tuple[str, str, ReportVersion | None]:
     return report.title, report.body, None
 
 
-def available_events(report: Report, user: User | None = None) -> list[str]:
-    user = user or current_user
+def available_events(report: Report, user: User) -> list[str]:
     return [
         name for name in events_from(report.state) if permissions.can_trigger(user, report, name)
     ]
@@ -398,9 +398,7 @@ def render_report(
         outdated_comments=outdated_comments,
         earlier_comments=earlier_comments,
         shown_at=shown_at,
-        since_review=changes_since_last_review(
-            user, report, latest=latest.number if latest else None, comments=comments
-        ),
+        since_review=changes_since_last_review(user, report, comments=comments),
         last_return=last_return,
         approval=approval,
         pdf_digest=pdf_digest,
@@ -561,8 +559,7 @@ def add_comment(report_id: int):
             parent_id = int(form.parent_id.data)
         except ValueError:
             abort(400)
-        # Beyond the id column's range no comment exists; the database would refuse the query.
-        if 0 < parent_id <= MAX_ROW_ID:
+        if is_row_id(parent_id):  # beyond the id range no comment exists (the database says so)
             parent = db.session.get(Comment, parent_id)
         if parent is None or parent.report_id != report.id:
             abort(404)
