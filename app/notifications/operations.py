@@ -95,48 +95,25 @@ def notify_transition(report: Report, entry: HistoryEntry) -> list[Notification]
     note = f"：{entry.comment}" if entry.comment else ""
     unit_id, group_id = report.unit_id, report.unit.group_id
     if event == "submit":
-        return notify(
-            unit_members(unit_id, Role.UNIT_REVIEWER),
-            "waiting",
-            f"{actor.display_name}提交了{name}{version}，等待单位审核",
-            actor=actor,
-            report=report,
-        )
-    if event == "withdraw":
-        return notify(
-            unit_members(unit_id, Role.UNIT_REVIEWER),
-            "withdrawn",
-            f"{actor.display_name}撤回了{name}的提交，暂不需要审核",
-            actor=actor,
-            report=report,
-        )
-    if event == "forward":
-        return notify(
-            group_members(group_id),
-            "waiting",
-            f"{name}{version}已报送指导组，等待审核{note}",
-            actor=actor,
-            report=report,
-        )
-    if event in ("return_to_author", "request_changes", "reopen"):
+        recipients = unit_members(unit_id, Role.UNIT_REVIEWER)
+        kind, message = "waiting", f"{actor.display_name}提交了{name}{version}，等待单位审核"
+    elif event == "withdraw":
+        recipients = unit_members(unit_id, Role.UNIT_REVIEWER)
+        kind, message = "withdrawn", f"{actor.display_name}撤回了{name}的提交，暂不需要审核"
+    elif event == "forward":
+        recipients = group_members(group_id)
+        kind, message = "waiting", f"{name}{version}已报送指导组，等待审核{note}"
+    elif event in ("return_to_author", "request_changes", "reopen"):
         who = {"return_to_author": "单位审核人", "request_changes": "指导组", "reopen": "管理员"}
         roles = (Role.AUTHOR,) if event == "return_to_author" else ()
-        return notify(
-            unit_members(unit_id, *roles),
-            "returned",
-            f"{name}被{who[event]}{actor.display_name}退回修改{note}",
-            actor=actor,
-            report=report,
-        )
-    if event == "approve":
-        return notify(
-            unit_members(unit_id),
-            "approved",
-            f"{name}{version}已由指导组审定通过{note}",
-            actor=actor,
-            report=report,
-        )
-    return []
+        recipients = unit_members(unit_id, *roles)
+        kind, message = "returned", f"{name}被{who[event]}{actor.display_name}退回修改{note}"
+    elif event == "approve":
+        recipients = unit_members(unit_id)
+        kind, message = "approved", f"{name}{version}已由指导组审定通过{note}"
+    else:
+        return []
+    return notify(recipients, kind, message, actor=actor, report=report)
 
 
 def notify_comment(report: Report, comment: Comment) -> list[Notification]:
