@@ -31,4 +31,5 @@ def test_only_the_search_index_is_left_out_of_the_comparison():
     assert not include_name("search_reports_fts", "table", {})
     assert not include_name("search_reports_title_trgm", "index", {})
     assert include_name("reports", "table", {})
-    assert include_name("search_column", "column", {})
+    assert not include_name("search_grams", "column", {})
+    assert include_name("title", "column", {})

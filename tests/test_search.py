@@ -501,6 +501,14 @@ def test_the_index_follows_every_write(org):
                     == table
                 ), name
             db.session.execute(sa.text(f"INSERT INTO {fts}({fts}) VALUES ('integrity-check')"))
+    else:
+        stale = db.session.scalar(
+            sa.text(
+                "SELECT count(*) FROM reports WHERE search_grams IS DISTINCT FROM "
+                "search_grams(title || E'\\n' || body)"
+            )
+        )
+        assert stale == 0
 
 
 def report_revision(report: Report):
@@ -516,25 +524,67 @@ def test_the_search_index_is_left_out_of_the_model_comparison():
     assert not include_name("search_reports_fts_data", "table", {})
     assert not include_name("search_reports_body_trgm", "index", {})
     assert include_name("reports", "table", {})
-    assert include_name("search_term", "column", {})
+    assert not include_name("search_grams", "column", {})
+    assert include_name("body", "column", {})
 
 
-def test_postgresql_uses_the_trigram_indexes(org):
+def test_postgresql_answers_short_terms_from_the_index_alone(org):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")
     make_report(org, "a", S.APPROVED, body=body_with("助力乡村振兴。"))
-    condition = backend.PostgresTrigramBackend().contains_all(
-        Report.__table__, ("乡村振兴", "AI助手"), Report.__table__
-    )
-    statement = sa.select(Report.id).where(condition)
+    grams = backend.PostgresGramsBackend()
+    statement = sa.select(Report.id).where(grams.narrow_reports(("乡村", "AI")))
     compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
     db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(db.session.scalars(sa.text(f"EXPLAIN {compiled}")))
-    assert "search_reports_body_trgm" in plan and "search_reports_title_trgm" in plan, plan
-    lc_ctype = db.session.scalar(sa.text("SELECT current_setting('lc_ctype')"))
-    if lc_ctype not in ("C", "POSIX"):
-        trigrams = db.session.scalar(sa.text("SELECT show_trgm('乡村振兴')"))
-        assert len(trigrams) >= 2, "pg_trgm must see Chinese characters as word characters"
+    assert "search_reports_grams" in plan, plan
+    assert grams.confirm(("乡村", "AI"), Report.title, Report.body) is None
+    assert grams.confirm(("乡村", "振兴战略"), Report.title, Report.body) is not None
+    # JIT compilation would cost more than these queries take (app/__init__.py).
+    assert db.session.scalar(sa.text("SHOW jit")) == "off"
+
+
+def test_pairs_that_are_not_side_by_side_make_no_match(org, short_terms):
+    """Every pair of 乡村振兴 is in the report, the phrase is not; nor is a pair made of the
+    title's last character and the body's first."""
+    report = make_report(
+        org, "a", S.DRAFT, title="乡村工作总结", body=body_with("全村振作精神，振兴产业。")
+    )
+    assert found_ids(org["author_a"], "村振") == {report.id}
+    assert found_ids(org["author_a"], "乡村振兴") == set()
+    assert found_ids(org["author_a"], "结今") == set()
+    assert found_ids(org["author_a"], "总结 今年") == {report.id}
+
+
+def test_the_count_of_a_phrase_in_many_reports_stops_at_a_cap(org, client, login, monkeypatch):
+    """PostgreSQL confirms a longer term by reading each text: past the cap it says “more
+    than”, and the pages still come in order. SQLite's index is exact and counts them all."""
+    monkeypatch.setattr(backend, "MAX_COUNTED", 3)
+    made = [
+        make_report(org, "b", S.APPROVED, body=body_with("建设美丽乡村。"), period=x)
+        for x in periods(7)
+    ]
+    newest_first = [r.id for r in reversed(made)]
+    first = search_reports(org["secretary"], "美丽乡村", limit=2)
+    assert [hit.report.id for hit in first.hits] == newest_first[:2]
+    assert first.has_next
+    last = search_reports(org["secretary"], "美丽乡村", limit=2, offset=6)
+    assert [hit.report.id for hit in last.hits] == newest_first[6:]
+    assert (last.total, last.more_than_total, last.has_next) == (7, False, False)
+    monkeypatch.setattr("app.search.views.PAGE_SIZE", 2)
+    login(org["secretary"])
+    html = client.get("/search", query_string={"q": "美丽乡村"}).text
+    if is_sqlite():
+        assert (first.total, first.more_than_total) == (7, False)
+        assert "找到7份汇报，第1/4页" in html
+    else:
+        assert (first.total, first.more_than_total) == (3, True)
+        assert "找到超过3份汇报" in html and "下一页" in html
+    monkeypatch.setattr(backend, "MAX_COUNTED", 10)
+    counted = search_reports(org["secretary"], "美丽乡村", limit=2)
+    assert (counted.total, counted.more_than_total, counted.pages) == (7, False, 4)
+    # Short terms are exact on both: counted in full.
+    assert search_reports(org["secretary"], "乡村", limit=2).total == 7
 
 
 @pytest.mark.skipif(not SAMPLES_DIR.is_dir(), reason="../shared/samples is not present")

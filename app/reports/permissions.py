@@ -38,9 +38,14 @@ def can_view(user: User, report: Report) -> bool:
     return _in_group(user, report) and report.first_forwarded_at is not None
 
 
+def sees_every_report(user: User) -> bool:
+    """The secretariat and admins see every unit's reports (drafts included)."""
+    return user.role in (Role.SECRETARY, Role.ADMIN)
+
+
 def visible_reports_filter(user: User) -> sa.ColumnElement[bool]:
     """The SQL twin of :func:`can_view`, for listings."""
-    if user.role in (Role.SECRETARY, Role.ADMIN):
+    if sees_every_report(user):
         return sa.true()
     if user.role.belongs_to_unit:
         return Report.unit_id == user.unit_id
