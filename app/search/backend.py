@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
@@ -120,7 +121,12 @@ class SqliteFts5Backend:
         self.session = session
 
     def contains_all(
-        self, table: sa.Table, terms: tuple[str, ...], rows: sa.FromClause
+        self,
+        table: sa.Table,
+        terms: tuple[str, ...],
+        rows: sa.FromClause,
+        *,
+        look_up: bool = False,
     ) -> sa.ColumnElement[bool]:
         fts = SQLITE_FTS_TABLES[table.name]
         phrases: list[str] = []
@@ -143,12 +149,15 @@ class SqliteFts5Backend:
             found = sa.select(index.c.rowid).where(
                 sa.literal_column(fts).op("MATCH")(" AND ".join(phrases))
             )
-            conditions.insert(0, _filter_only(rows.c.id).in_(found))
+            row_id = rows.c.id if look_up else _filter_only(rows.c.id)
+            conditions.insert(0, row_id.in_(found))
         return sa.and_(*conditions)
 
     def narrow_reports(self, terms: tuple[str, ...]) -> sa.ColumnElement[bool]:
+        # For those who see every report: the reports found are looked up by id, nothing
+        # else narrows them.
         reports = Report.__table__
-        return self.contains_all(reports, terms, reports)
+        return self.contains_all(reports, terms, reports, look_up=True)
 
     def confirm(
         self, terms: tuple[str, ...], title: sa.ColumnElement[str], body: sa.ColumnElement[str]
@@ -244,6 +253,11 @@ def parse_terms(query: str) -> tuple[str, ...]:
     if len(terms) > MAX_TERMS:
         raise RuleViolation(f"最多同时搜索{MAX_TERMS}个词（用空格分开），请减少后再搜索。")
     return terms
+
+
+class TextFound(NamedTuple):
+    report_id: int
+    version_id: int | None
 
 
 @dataclass(frozen=True)
@@ -431,22 +445,34 @@ def _confirmed_page(
     """The page when the index only found candidates: they are taken in the order shown
     and confirmed a batch at a time until the page is full, so that a phrase in most reports
     reads a few dozen texts, not all of them; the count stops one past ``MAX_COUNTED``
-    beyond the page and then says “more than”."""
+    beyond the page and then says “more than”. (Only PostgreSQL's index needs confirming,
+    hence its ``array_agg … ORDER BY``.)"""
+    # Two arrays rather than a row per candidate: 10,000 rows made enough objects to set off
+    # a full garbage collection in one search out of six (+80 ms).
     ordered = _with_display_order(hits)
-    candidates = db.session.execute(
-        sa.select(ordered.c.report_id, ordered.c.version_id).order_by(*_display_order(ordered))
-    ).all()
+    in_order = _display_order(ordered)
+    report_ids, version_ids = db.session.execute(
+        sa.select(
+            sa.func.array_agg(aggregate_order_by(ordered.c.report_id, *in_order)),
+            sa.func.array_agg(aggregate_order_by(ordered.c.version_id, *in_order)),
+        )
+    ).one()
+    report_ids, version_ids = report_ids or [], version_ids or []
     wanted = offset + limit
-    found: list[sa.Row] = []
+    found: list[TextFound] = []
     position, batch = 0, 2 * wanted
-    while position < len(candidates) and len(found) < wanted:
-        chunk = candidates[position : position + batch]
-        confirmed = _confirmed([row.report_id for row in chunk if row.version_id is None], confirm)
-        found += [row for row in chunk if row.version_id is not None or row.report_id in confirmed]
-        position += len(chunk)
+    while position < len(report_ids) and len(found) < wanted:
+        chunk = range(position, min(position + batch, len(report_ids)))
+        confirmed = _confirmed([report_ids[i] for i in chunk if version_ids[i] is None], confirm)
+        found += [
+            TextFound(report_ids[i], version_ids[i])
+            for i in chunk
+            if version_ids[i] is not None or report_ids[i] in confirmed
+        ]
+        position = chunk.stop
         batch *= 4
     total = len(found)
-    if position < len(candidates):
+    if position < len(report_ids):
         # Counted in the database, confirming up to one report beyond the cap.
         cap = offset + MAX_COUNTED
         matches = matching_texts(user, terms, backend, confirmed=True)
@@ -465,7 +491,7 @@ def _confirmed(report_ids: list[int], confirm: sa.ColumnElement[bool]) -> set[in
     return set(db.session.scalars(sa.select(Report.id).where(Report.id.in_(report_ids), confirm)))
 
 
-def _hits(rows: list[sa.Row], terms: tuple[str, ...]) -> list[SearchHit]:
+def _hits(rows: list[sa.Row] | list[TextFound], terms: tuple[str, ...]) -> list[SearchHit]:
     reports = {
         r.id: r
         for r in db.session.scalars(
