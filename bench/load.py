@@ -12,7 +12,7 @@ database: every acknowledged (303) comment, save and transition is stored, each 
 equals its last history entry's ``to_state``, versions are numbered 1..n. gunicorn is stopped
 and the database dropped at the end, whatever happens.
 
-HTTP is stdlib only (urllib + http.cookiejar), only to 127.0.0.1. CSRF stays on: tokens are
+HTTP is stdlib only (http.client, one keep-alive connection per user), only to 127.0.0.1. CSRF stays on: tokens are
 scraped from the pages. A 409 (a race: stale lock_version, state already changed) is counted
 as an expected outcome, apart from errors.
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.cookiejar
+import http.client
 import json
 import os
 import random
@@ -146,11 +146,7 @@ def seed() -> None:
 
 
 # --------------------------------------------------------------------------- HTTP client
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a 303 comes back as a response: it is the acknowledgement
-
-
+# Redirects are not followed: a 303 comes back as a response; it is the acknowledgement.
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 META_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 EVENT_FORM_RE = re.compile(
@@ -178,33 +174,70 @@ def route_of(method: str, path: str) -> str:
 
 
 class Client:
+    """One simulated browser: its cookies and one keep-alive connection, as a browser keeps.
+
+    (With a new connection per request, as urllib makes, the load generator spent a large
+    share of the 2 cores it shares with the server on connecting and on urllib itself.)
+    The connection is dropped after IDLE_CLOSE seconds unused, before gunicorn's keep-alive
+    timeout (2 s) closes it from its side, so that no request is sent on a closing socket.
+    """
+
+    IDLE_CLOSE = 1.5
+
     def __init__(self, base: str, recorder: Recorder, deadline: float):
-        self.base = base
+        parts = urllib.parse.urlsplit(base)
+        self.host, self.port = parts.hostname, parts.port
         self.rec = recorder
         self.deadline = deadline
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect
-        )
+        self.cookies: dict[str, str] = {}
+        self.connection: http.client.HTTPConnection | None = None
+        self.last_used = 0.0
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def _remember_cookies(self, response: http.client.HTTPResponse) -> None:
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            value, *attributes = rest.split(";")
+            expired = any(
+                a.strip().lower() in ("max-age=0", "expires=thu, 01 jan 1970 00:00:00 gmt")
+                for a in attributes
+            )
+            if expired or not value:
+                self.cookies.pop(name.strip(), None)
+            else:
+                self.cookies[name.strip()] = value.strip()
 
     def request(self, method: str, path: str, data: dict | None = None):
         """(status or error name, body text); status is an int, errors are strings."""
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        req = urllib.request.Request(self.base + path, data=body, method=method)
+        headers = {}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if time.monotonic() - self.last_used > self.IDLE_CLOSE:
+            self.close()
         start = time.monotonic()
         try:
-            with self.opener.open(req, timeout=30) as response:
-                status, text = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, text = error.code, error.read()
-        except (urllib.error.URLError, ConnectionError, OSError, http_client_errors()) as error:
-            reason = getattr(error, "reason", error)
-            status, text = f"conn:{type(reason).__name__}", b""
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            status, text = response.status, response.read()
+            self._remember_cookies(response)
+            if response.will_close:
+                self.close()
+        except (OSError, http.client.HTTPException) as error:
+            self.close()
+            status, text = f"conn:{type(error).__name__}", b""
         end = time.monotonic()
+        self.last_used = end
         self.rec.add(route_of(method, path), start, end, status)
-        if isinstance(text, bytes):
-            text = text.decode("utf-8", "replace")
-        return status, text
+        return status, text.decode("utf-8", "replace")
 
     def login(self, username: str) -> bool:
         for _ in range(20):
@@ -222,12 +255,6 @@ class Client:
                     return True
             time.sleep(0.5)
         return False
-
-
-def http_client_errors():
-    import http.client
-
-    return http.client.HTTPException
 
 
 # --------------------------------------------------------------------------- users
@@ -414,6 +441,38 @@ class User(threading.Thread):
 
 
 # --------------------------------------------------------------------------- faults
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds_by_side(gunicorn_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by gunicorn (master, workers, PDF helpers), by PostgreSQL's
+    processes and by this load generator: where the 2 cores go."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        command = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        table[int(entry)] = (int(fields[1]), command, (int(fields[11]) + int(fields[12])))
+
+    def in_gunicorn(pid: int) -> bool:
+        while pid in table and pid > 1:
+            if pid == gunicorn_pid:
+                return True
+            pid = table[pid][0]
+        return False
+
+    ticks = {
+        "gunicorn": sum(t for pid, (_, _, t) in table.items() if in_gunicorn(pid)),
+        "PostgreSQL": sum(t for _, command, t in table.values() if command == "postgres"),
+    }
+    return {**{k: v / CLOCK_TICKS for k, v in ticks.items()}, "load generator": time.process_time()}
+
+
 def worker_pids(master: int) -> list[int]:
     out = subprocess.run(
         ["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True
@@ -690,7 +749,10 @@ def main():
     parser.add_argument("--fault-at", type=float, default=20, help="seconds into the run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--threads", type=int, default=1, help="gunicorn threads per worker (>1: gthread)"
+        "--threads",
+        type=int,
+        default=None,
+        help="gunicorn threads per worker (default: app/gunicorn_conf.py's 4; >1: gthread)",
     )
     parser.add_argument(
         "--no-config",
@@ -746,8 +808,7 @@ def main():
                 *([] if args.no_config else ["--config", "python:app.gunicorn_conf"]),
                 "--workers",
                 str(args.workers),
-                "--threads",
-                str(args.threads),
+                *([] if args.threads is None else ["--threads", str(args.threads)]),
                 "--bind",
                 f"127.0.0.1:{port}",
                 "wsgi:app",
@@ -815,6 +876,7 @@ def main():
         while "t0" not in start_box and time.monotonic() < login_deadline:
             time.sleep(0.05)
         t0 = start_box["t0"]
+        cpu_before = cpu_seconds_by_side(gunicorn.pid)
         logins = [e - s for r, s, e, st in login_recorder.samples if r == "POST /login"]
         print(
             f"login phase: {t0 - t_login:.1f} s for {len(logins)} logins "
@@ -833,6 +895,10 @@ def main():
         for u in users:
             u.join(timeout=max(0.0, start_box["deadline"] + 35 - time.monotonic()))
         t_end = time.monotonic()
+        cpu_used = {
+            side: used - cpu_before[side]
+            for side, used in cpu_seconds_by_side(gunicorn.pid).items()
+        }
         if fault:
             fault.join(timeout=60)
         hung = [u.name_ for u in users if u.is_alive()]
@@ -841,6 +907,14 @@ def main():
         outcomes = sum((u.outcomes for u in users), Counter())
         print("outcomes:", dict(sorted(outcomes.items())))
         result = summarise(recorder, t0, t_end, events, grace=2.0 if args.restart_postgres else 1.0)
+        available = (t_end - t0) * (os.cpu_count() or 1)
+        print(
+            f"CPU during the run ({t_end - t0:.1f} s × {os.cpu_count()} cores = {available:.0f} s): "
+            + ", ".join(
+                f"{side} {used:.1f} s ({100 * used / available:.0f}%)"
+                for side, used in cpu_used.items()
+            )
+        )
         if not (args.kill_worker or args.restart_postgres) and result["bad"]:
             problems.append(f"{len(result['bad'])} 5xx/connection errors")
         problems += integrity(dsn, acks)

@@ -86,6 +86,34 @@ def test_approved_pdf_is_downloaded_with_a_chinese_file_name_and_recorded(
     assert len([item for item in outline if not isinstance(item, list)]) == 4
 
 
+def test_a_report_reopened_while_its_pdf_is_made_is_not_served_nor_recorded(
+    org, client, login, approved, monkeypatch
+):
+    """The PDF is made without holding the report's row; a reopen committed meanwhile (here:
+    the row changed behind the session's back) is seen when the download is recorded."""
+    from app.reports import exports
+
+    made = exports.approved_pdf
+
+    def reopened_meanwhile(report, **options):
+        document = made(report, **options)
+        db.session.execute(
+            sa.text(
+                "UPDATE reports SET state = 'draft', lock_version = lock_version + 1 WHERE id = :id"
+            ),
+            {"id": report.id},
+        )
+        return document
+
+    monkeypatch.setattr(exports, "approved_pdf", reopened_meanwhile)
+    login(org["secretary"])
+    response = client.get(f"/reports/{approved.id}/pdf")
+    assert response.status_code == 409
+    assert "汇报刚刚被重新打开或重新审定" in response.text
+    downloads = sa.select(sa.func.count()).where(HistoryEntry.event == "download_pdf")
+    assert db.session.scalar(downloads) == 0
+
+
 def test_extracted_text_is_the_source_character_for_character(org, client, login, approved):
     login(org["author_a"])
     pdf = client.get(f"/reports/{approved.id}/pdf").data
@@ -214,7 +242,7 @@ def test_the_helper_process_ends_when_its_worker_is_killed(tmp_path):
         "import time\n"
         "from app.pdf import render\n"
         "if __name__ == '__main__':\n"
-        "    render.write_aside('<p>甲</p>', {}, '')\n"
+        "    render.write_aside('<p>甲</p>', {}, {})\n"
         "    print(render.aside_process_ids()[0], flush=True)\n"
         "    time.sleep(60)\n",
         encoding="utf-8",

@@ -152,8 +152,12 @@ def send_reminder(sender: User, period: Period, unit: Unit, message: str = "") -
         raise RuleViolation(f"催办说明不能超过{REMINDER_MAX_LENGTH}个字。")
     if not period.is_open:
         raise StateConflict("该期次已关闭，无需催办。")
+    # Locked and read afresh: the reminder's line in the history records the report's state.
     report = db.session.scalar(
-        sa.select(Report).where(Report.period_id == period.id, Report.unit_id == unit.id)
+        sa.select(Report)
+        .where(Report.period_id == period.id, Report.unit_id == unit.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if report is not None and report.state is ReportState.APPROVED:
         raise StateConflict(f"{unit.name}的汇报已审定，无需催办。")

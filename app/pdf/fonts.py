@@ -480,7 +480,8 @@ def clear_cache() -> None:
 _served: dict[tuple[str, int, int, int, str], Path] = {}
 
 
-def _default_cache_dir() -> Path:
+def default_cache_dir() -> Path:
+    """``instance/font-cache`` of the running app (or of the configured instance path)."""
     from flask import current_app, has_app_context
 
     if has_app_context():
@@ -493,7 +494,7 @@ def _default_cache_dir() -> Path:
 def served_file(face: FontFace, cache_dir: Path | None = None) -> Path:
     """A single-face font file for ``face``: the file itself, or for a face inside a collection
     a copy of that face extracted once into ``cache_dir`` (default ``instance/font-cache``)."""
-    cache_dir = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     stat = face.path.stat()
     key = (str(face.path), face.index, stat.st_size, stat.st_mtime_ns, str(cache_dir))
     served = _served.get(key)

@@ -35,6 +35,7 @@ from app.pdf.fetcher import RestrictedFetcher, asset_url
 from app.pdf.fonts import (
     RoleFont,
     advance_em,
+    default_cache_dir,
     face_css,
     missing_characters,
     resolve_roles,
@@ -415,7 +416,7 @@ def characters_by_role(
 
 
 def prepare_fonts(
-    roles: dict[str, RoleFont], chars: dict[str, set[str]]
+    roles: dict[str, RoleFont], chars: dict[str, set[str]], cache_dir: Path | None = None
 ) -> tuple[dict[str, Path | bytes], str]:
     """Each role's face cut down to what the document prints, and the CSS that loads them.
 
@@ -425,7 +426,7 @@ def prepare_fonts(
     faces = {}
     for role, font in roles.items():
         name = f"fonts/{role}.otf"
-        files[name] = subset_font(font, chars[role])
+        files[name] = subset_font(font, chars[role], cache_dir)
         faces[role] = (font, asset_url(name))
     css_text = face_css(faces) + (
         f"\n:root {{ --pitch: {LINE_PITCH}pt; }}\n"
@@ -449,18 +450,24 @@ def write_prepared(html: str, files: dict[str, Path | bytes], css_text: str) -> 
 def write_pdf(
     html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]], *, aside: bool = False
 ) -> bytes:
-    files, css_text = prepare_fonts(roles, chars)
     if aside:
-        return write_aside(html, files, css_text)
-    return write_prepared(html, files, css_text)
+        return write_aside(html, roles, chars)
+    return write_prepared(html, *prepare_fonts(roles, chars))
+
+
+def prepare_and_write(
+    html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]], cache_dir: Path
+) -> bytes:
+    """Cut the fonts down and lay the document out (in the helper process: arguments pickle)."""
+    return write_prepared(html, *prepare_fonts(roles, chars, cache_dir))
 
 
 _RENDER_LOCK = threading.Lock()
 
-# Laying out a PDF is ~85% of its cost (100–500 ms of CPU). In a web worker's own process it
-# holds the GIL, and the worker's other threads (page views) wait for it; in a helper process
-# it does not. (Giving the helper a lower priority as well made both page views and PDFs
-# slower under load: docs/benchmarks.md.)
+# Laying out a PDF is ~85% of its cost (100–500 ms of CPU), cutting its fonts down most of the
+# rest. In a web worker's own process both hold the GIL, and the worker's other threads (page
+# views) wait for it; in a helper process they do not. (Giving the helper a lower priority as
+# well made both page views and PDFs slower under load: docs/benchmarks.md.)
 _aside: ProcessPoolExecutor | None = None
 _aside_lock = threading.Lock()
 
@@ -478,9 +485,10 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def write_aside(html: str, files: dict[str, Path | bytes], css_text: str) -> bytes:
-    """:func:`write_prepared` in this process's helper process (started on first use); in
+def write_aside(html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]]) -> bytes:
+    """:func:`prepare_and_write` in this process's helper process (started on first use); in
     this process itself if the helper died."""
+    cache_dir = default_cache_dir()  # here, where the app (and its instance path) is known
     global _aside
     with _aside_lock:
         if _aside is None:
@@ -491,14 +499,14 @@ def write_aside(html: str, files: dict[str, Path | bytes], css_text: str) -> byt
             )
         pool = _aside
     try:
-        return pool.submit(write_prepared, html, files, css_text).result()
+        return pool.submit(prepare_and_write, html, roles, chars, cache_dir).result()
     except Exception as error:  # the helper died or could not start: the user still gets a PDF
         log.warning("the PDF helper process died; laying out in this process (%r)", error)
         if isinstance(error, BrokenProcessPool):
             with _aside_lock:
                 if _aside is pool:
                     _aside = None
-        return write_prepared(html, files, css_text)
+        return prepare_and_write(html, roles, chars, cache_dir)
 
 
 def aside_process_ids() -> list[int]:

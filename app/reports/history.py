@@ -18,6 +18,8 @@ def record_history(
     version_number: int | None = None,
     comment: str | None = None,
 ) -> HistoryEntry:
+    """One line for ``event``, ending in the report's current state: the caller holds the
+    report's row lock (operations.lock_report), so that state is not one read earlier."""
     entry = HistoryEntry(
         report=report,
         actor=actor,

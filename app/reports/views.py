@@ -673,7 +673,15 @@ def pdf(report_id: int):
     if report.state is not ReportState.APPROVED or report.approved_version_number is None:
         abort(409, "汇报尚未审定，没有可以下载的审定稿。")
     with_record = request.args.get("record") == "1"
+    approved_version = report.approved_version_number
     document = exports.approved_pdf(report, with_record=with_record)
+    # Made without holding the row (it can take a second); recorded with it, so that a reopen
+    # committed meanwhile is seen: the history never says “approved” after the reopen.
+    report = get_report(report_id, lock=True)
+    if report.state is not ReportState.APPROVED or report.approved_version_number != (
+        approved_version
+    ):
+        abort(409, "汇报刚刚被重新打开或重新审定，请刷新页面后再下载。")
     exports.record_download(current_user, report)
     audit("pdf_downloaded", user=current_user, detail=f"汇报 {report.id}")
     version = next(v for v in report.versions if v.number == report.approved_version_number)
