@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -112,6 +113,39 @@ def test_a_report_reopened_while_its_pdf_is_made_is_not_served_nor_recorded(
     assert "汇报刚刚被重新打开或重新审定" in response.text
     downloads = sa.select(sa.func.count()).where(HistoryEntry.event == "download_pdf")
     assert db.session.scalar(downloads) == 0
+
+
+def test_threads_storing_the_same_pdf_at_once_each_use_their_own_temporary_file(
+    tmp_path, monkeypatch
+):
+    """Four threads finish the same PDF together: all four have written their temporary
+    file before any renames it (one shared name would leave three renames without a file)."""
+    renamed, failures = [], []
+    all_written = threading.Barrier(4)
+    real_replace = os.replace
+
+    def replace(source, target):
+        renamed.append(Path(source).name)
+        all_written.wait(timeout=10)
+        real_replace(source, target)
+
+    def store(number: int) -> None:
+        try:
+            render.store_in_cache(target, f"%PDF-{number}".encode())
+        except Exception as error:  # reported by the assertion below
+            failures.append(error)
+
+    monkeypatch.setattr(render.os, "replace", replace)
+    target = tmp_path / "cache" / "same.pdf"
+    threads = [threading.Thread(target=store, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(set(renamed)) == 4
+    assert target.read_bytes().startswith(b"%PDF-")
+    assert [p.name for p in target.parent.iterdir()] == ["same.pdf"]
 
 
 def test_extracted_text_is_the_source_character_for_character(org, client, login, approved):

@@ -536,11 +536,18 @@ def render_pdf(
     }
     pdf = write_pdf(html, roles, characters_by_role([doc], extra), aside=aside)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(pdf)
-        temporary.replace(path)
+        store_in_cache(path, pdf)
     return pdf
+
+
+def store_in_cache(path: Path, pdf: bytes) -> None:
+    """Write ``path`` whole or not at all: through a temporary file of this thread's own, then
+    a rename. (With one temporary name per PDF, two threads that made the same PDF at once
+    overwrote each other's temporary file and the second rename found none: a 500.)"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    temporary.write_bytes(pdf)
+    os.replace(temporary, path)
 
 
 _RECENT_UNCOVERED: Recent[str, tuple[str, ...]] = Recent(256)
