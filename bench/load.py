@@ -912,6 +912,8 @@ def main():
             f"CPU during the run ({t_end - t0:.1f} s × {os.cpu_count()} cores = {available:.0f} s): "
             + ", ".join(
                 f"{side} {used:.1f} s ({100 * used / available:.0f}%)"
+                if used >= 0
+                else f"{side} not counted (restarted)"
                 for side, used in cpu_used.items()
             )
         )
