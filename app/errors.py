@@ -50,21 +50,26 @@ def is_database_outage(error: DBAPIError) -> bool:
     return sqlstate is None or sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
 
 
+def end_session() -> None:
+    """Close the current session (end of a request, a job, a background task). When the
+    server dropped the connection meanwhile, the closing ROLLBACK fails: that is logged, the
+    connection let go without it, and whatever the request or task did stands (a finished
+    page is sent, not turned into a 500; a background thread goes on)."""
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        if not is_database_outage(error):
+            raise
+        current_app.logger.warning("数据库连接在结束时已断开：%s", error.orig)
+        db.session().invalidate()  # no second ROLLBACK: the pool discards the connection
+        db.session.remove()
+
+
 def init_app(app: Flask) -> None:
     @app.teardown_appcontext
     def close_session(_error: BaseException | None) -> None:
-        """Close the request's session before Flask-SQLAlchemy does (teardowns run last
-        registered first). When the server dropped the connection during the request, the
-        closing ROLLBACK fails: the page already made is sent, not turned into a 500."""
-        try:
-            db.session.remove()
-        except DBAPIError as error:
-            if not is_database_outage(error):
-                raise
-            current_app.logger.warning("数据库连接在请求结束时已断开：%s", error.orig)
-            # Let go of the connection without another ROLLBACK: the pool discards it.
-            db.session().invalidate()
-            db.session.remove()
+        # Before Flask-SQLAlchemy's own (teardowns run last registered first).
+        end_session()
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

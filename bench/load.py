@@ -182,7 +182,7 @@ class Client:
     timeout (2 s) closes it from its side, so that no request is sent on a closing socket.
     """
 
-    IDLE_CLOSE = 1.5
+    IDLE_CLOSE = 1.0
 
     def __init__(self, base: str, recorder: Recorder, deadline: float):
         parts = urllib.parse.urlsplit(base)

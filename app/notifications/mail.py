@@ -19,6 +19,7 @@ from email.utils import formataddr, make_msgid
 import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, url_for
 
+from app.errors import end_session
 from app.extensions import db
 from app.notifications.models import OutgoingMail
 from app.timeutil import utcnow
@@ -202,7 +203,7 @@ class MailSender:
                     log.exception("sending mail failed")
                     wait = 60.0
                 finally:
-                    db.session.remove()
+                    end_session()
             if self.woken.wait(timeout=IDLE_SECONDS if wait is None else min(wait, 300.0)):
                 continue
             with self.lock:

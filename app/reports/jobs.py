@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from app.errors import end_session
 from app.exceptions import RuleViolation
 from app.extensions import db
 from app.org.models import Period
@@ -75,7 +76,7 @@ def run_compile_job(job_id: int) -> None:
         log.exception("compilation %s failed", job_id)
         _set(job_id, status="failed", error=str(error)[:500], finished_at=utcnow())
     finally:
-        db.session.remove()
+        end_session()
 
 
 class ThreadRunner:

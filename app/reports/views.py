@@ -33,6 +33,7 @@ from app.documents.checks import check, check_shown
 from app.documents.findings import Finding
 from app.documents.importing import MAX_UPLOAD_BYTES, ImportRefused, ImportResult, import_file
 from app.documents.structure import looks_like_title, paragraphs, parse
+from app.errors import end_session
 from app.exceptions import RuleViolation, StateConflict
 from app.extensions import db
 from app.forms import CONTROL_CHARACTERS_MESSAGE, has_control_characters
@@ -544,7 +545,7 @@ def prepare_approved_pdf(app, report_id: int) -> None:
         except Exception:  # a warm-up only: the page renders the PDF itself if this failed
             app.logger.exception("could not prepare the PDF of report %s", report_id)
         finally:
-            db.session.remove()
+            end_session()
             gc.collect()
 
 
