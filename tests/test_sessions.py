@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.audit import AuditEvent
 from app.auth.models import User
+from app.auth.views import SEEN_AT_PRECISION
 from app.extensions import db, limiter
 from app.reports.workflow import ReportState
 from tests.conftest import PASSWORD, make_report
@@ -106,6 +107,18 @@ def test_idle_and_absolute_timeouts(org, client, login, key):
     assert response.status_code == 302 and "/login" in response.location
     assert "登录已超时" in client.get(response.location).text
     assert len(events("session_expired")) == 1
+
+
+def test_activity_is_written_to_the_cookie_once_a_minute_not_on_every_request(org, client, login):
+    login(org["author_a"])
+    client.get("/reports/")
+    assert "Set-Cookie" not in client.get("/reports/").headers
+    with client.session_transaction() as session:
+        session["seen_at"] = time.time() - 2 * SEEN_AT_PRECISION
+    refreshed = client.get("/reports/")
+    assert "session=" in refreshed.headers.get("Set-Cookie", "")
+    with client.session_transaction() as session:
+        assert time.time() - session["seen_at"] < SEEN_AT_PRECISION
 
 
 def test_logins_and_failures_are_logged_with_address(org, client):
