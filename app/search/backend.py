@@ -392,9 +392,9 @@ def search_reports(
         return _confirmed_page(user, terms, backend, hits, confirm, limit, offset)
     # Counted in a subquery, ordered and cut outside it. With ORDER BY … LIMIT on the same
     # level as count(*) OVER (), PostgreSQL 15 planned for stopping after the first rows:
-    # guessing a few hundred hits (the bodies are too wide for column statistics, so
-    # ``LIKE '%term%'`` is a guess), it walked all reports in page order and compared each
-    # with every hit (10,000 × 10,000: 4 s for “党” over 10,000 reports, bench/search.py).
+    # guessing a few hundred hits (a condition on the texts is a guess for the planner),
+    # it walked all reports in page order and compared each with every hit (10,000 ×
+    # 10,000: 4 s for “党” over 10,000 reports, bench/search.py, with pg_trgm).
     # A subquery whose rows are sorted afterwards is planned for reading all of them.
     counted = _with_display_order(hits, sa.func.count().over().label("total"))
     rows = db.session.execute(
