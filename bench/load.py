@@ -174,12 +174,10 @@ def route_of(method: str, path: str) -> str:
 
 
 class Client:
-    """One simulated browser: its cookies and one keep-alive connection, as a browser keeps.
-
-    (With a new connection per request, as urllib makes, the load generator spent a large
-    share of the 2 cores it shares with the server on connecting and on urllib itself.)
-    The connection is dropped after IDLE_CLOSE seconds unused, before gunicorn's keep-alive
-    timeout (2 s) closes it from its side, so that no request is sent on a closing socket.
+    """One simulated browser: its cookies and one keep-alive connection, as a browser keeps
+    (urllib, used before, connected anew for every request). The connection is dropped after
+    IDLE_CLOSE seconds unused, before gunicorn's keep-alive timeout (2 s) closes it from its
+    side, so that no request is sent on a closing socket.
     """
 
     IDLE_CLOSE = 1.0

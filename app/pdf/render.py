@@ -452,11 +452,14 @@ def write_pdf(
 ) -> bytes:
     if aside:
         return write_aside(html, roles, chars)
-    return write_prepared(html, *prepare_fonts(roles, chars))
+    return prepare_and_write(html, roles, chars)
 
 
 def prepare_and_write(
-    html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]], cache_dir: Path
+    html: str,
+    roles: dict[str, RoleFont],
+    chars: dict[str, set[str]],
+    cache_dir: Path | None = None,
 ) -> bytes:
     """Cut the fonts down and lay the document out (in the helper process: arguments pickle)."""
     return write_prepared(html, *prepare_fonts(roles, chars, cache_dir))

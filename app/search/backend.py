@@ -315,18 +315,21 @@ def uses_index(user: User) -> bool:
 
 
 def matching_texts(
-    user: User, terms: tuple[str, ...], backend: SearchBackend, *, confirmed: bool = False
+    user: User,
+    terms: tuple[str, ...],
+    backend: SearchBackend,
+    *,
+    confirm: sa.ColumnElement[bool] | None = None,
 ) -> sa.Subquery:
     """(report_id, version_id, unit_id, period_id) of each visible report whose displayed
     text contains every term; version_id is None where the report's own text is the
-    displayed one. Where ``backend.confirm`` asks for it, the reports' own texts are only
-    the candidates that the index found, to be confirmed by the caller, unless
-    ``confirmed`` (the versions always match)."""
+    displayed one. Where the index is used and is not exact (``backend.confirm``), the
+    reports' own texts are only its candidates, unless that ``confirm`` condition is given
+    here too (the versions always match)."""
     visible = permissions.visible_reports_filter(user)
     editor = _sees_working_draft(user)
     if uses_index(user):
         found = [backend.narrow_reports(terms)]
-        confirm = backend.confirm(terms, Report.title, Report.body) if confirmed else None
         if confirm is not None:
             found.append(confirm)
     else:
@@ -475,7 +478,7 @@ def _confirmed_page(
     if position < len(report_ids):
         # Counted in the database, confirming up to one report beyond the cap.
         cap = offset + MAX_COUNTED
-        matches = matching_texts(user, terms, backend, confirmed=True)
+        matches = matching_texts(user, terms, backend, confirm=confirm)
         total = db.session.scalar(
             sa.select(sa.func.count()).select_from(sa.select(matches).limit(cap + 1).subquery())
         )
