@@ -12,7 +12,8 @@ database: every acknowledged (303) comment, save and transition is stored, each 
 equals its last history entry's ``to_state``, versions are numbered 1..n. gunicorn is stopped
 and the database dropped at the end, whatever happens.
 
-HTTP is stdlib only (http.client, one keep-alive connection per user), only to 127.0.0.1. CSRF stays on: tokens are
+HTTP is stdlib only (http.client, one connection per user, kept alive where the server allows:
+gunicorn's sync workers close it after each answer), only to 127.0.0.1. CSRF stays on: tokens are
 scraped from the pages. A 409 (a race: stale lock_version, state already changed) is counted
 as an expected outcome, apart from errors.
 """
@@ -750,7 +751,7 @@ def main():
         "--threads",
         type=int,
         default=None,
-        help="gunicorn threads per worker (default: app/gunicorn_conf.py's 4; >1: gthread)",
+        help="gunicorn threads per worker (default: app/gunicorn_conf.py's 1, sync workers; >1: gthread)",
     )
     parser.add_argument(
         "--no-config",

@@ -263,3 +263,31 @@ def test_a_broken_worker_pool_falls_back_to_one_document(org, monkeypatch):
     )
     texts = page_texts(pdf)
     assert texts[1].startswith("目录") and sum("第0篇一、基本情况" in t for t in texts) == 1
+
+
+def test_thread_runner_restarts_after_idling_and_outlives_a_failing_job(app, caplog):
+    import time
+
+    from app.reports.jobs import ThreadRunner
+
+    done = []
+
+    def work(job_id: int) -> None:
+        if job_id == 2:
+            raise ValueError("boom")
+        done.append(job_id)
+
+    runner = ThreadRunner(app, work, "test-runner", idle_seconds=0.01)
+    runner.submit(1)
+    runner.submit(2)
+    runner.submit(3)
+    runner.wait()
+    assert done == [1, 3]
+    assert "test-runner: job 2 failed" in caplog.text
+    deadline = time.monotonic() + 5
+    while runner.thread is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert runner.thread is None  # idle: the thread has ended
+    runner.submit(4)
+    runner.wait()
+    assert done == [1, 3, 4]

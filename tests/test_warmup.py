@@ -49,4 +49,3 @@ def test_gunicorn_warms_each_worker_up(app, monkeypatch):
     monkeypatch.setattr(warmup, "warm_up", seen.append)
     gunicorn_conf.post_worker_init(SimpleNamespace(wsgi=app))
     assert seen == [app]
-    assert gunicorn_conf.threads >= 2

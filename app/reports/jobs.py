@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -80,10 +81,17 @@ def run_compile_job(job_id: int) -> None:
 
 
 class ThreadRunner:
-    """One daemon thread per app that runs queued jobs in order."""
+    """One daemon thread per app that calls ``work(job_id)`` in an app context for each queued
+    id, in order; the thread ends after ``idle_seconds`` without work and starts again on the
+    next."""
 
-    def __init__(self, app: Flask):
+    def __init__(
+        self, app: Flask, work: Callable[[int], None], name: str, idle_seconds: float = 30.0
+    ):
         self.app = app
+        self.idle_seconds = idle_seconds
+        self.work = work
+        self.name = name
         self.jobs: queue.Queue[int] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
@@ -92,18 +100,26 @@ class ThreadRunner:
         self.jobs.put(job_id)
         with self.lock:
             if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._work, name="compile-jobs", daemon=True)
+                self.thread = threading.Thread(target=self._work, name=self.name, daemon=True)
                 self.thread.start()
 
     def _work(self) -> None:
         while True:
             try:
-                job_id = self.jobs.get(timeout=30)
+                job_id = self.jobs.get(timeout=self.idle_seconds)
             except queue.Empty:
-                return
-            with self.app.app_context():
-                run_compile_job(job_id)
-            self.jobs.task_done()
+                with self.lock:  # a job submitted just now must not find a thread on its way out
+                    if self.jobs.empty():
+                        self.thread = None
+                        return
+                continue
+            try:
+                with self.app.app_context():
+                    self.work(job_id)
+            except Exception:
+                log.exception("%s: job %s failed", self.name, job_id)
+            finally:
+                self.jobs.task_done()
 
     def wait(self) -> None:
         """Block until every submitted job has finished (for tests and the CLI)."""
@@ -131,4 +147,4 @@ def dispatch(job_id: int) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["compile_runner"] = ThreadRunner(app)
+    app.extensions["compile_runner"] = ThreadRunner(app, run_compile_job, "compile-jobs")
