@@ -11,8 +11,8 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 # One thread per worker (gunicorn's sync worker, behind nginx): PDFs are laid out in a helper
 # process, so a worker has no long computation to overlap, and threads of one worker
 # contend for its GIL after every database round trip, which under load (docs/benchmarks.md,
-# 2026-12-05, second session) cost more than it saved: page-view p95 164–279 ms with 4
-# threads against 100–130 ms with one, and 12 % more CPU for the same requests.
+# 2026-12-05, second session) cost more than it saved: page-view p95 165–279 ms with 4
+# threads against 100–130 ms with one, and 11–28 % more CPU for the same requests.
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # A worker that warms up (fonts, one PDF) must not be taken for hung.
 timeout = 60
