@@ -47,8 +47,41 @@ TRANSPORT_REPORT = """县交通运输局主题教育阶段性工作情况汇报
 围绕群众出行难题，完成农村公路提档升级36公里，新开通城乡公交线路3条，解决群众急难愁盼问题12件。
 """
 
-WORKING_DRAFT = """城关镇党委主题教育10月份阶段性总结
-主题教育开展以来，城关镇党委认真贯彻县委部署，
+TOWN_REPORT = """9月份以来，城关镇党委在县委主题教育第一指导组的指导下，坚持把主题教育同乡村振兴、基层治理等重点工作结合起来，统筹推进理论学习、调查研究和检视整改，取得了阶段性成效。现将有关情况汇报如下：
+一、坚持读原著学原文，理论学习不断深化
+镇党委坚持领导带头、以上率下，推动理论学习往深里走、往实里走。一是集中学习抓示范，镇党委理论学习中心组开展集体学习5次、专题研讨3次；二是分类学习抓覆盖，依托“三会一课”组织全镇27个基层党组织集中学习81场次；三是送学上门抓延伸，为年老体弱和流动党员送学上门136人次。
+二、坚持沉下去摸实情，调查研究扎实开展
+（一）聚焦难题定课题。围绕农村人居环境整治、集镇停车难等群众反映集中的问题，确定调研课题6个，班子成员每人领办1个。
+（二）走村入户找症结。班子成员深入村组、企业、农户开展调研42次，召开群众座谈会9场，收集意见建议58条。
+三、坚持边学边查边改，为民办事落地见效
+对照群众反映的问题建立整改台账，明确责任人和完成时限。截至9月底，已完成集镇农贸市场改造、新增公共停车泊位120个等实事14件，其余8件正在推进。
+下一步，镇党委将持续巩固拓展学习成果，推动调研成果转化运用，以主题教育成效推动全镇各项工作再上新台阶。
+"""
+
+EDUCATION_RESEARCH = """根据县委主题教育领导小组关于开展调研成果交流的安排，县教育局党组对前一阶段调查研究情况进行了梳理总结，现将有关情况报告如下：
+一、调研课题的确定
+局党组围绕“双减”政策落实、农村学校师资配备、学生课后服务等群众关心的问题，确定重点调研课题5个，班子成员牵头组建调研组，制定调研方案，明确调研时间表和路线图。
+二、调研工作开展情况
+各调研组采取“四不两直”方式，深入城乡中小学、幼儿园35所，与校长、教师、家长座谈交流260余人次，发放调查问卷1800份，回收有效问卷1736份。
+三、主要发现和对策建议
+（一）农村学校教师结构性缺编问题突出。音体美等学科专任教师不足，部分学校存在一人多科、跨校走教现象，建议通过县域内统筹调配、定向招聘等方式逐步补齐。
+（二）课后服务内容需进一步丰富。一是引入校外优质资源，二是鼓励教师开发特色课程，三是探索建立课后服务经费保障机制。
+四、成果转化运用情况
+目前已出台加强农村学校教师队伍建设的若干措施，调配补充音体美教师21名，课后服务覆盖率由82%提高到96%。
+"""
+
+TRANSPORT_RESEARCH = """县交通运输局党组紧扣“四好农村路”建设和群众安全出行需求开展调查研究，现将调研成果交流情况报告如下：
+一、调研基本情况
+班子成员分别带队，深入12个乡镇、46个行政村和3家客运企业开展实地调研，召开座谈会8场，走访群众和驾驶员310余人，形成调研报告4篇。
+二、发现的主要问题
+一是部分农村公路路面窄、错车难，临水临崖路段防护设施不足；二是城乡公交线路覆盖不均衡，偏远村组群众出行仍不方便；三是农村公路管护资金保障不够稳定。
+三、下一步打算
+围绕调研发现的问题，局党组已制定整改措施15条，计划年内完成危险路段安全防护设施建设28公里，新增城乡公交停靠站点20个，切实把调研成果转化为为民办实事的具体举措。
+"""
+
+# Still being written: a placeholder not yet filled in and an empty heading, as real drafts have.
+HEALTH_RESEARCH_DRAFT = """县卫生健康局党组调查研究成果交流情况报告
+按照县委部署，局党组围绕基层医疗服务能力提升确定调研课题X个，
 一、
 """
 
@@ -110,7 +143,7 @@ def seed_demo(password: str = DEFAULT_PASSWORD) -> bool:
         _user("author1"),
         september,
         "城关镇党委主题教育9月份阶段性总结",
-        HEALTH_REPORT.replace("县卫生健康局党组", "城关镇党委"),
+        TOWN_REPORT,
     )
     advance(towns_september, [("author1", "submit", ""), ("reviewer1", "forward", "")])
     advance(towns_september, [("group1", "approve", "")])
@@ -163,21 +196,21 @@ def seed_demo(password: str = DEFAULT_PASSWORD) -> bool:
     # The research period: one unit approved, one with its group, one still drafting (reports
     # already started go on after a period is closed), and the town not started at all.
     education_research = operations.create_report(
-        _user("author2"), research, "县教育局党组调查研究成果交流情况报告", EDUCATION_REPORT
+        _user("author2"), research, "县教育局党组调查研究成果交流情况报告", EDUCATION_RESEARCH
     )
     advance(
         education_research,
         [("author2", "submit", ""), ("reviewer2", "forward", ""), ("group2", "approve", "")],
     )
     transport_research = operations.create_report(
-        _user("author4"), research, "县交通运输局调查研究成果交流情况报告", TRANSPORT_REPORT
+        _user("author4"), research, "县交通运输局调查研究成果交流情况报告", TRANSPORT_RESEARCH
     )
     advance(transport_research, [("author4", "submit", ""), ("reviewer4", "forward", "")])
     operations.create_report(
         _user("author3"),
         research,
         "县卫生健康局党组调查研究成果交流情况报告",
-        WORKING_DRAFT.replace("城关镇党委", "县卫生健康局党组"),
+        HEALTH_RESEARCH_DRAFT,
     )
     september.closed_at = research.closed_at = utcnow()
     db.session.flush()
