@@ -30,8 +30,8 @@ def init_app(app: Flask) -> None:
 
 
 def unread_notifications() -> int:
-    """The unread count in the header: asked for by the pages that show it (not by every
-    template, e.g. a PDF's), once per request."""
+    """The unread count in the header, once per request: loaded with the user
+    (``app.auth.views.load_user``), else counted here."""
     if "unread_notifications" not in g:
         from app.notifications.operations import unread_count
 

@@ -25,9 +25,11 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.demo import seed_demo
 from app.extensions import db
+from app.notifications import operations as notifications
+from app.reports import operations
 from app.reports.models import Report
 from app.reports.workflow import ReportState
-from tests.conftest import IN_CI, PASSWORD
+from tests.conftest import IN_CI, PASSWORD, make_report
 
 try:
     from playwright.sync_api import Page, expect, sync_playwright
@@ -446,4 +448,40 @@ def test_supervision_tools_in_browser(chromium, live_server):
         page.wait_for_url(re.compile(r"view=inline"))
         expect(page.locator(".diff-inline-view ins")).to_have_text(["。"])
 
+    assert problems == []
+
+
+@pytest.mark.browser
+def test_the_unread_count_follows_new_notifications_without_a_reload(chromium, live_server, org):
+    report = make_report(org, "a", ReportState.UNIT_REVIEW)
+    db.session.commit()
+    problems: list[str] = []
+    with browser_tab(chromium, problems, []) as page:
+        s = Session(page, live_server, screenshot_dir())
+        s.login("author_a")
+        badge = page.locator(".nav-inbox .badge")
+        expect(badge).to_have_count(0)
+
+        operations.add_comment(org["reviewer_a"], report, "请补充本月的整改数据。", paragraph=1)
+        operations.add_comment(org["reviewer_a"], report, "第二段的数字请再核对。", paragraph=2)
+        db.session.commit()
+        # What app.js does once a minute, and whenever the tab comes back into view.
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        expect(badge).to_have_text("2")
+        expect(badge).to_have_attribute("aria-label", "2条未读")
+
+        notifications.mark_all_read(org["author_a"])
+        db.session.commit()
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        expect(badge).to_have_count(0)
+        expect(page.locator(".nav-inbox")).to_have_text("通知")
+
+        # The session ended elsewhere (a password change): the poll is sent to the login
+        # page, stops without an error, and the next click asks to log in.
+        org["author_a"].end_sessions()
+        db.session.commit()
+        with page.expect_response(re.compile(r"/login\?next=")):
+            page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        page.locator(".mainnav").get_by_role("link", name="我的工作").click()
+        page.wait_for_url(re.compile(r"/login\?next="))
     assert problems == []

@@ -10,7 +10,8 @@ from app.reports.workflow import ReportState
 from tests.conftest import make_report
 
 
-def count_queries(client, url: str) -> int:
+def statements_of(client, url: str) -> tuple[str, list[str]]:
+    """The page at ``url`` and the SQL statements its request sent."""
     statements = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
@@ -21,11 +22,16 @@ def count_queries(client, url: str) -> int:
         engine = db.engine
     event.listen(engine, "before_cursor_execute", before)
     try:
-        assert client.get(url).status_code == 200
+        response = client.get(url)
+        assert response.status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", before)
     assert statements, "no statement seen: listening on the wrong engine?"
-    return len(statements)
+    return response.text, statements
+
+
+def count_queries(client, url: str) -> int:
+    return len(statements_of(client, url)[1])
 
 
 def add_periods(org, count: int, start: int):
@@ -88,3 +94,15 @@ def test_report_page_query_count_does_not_grow_with_versions_and_history(org, cl
     assert len(db.session.get(type(report), report.id).versions) >= 4
     assert many == few
     assert many <= 10
+
+
+def test_the_unread_count_in_the_header_comes_with_the_user(org, client, login):
+    report = make_report(org, "a", ReportState.UNIT_REVIEW)
+    operations.add_comment(org["reviewer_a"], report, "请补充数据。", paragraph=1)
+    operations.add_comment(org["reviewer_a"], report, "请核对数字。", paragraph=2)
+    db.session.commit()
+    login(org["author_a"])
+    page, statements = statements_of(client, f"/reports/{report.id}")
+    assert 'aria-label="2条未读">2<' in page
+    counts = [s for s in statements if "count(" in s.lower() and "notifications" in s]
+    assert len(counts) == 1 and "users" in counts[0]  # one statement: the user and the count

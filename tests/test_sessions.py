@@ -200,3 +200,19 @@ def test_admin_cannot_set_a_common_password(org, client, login):
     )
     assert response.status_code == 400 and "太容易被猜到" in response.text
     assert db.session.scalar(sa.select(User).where(User.username == "newbie")) is None
+
+
+def test_the_unread_poll_neither_keeps_a_session_alive_nor_outlives_its_timeout(org, client, login):
+    login(org["author_a"])
+    with client.session_transaction() as session:
+        session["seen_at"] = seen = time.time() - 2 * SEEN_AT_PRECISION
+    polled = client.get("/notifications/unread")
+    assert polled.get_json() == {"unread": 0}
+    assert polled.headers["Cache-Control"] == "private, no-store"
+    with client.session_transaction() as session:
+        assert session["seen_at"] == seen  # a page polling in an idle tab is not activity
+    with client.session_transaction() as session:
+        session["seen_at"] = time.time() - 13 * 3600
+    expired = client.get("/notifications/unread")
+    assert expired.status_code == 302 and "/login" in expired.location
+    assert len(events("session_expired")) == 1

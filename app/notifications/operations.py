@@ -206,12 +206,18 @@ def send_reminder(sender: User, period: Period, unit: Unit, message: str = "") -
     return reminder
 
 
-def unread_count(user: User) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Notification.id)).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
-        )
+def unread_count_of(user_id) -> sa.ScalarSelect[int]:
+    """The number of unread notifications of ``user_id`` (a value or a column), as a
+    subquery that can go into another statement."""
+    return (
+        sa.select(sa.func.count(Notification.id))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
     )
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(sa.select(unread_count_of(user.id)))
 
 
 def mark_read(user: User, notification: Notification) -> None:

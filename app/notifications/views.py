@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 from wtforms import StringField
 from wtforms.validators import Length
 
+from app.auth.views import not_activity
 from app.exceptions import WorkflowError
 from app.extensions import db
 from app.forms import ChineseForm
@@ -16,6 +17,7 @@ from app.notifications import operations
 from app.notifications.models import Notification
 from app.org.models import Period, Unit
 from app.reports import permissions
+from app.templating import unread_notifications
 
 bp = Blueprint("notifications", __name__)
 PER_PAGE = 30
@@ -53,6 +55,15 @@ def inbox():
         kind_labels=operations.KIND_LABELS,
         form=ChineseForm(),
     )
+
+
+@bp.get("/notifications/unread")
+@not_activity
+def unread():
+    """The header's unread count, for open pages to refresh it (app.js) without a reload."""
+    response = jsonify(unread=unread_notifications())
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def get_notification(notification_id: int) -> Notification:

@@ -115,6 +115,54 @@ function setUpEditor() {
   runCheck();
 }
 
+function showUnread(link, count) {
+  let badge = link.querySelector(".badge");
+  if (!count) {
+    if (badge) badge.remove();
+    return;
+  }
+  if (!badge) {
+    badge = document.createElement("span");
+    badge.className = "badge";
+    link.appendChild(badge);
+  }
+  badge.textContent = String(count);
+  badge.setAttribute("aria-label", `${count}条未读`);
+}
+
+// The unread count in the header follows new notifications while a page stays open: asked
+// for once a minute while the tab is visible, and at once when it becomes visible again.
+const UNREAD_EVERY_MS = 60000;
+
+function setUpUnreadBadge() {
+  const link = document.querySelector(".nav-inbox[data-unread-url]");
+  if (!link) return;
+  let timer = null;
+  async function refresh() {
+    if (document.visibilityState !== "visible") return;
+    let response;
+    try {
+      response = await fetch(link.dataset.unreadUrl, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch (error) {
+      return; // the network is away for a moment: the next round tries again
+    }
+    if (response.redirected) {
+      // Logged out or timed out (sent to the login page): the next click shows it.
+      clearInterval(timer);
+      document.removeEventListener("visibilitychange", refresh);
+      return;
+    }
+    if (!response.ok) return; // e.g. the database is away for a moment (503)
+    showUnread(link, (await response.json()).unread);
+  }
+  timer = setInterval(refresh, UNREAD_EVERY_MS);
+  document.addEventListener("visibilitychange", refresh);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   // Clicking a paragraph number selects it in the comment form.
   const select = document.querySelector("#comment-form select[name=paragraph]");
@@ -136,4 +184,5 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
   setUpEditor();
+  setUpUnreadBadge();
 });
