@@ -469,6 +469,7 @@ def test_the_unread_count_follows_new_notifications_without_a_reload(chromium, l
         page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
         expect(badge).to_have_text("2")
         expect(badge).to_have_attribute("aria-label", "2条未读")
+        s.shot("header-unread-refreshed.png")
 
         notifications.mark_all_read(org["author_a"])
         db.session.commit()
