@@ -14,7 +14,8 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 # 2026-12-05, second session) cost more than it saved: page-view p95 165–279 ms with 4
 # threads against 100–130 ms with one, and 11–28 % more CPU for the same requests.
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
-# A worker that warms up (fonts, one PDF) must not be taken for hung.
+# A worker that warms up (fonts, one PDF) must not be taken for hung. A sync worker reports
+# that it is alive only between requests, so this is also the longest one request may take.
 timeout = 60
 graceful_timeout = 30
 

@@ -17,6 +17,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -456,33 +457,60 @@ def test_the_unread_count_follows_new_notifications_without_a_reload(chromium, l
     report = make_report(org, "a", ReportState.UNIT_REVIEW)
     db.session.commit()
     problems: list[str] = []
+    poll = f"{live_server}/notifications/unread"
     with browser_tab(chromium, problems, []) as page:
+        # The page's timers run only when the test says so.
+        page.clock.install()
+        page.clock.pause_at(datetime.now() + timedelta(minutes=1))
+        polls: list[int] = []
+        page.on("response", lambda r: polls.append(r.status) if r.url == poll else None)
         s = Session(page, live_server, screenshot_dir())
         s.login("author_a")
         badge = page.locator(".nav-inbox .badge")
         expect(badge).to_have_count(0)
+        # Counted in the page: a timer's fetch starts within run_for, before it returns.
+        page.evaluate(
+            "() => { window.asked = 0; const real = window.fetch;"
+            "window.fetch = (...args) => { window.asked += 1; return real(...args); }; }"
+        )
 
         operations.add_comment(org["reviewer_a"], report, "请补充本月的整改数据。", paragraph=1)
         operations.add_comment(org["reviewer_a"], report, "第二段的数字请再核对。", paragraph=2)
         db.session.commit()
-        # What app.js does once a minute, and whenever the tab comes back into view.
-        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        page.clock.run_for(59_000)
+        assert page.evaluate("window.asked") == 0  # not before a minute has passed
+        with page.expect_response(poll):
+            page.clock.run_for(1_000)
         expect(badge).to_have_text("2")
         expect(badge).to_have_attribute("aria-label", "2条未读")
         s.shot("header-unread-refreshed.png")
 
+        # A hidden tab does not ask; it asks at once when it comes back into view.
         notifications.mark_all_read(org["author_a"])
         db.session.commit()
-        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        page.evaluate(
+            "Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true})"
+        )
+        page.clock.run_for(180_000)
+        assert page.evaluate("window.asked") == 1
+        expect(badge).to_have_text("2")
+        with page.expect_response(poll):
+            page.evaluate(
+                "Object.defineProperty(document, 'visibilityState', {value: 'visible'});"
+                "document.dispatchEvent(new Event('visibilitychange'))"
+            )
         expect(badge).to_have_count(0)
         expect(page.locator(".nav-inbox")).to_have_text("通知")
 
-        # The session ended elsewhere (a password change): the poll is sent to the login
-        # page, stops without an error, and the next click asks to log in.
+        # The session ended elsewhere (a password change): the poll is refused and stops
+        # asking; the next click goes to the login page.
         org["author_a"].end_sessions()
         db.session.commit()
-        with page.expect_response(re.compile(r"/login\?next=")):
-            page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        with page.expect_response(poll):
+            page.clock.run_for(60_000)
+        page.clock.run_for(300_000)
+        assert page.evaluate("window.asked") == 3
+        assert polls == [200, 200, 401]
         page.locator(".mainnav").get_by_role("link", name="我的工作").click()
         page.wait_for_url(re.compile(r"/login\?next="))
-    assert problems == []
+    assert problems == [f"HTTP 401 {poll}"]

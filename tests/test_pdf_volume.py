@@ -291,3 +291,33 @@ def test_thread_runner_restarts_after_idling_and_outlives_a_failing_job(app, cap
     runner.submit(4)
     runner.wait()
     assert done == [1, 3, 4]
+
+
+def test_thread_runner_does_not_strand_a_job_submitted_as_its_thread_gives_up(app):
+    import queue
+    import time
+
+    from app.reports.jobs import ThreadRunner
+
+    done = []
+    runner = ThreadRunner(app, done.append, "test-runner", idle_seconds=0.01)
+    real_get = runner.jobs.get
+    late = iter([7])
+
+    def get(timeout=None):
+        try:
+            return real_get(timeout=timeout)
+        except queue.Empty:
+            job = next(late, None)
+            if job is not None:
+                # submit() at this moment finds the thread still alive and starts no other.
+                runner.jobs.put(job)
+            raise
+
+    runner.jobs.get = get
+    runner.submit(1)
+    deadline = time.monotonic() + 5
+    while (runner.thread is not None or done != [1, 7]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert done == [1, 7]
+    assert runner.thread is None

@@ -377,7 +377,9 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
     "reports.compile_job_download": {"GET": Case(logged_in(COMPILERS, 200), report=False)},
     # --- notifications and reminders
     "notifications.inbox": {"GET": Case(logged_in(None, 200), report=False)},
-    "notifications.unread": {"GET": Case(logged_in(None, 200), report=False)},
+    "notifications.unread": {
+        "GET": Case(lambda user, _: 401 if user == ANON else 200, report=False)
+    },
     "notifications.read_all": {
         "POST": Case(logged_in(None, 303), data=lambda ids: {}, report=False)
     },

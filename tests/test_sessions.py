@@ -10,6 +10,7 @@ from app.audit import AuditEvent
 from app.auth.models import User
 from app.auth.views import SEEN_AT_PRECISION
 from app.extensions import db, limiter
+from app.reports import operations
 from app.reports.workflow import ReportState
 from tests.conftest import PASSWORD, make_report
 
@@ -203,16 +204,32 @@ def test_admin_cannot_set_a_common_password(org, client, login):
 
 
 def test_the_unread_poll_neither_keeps_a_session_alive_nor_outlives_its_timeout(org, client, login):
+    report = make_report(org, "a", ReportState.UNIT_REVIEW)
+    operations.add_comment(org["reviewer_a"], report, "请补充数据。", paragraph=1)
+    db.session.commit()
     login(org["author_a"])
     with client.session_transaction() as session:
         session["seen_at"] = seen = time.time() - 2 * SEEN_AT_PRECISION
     polled = client.get("/notifications/unread")
-    assert polled.get_json() == {"unread": 0}
+    assert polled.get_json() == {"unread": 1}
     assert polled.headers["Cache-Control"] == "private, no-store"
     with client.session_transaction() as session:
         assert session["seen_at"] == seen  # a page polling in an idle tab is not activity
+
     with client.session_transaction() as session:
         session["seen_at"] = time.time() - 13 * 3600
-    expired = client.get("/notifications/unread")
-    assert expired.status_code == 302 and "/login" in expired.location
+    refused = client.get("/notifications/unread")
+    assert refused.status_code == 401 and "error" in refused.get_json()
+    # The user's own next request ends the session and tells them why.
+    response = client.get("/reports/")
+    assert response.status_code == 302 and "/login" in response.location
+    assert "登录已超时" in client.get(response.location).text
     assert len(events("session_expired")) == 1
+
+
+def test_a_poll_without_a_session_is_refused_not_sent_to_the_login_page(client):
+    refused = client.get("/notifications/unread")
+    assert refused.status_code == 401
+    with client.session_transaction() as session:
+        assert "_flashes" not in session  # nothing queued for the login page
+    assert client.get("/notifications").status_code == 302

@@ -7,6 +7,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -69,10 +70,20 @@ SEEN_AT_PRECISION = 60
 
 
 def not_activity(view):
-    """Marks a view that pages call by themselves (a poll): it must not keep an idle session
-    alive, or an open tab would never time out."""
+    """Marks a view that pages call by themselves (a poll), not the user. It does not keep an
+    idle session alive (or an open tab would never time out), and without a valid session it
+    is answered 401 (:func:`poll_refused`), not sent to the login page: the user's own next
+    request ends the session and shows the login page with the reason."""
     view.not_activity = True
     return view
+
+
+def is_not_activity() -> bool:
+    return getattr(current_app.view_functions.get(request.endpoint), "not_activity", False)
+
+
+def poll_refused():
+    return jsonify(error="登录已失效，请重新登录。"), 401
 
 
 @bp.before_app_request
@@ -86,14 +97,15 @@ def end_stale_sessions():
     idle = timedelta(minutes=config["SESSION_IDLE_MINUTES"]).total_seconds()
     absolute = timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]).total_seconds()
     if now - seen > idle or now - started > absolute:
+        if is_not_activity():
+            return poll_refused()
         audit("session_expired", user=current_user._get_current_object())
         db.session.commit()
         logout_user()
         session.clear()
         flash("登录已超时，请重新登录。", "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    view = current_app.view_functions.get(request.endpoint)
-    if now - seen >= SEEN_AT_PRECISION and not getattr(view, "not_activity", False):
+    if now - seen >= SEEN_AT_PRECISION and not is_not_activity():
         session["seen_at"] = now
     return None
 

@@ -468,9 +468,10 @@ def prepare_and_write(
 _RENDER_LOCK = threading.Lock()
 
 # Laying out a PDF is ~85% of its cost (100–500 ms of CPU), cutting its fonts down most of the
-# rest. In a web worker's own process both hold the GIL, and the worker's other threads (page
-# views) wait for it; in a helper process they do not. (Giving the helper a lower priority as
-# well made both page views and PDFs slower under load: docs/benchmarks.md.)
+# rest. In a web worker's own process both hold its GIL (against its other threads: the
+# compilation and mail threads, or page views with threaded workers) and leave large reference
+# cycles in its heap; in a helper process they do neither. (Giving the helper a lower priority
+# made both page views and PDFs slower under load: docs/benchmarks.md.)
 _aside: ProcessPoolExecutor | None = None
 _aside_lock = threading.Lock()
 

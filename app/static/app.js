@@ -138,26 +138,29 @@ function setUpUnreadBadge() {
   const link = document.querySelector(".nav-inbox[data-unread-url]");
   if (!link) return;
   let timer = null;
+  let busy = false;
   async function refresh() {
-    if (document.visibilityState !== "visible") return;
-    let response;
+    if (busy || document.visibilityState !== "visible") return;
+    busy = true;
     try {
-      response = await fetch(link.dataset.unreadUrl, {
+      const response = await fetch(link.dataset.unreadUrl, {
         headers: { Accept: "application/json" },
         credentials: "same-origin",
         cache: "no-store",
       });
+      if (response.status === 401) {
+        // The session has ended: the next click shows the login page and says why.
+        clearInterval(timer);
+        document.removeEventListener("visibilitychange", refresh);
+        return;
+      }
+      if (!response.ok) return; // e.g. the database is away for a moment (503)
+      showUnread(link, (await response.json()).unread);
     } catch (error) {
-      return; // the network is away for a moment: the next round tries again
+      // The network is away for a moment, or the answer was not ours: try again next round.
+    } finally {
+      busy = false;
     }
-    if (response.redirected) {
-      // Logged out or timed out (sent to the login page): the next click shows it.
-      clearInterval(timer);
-      document.removeEventListener("visibilitychange", refresh);
-      return;
-    }
-    if (!response.ok) return; // e.g. the database is away for a moment (503)
-    showUnread(link, (await response.json()).unread);
   }
   timer = setInterval(refresh, UNREAD_EVERY_MS);
   document.addEventListener("visibilitychange", refresh);
