@@ -316,6 +316,50 @@ def test_cache_hit_returns_the_stored_bytes(tmp_path):
     assert first.startswith(b"%PDF")
 
 
+def test_the_same_pdf_wanted_at_once_is_made_once(app, tmp_path, monkeypatch):
+    """Right after an approval the approver's worker and the report page in another worker
+    want the same PDF: the second waits for the first instead of laying it out again."""
+    source = PdfSource("标题", "正文一段。", "甲单位", "某期次", date(2026, 11, 22))
+    made, results = [], []
+    real_write = render.write_pdf
+
+    def slow_write(*args, **kwargs):
+        made.append(threading.get_ident())
+        time.sleep(0.3)  # long enough for the others to arrive while it is being made
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(render, "write_pdf", slow_write)
+
+    def want() -> None:
+        with app.app_context():
+            results.append(render_pdf(source, None, tmp_path))
+
+    threads = [threading.Thread(target=want) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 1
+    assert len(results) == 3 and len(set(results)) == 1
+    assert results[0].startswith(b"%PDF")
+
+
+def test_a_maker_that_never_finishes_is_waited_for_only_so_long(tmp_path, monkeypatch):
+    import fcntl
+
+    source = PdfSource("标题", "正文一段。", "甲单位", "某期次", date(2026, 11, 22))
+    path = tmp_path / f"{render.cache_key(source, resolve_roles(None))}.pdf"
+    (tmp_path / ".locks").mkdir()
+    monkeypatch.setattr(render, "MAKING_WAIT_SECONDS", 0.3)
+    with open(tmp_path / ".locks" / f"{path.stem[:2]}.lock", "a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as by a process that hangs while making it
+        started = time.monotonic()
+        pdf = render_pdf(source, None, tmp_path)
+        waited = time.monotonic() - started
+    assert pdf.startswith(b"%PDF") and path.read_bytes() == pdf
+    assert waited >= 0.3
+
+
 @pytest.mark.parametrize(
     "url",
     [

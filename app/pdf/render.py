@@ -8,6 +8,7 @@ document may load are served by ``RestrictedFetcher``.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import logging
@@ -16,9 +17,10 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -525,11 +527,20 @@ def render_pdf(
     """The PDF for ``source``; from the cache when it was made before with the same fonts.
     ``aside``: lay it out in the helper process (see :func:`write_aside`)."""
     roles = resolve_roles(font_dir)
-    path = None
-    if cache_dir is not None:
-        path = cache_dir / f"{cache_key(source, roles)}.pdf"
-        if path.exists():
+    if cache_dir is None:
+        return _make_pdf(source, roles, aside)
+    path = cache_dir / f"{cache_key(source, roles)}.pdf"
+    if path.exists():
+        return path.read_bytes()
+    with making(path):
+        if path.exists():  # made by whoever held the lock before us
             return path.read_bytes()
+        pdf = _make_pdf(source, roles, aside)
+        store_in_cache(path, pdf)
+        return pdf
+
+
+def _make_pdf(source: PdfSource, roles: dict[str, RoleFont], aside: bool) -> bytes:
     doc = typeset(source, roles)
     html = build_html(source, roles, doc)
     record = "".join(f"{h.actor}{h.role}{h.event}{h.time}{h.comments}" for h in source.history)
@@ -538,10 +549,33 @@ def render_pdf(
         "title": RECORD_TEXT if source.history else "",
         "body": RECORD_TEXT + record if source.history else "",
     }
-    pdf = write_pdf(html, roles, characters_by_role([doc], extra), aside=aside)
-    if path is not None:
-        store_in_cache(path, pdf)
-    return pdf
+    return write_pdf(html, roles, characters_by_role([doc], extra), aside=aside)
+
+
+# How long to wait for another thread or process making the same PDF before making it anyway
+# (a hung maker must not hang every later download).
+MAKING_WAIT_SECONDS = 30.0
+
+
+@contextmanager
+def making(path: Path) -> Iterator[None]:
+    """Held while the PDF at ``path`` is made, so that others who want it at the same moment
+    (right after an approval: the approver's worker and the report page in another worker)
+    wait for it instead of making it again. A lock file per two hex digits of the key, in the
+    cache folder: it works across threads, processes and hosts sharing the folder."""
+    folder = path.parent / ".locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{path.stem[:2]}.lock", "a+b") as handle:
+        deadline = time.monotonic() + MAKING_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if path.exists() or time.monotonic() > deadline:
+                    break  # made meanwhile (the caller reads it), or waited long enough
+                time.sleep(0.02)
+        yield  # closing the file releases the lock
 
 
 def store_in_cache(path: Path, pdf: bytes) -> None:
