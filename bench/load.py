@@ -12,6 +12,9 @@ database: every acknowledged (303) comment, save and transition is stored, each 
 equals its last history entry's ``to_state``, versions are numbered 1..n. gunicorn is stopped
 and the database dropped at the end, whatever happens.
 
+Each user also asks for the header's unread count once a minute, as an open page does (not
+counted as a page view).
+
 HTTP is stdlib only (http.client, one connection per user, kept alive where the server allows:
 gunicorn's sync workers close it after each answer), only to 127.0.0.1. CSRF stays on: tokens are
 scraped from the pages. A 409 (a race: stale lock_version, state already changed) is counted
@@ -169,6 +172,10 @@ class Recorder:
             self.samples.append((route, start, end, status))
 
 
+UNREAD_POLL_SECONDS = 60
+NOT_PAGES = {"GET /notifications/unread"}  # the header's refresh: JSON, not a page view
+
+
 def route_of(method: str, path: str) -> str:
     path = path.split("?")[0]
     return f"{method} " + re.sub(r"/\d+", "/<id>", path)
@@ -309,10 +316,15 @@ class User(threading.Thread):
         if not ok:
             return
         self.deadline = self.client.deadline = self.start_box["deadline"]
+        # An open page asks for the header's unread count once a minute (app.js).
+        next_poll = time.monotonic() + self.rng.uniform(0, UNREAD_POLL_SECONDS)
         for _ in range(self.iterations):
             if time.monotonic() > self.deadline:
                 break
             try:
+                if time.monotonic() >= next_poll:
+                    self.client.request("GET", "/notifications/unread")
+                    next_poll += UNREAD_POLL_SECONDS
                 getattr(self, f"act_{self.role}")()
             except Exception as error:  # a bench bug must not end the thread silently
                 self.outcomes[f"bench_error:{type(error).__name__}"] += 1
@@ -575,7 +587,9 @@ def summarise(rec: Recorder, t0: float, t_end: float, events: dict, grace: float
     statuses = Counter(s for *_, s in samples)
     print("status counts:", dict(sorted(statuses.items(), key=str)))
     page_views = [
-        e - s for r, s, e, st in samples if r.startswith("GET") and "/pdf" not in r and st == 200
+        e - s
+        for r, s, e, st in samples
+        if r.startswith("GET") and r not in NOT_PAGES and "/pdf" not in r and st == 200
     ]
     pdfs = [e - s for r, s, e, st in samples if r.endswith("/pdf") and st == 200]
     print(
