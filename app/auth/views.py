@@ -88,9 +88,12 @@ def poll_refused():
 
 @bp.before_app_request
 def end_stale_sessions():
-    """Idle and absolute session timeouts (SESSION_IDLE_MINUTES, SESSION_ABSOLUTE_HOURS)."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    """Idle and absolute session timeouts (SESSION_IDLE_MINUTES, SESSION_ABSOLUTE_HOURS); a
+    poll (:func:`not_activity`) without a session is refused here, before any login_required."""
+    if request.endpoint == "static":
         return None
+    if not current_user.is_authenticated:
+        return poll_refused() if is_not_activity() else None
     now = utcnow().timestamp()
     config = current_app.config
     started, seen = session.get("login_at", 0), session.get("seen_at", 0)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 from wtforms import StringField
 from wtforms.validators import Length
 
-from app.auth.views import is_not_activity, not_activity, poll_refused
+from app.auth.views import not_activity
 from app.exceptions import WorkflowError
-from app.extensions import db, login_manager
+from app.extensions import db
 from app.forms import ChineseForm
 from app.notifications import operations
 from app.notifications.models import Notification
@@ -24,11 +24,9 @@ PER_PAGE = 30
 
 
 @bp.before_request
+@login_required
 def require_login():
     """Every page here needs a logged-in user."""
-    if not current_user.is_authenticated:
-        return poll_refused() if is_not_activity() else login_manager.unauthorized()
-    return None
 
 
 @bp.get("/notifications")
