@@ -3,7 +3,7 @@
 #   make run    set up (system packages, .venv, dependencies, database, demo data) and serve
 #   make test   set up (plus Chromium and poppler for browser/PDF tests) and run pytest
 #
-# Both start from a fresh Debian machine; stamp files in .venv/ make repeated runs fast.
+# Both start from a fresh Debian machine; a stamp in .venv/ makes repeated runs fast.
 
 # bash with -e/pipefail so a failing step in a multi-line recipe stops the build.
 SHELL := /bin/bash
@@ -21,7 +21,6 @@ LOCK_ARGS   ?=
 VENV  := .venv
 BIN   := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
-PIP   := $(BIN)/python -m pip --disable-pip-version-check
 
 # Debian packages. Fonts: the UI and reports are Chinese, so pages and PDFs need CJK fonts.
 # WeasyPrint renders PDFs through Pango/HarfBuzz/fontconfig (hb-subset keeps subsetting fast).
@@ -36,15 +35,15 @@ TEST_SYSTEM_PACKAGES := $(RUN_SYSTEM_PACKAGES) chromium poppler-utils libatomic1
 # Only directories that exist: ruff fails on a missing path.
 LINT_PATHS := $(wildcard app tests bench)
 
-.PHONY: help run test lint fmt lock deps venv sysdeps-run sysdeps-test clean
+.PHONY: help run test lint fmt lock deps deps-dev sysdeps-run sysdeps-test clean
 
 help:
 	@echo "make run     set everything up, migrate, seed demo data, serve on 127.0.0.1:\$$PORT (default 5000)"
 	@echo "make test    set everything up and run pytest (extra args: PYTEST_ARGS='-k foo')"
 	@echo "make lint    ruff check + ruff format --check"
 	@echo "make fmt     ruff --fix + ruff format"
-	@echo "make lock    regenerate requirements.lock from pyproject.toml (LOCK_ARGS=--upgrade to bump)"
-	@echo "make deps    only create .venv and install the locked dependencies"
+	@echo "make lock    regenerate requirements/*.lock from pyproject.toml (LOCK_ARGS=--upgrade to bump)"
+	@echo "make deps    only create .venv and install requirements/runtime.lock (deps-dev: dev.lock)"
 	@echo "make clean   remove .venv and caches (keeps instance/, i.e. the dev database)"
 
 ## ---- the two main commands -------------------------------------------------
@@ -54,7 +53,7 @@ run: sysdeps-run deps
 	$(FLASK) seed-demo
 	exec $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: sysdeps-test deps
+test: sysdeps-test deps-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## ---- system packages -------------------------------------------------------
@@ -68,61 +67,40 @@ sysdeps-test:
 	@bash scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)
 
 ## ---- Python environment ----------------------------------------------------
+# scripts/python-env.sh creates .venv, bootstraps the pinned installers from
+# requirements/bootstrap.lock with whatever pip the system has, then syncs the lock
+# exactly with uv (hashes required, nothing resolved). It is a no-op when its stamp
+# says the lock is already installed, so these always run.
 
-venv: $(VENV)/.stamp-venv
-deps: $(VENV)/.stamp-deps
+deps:
+	@PYTHON=$(PYTHON) bash scripts/python-env.sh runtime
 
-# 1. python3 itself may be missing on a minimal Debian: install it.
-# 2. Refuse an old Python with a clear message instead of a confusing pip error later.
-# 3. Debian's python3 lacks ensurepip until python3-venv is installed, so `-m venv`
-#    fails there; install it and try again.
-$(VENV)/.stamp-venv:
-	@command -v $(PYTHON) >/dev/null 2>&1 || bash scripts/system-deps.sh python3 python3-venv
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
-	    echo "ERROR: ReportFlow needs Python >= 3.11; '$(PYTHON)' is: $$($(PYTHON) --version 2>&1 || echo 'not found')" >&2; \
-	    echo "       Install Python 3.11+ and rerun with PYTHON=/path/to/python3.x (then 'make clean' if .venv is stale)." >&2; \
-	    exit 1; }
-	@echo "Creating $(VENV) with $$($(PYTHON) --version)"
-	@$(PYTHON) -m venv $(VENV) || { \
-	    echo "'$(PYTHON) -m venv' failed; installing python3-venv and retrying" >&2; \
-	    rm -rf $(VENV); \
-	    bash scripts/system-deps.sh python3-venv; \
-	    $(PYTHON) -m venv $(VENV); }
-	@touch $@
+deps-dev:
+	@PYTHON=$(PYTHON) bash scripts/python-env.sh dev
 
-# Exact pins with hashes from the lock, then the project itself without letting pip
-# resolve anything else. Redone when the lock or pyproject.toml changes.
-$(VENV)/.stamp-deps: requirements.lock pyproject.toml $(VENV)/.stamp-venv
-	@echo "Installing locked dependencies into $(VENV) (about 15 s from scratch)..."
-	$(PIP) install -q --require-hashes -r requirements.lock
-	$(PIP) install -q --no-deps -e .
-	@touch $@
-
-# Universal resolution: one file for Python 3.11+ on any OS/arch (markers for the rest).
-# uv keeps the pins already in its output file unless asked to --upgrade; compiling into
-# a copy and replacing only on change leaves the .stamp-deps of an unchanged lock valid.
-lock: $(VENV)/.stamp-venv
-	@test -x $(BIN)/uv || $(PIP) install -q uv
-	@if [ -f requirements.lock ]; then cp requirements.lock $(VENV)/requirements.lock.new; fi
-	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
-	    --generate-hashes --custom-compile-command 'make lock' -q \
-	    -o $(VENV)/requirements.lock.new $(LOCK_ARGS)
-	@if cmp -s $(VENV)/requirements.lock.new requirements.lock; then \
-	    rm $(VENV)/requirements.lock.new; echo "requirements.lock: unchanged"; \
-	else \
-	    mv $(VENV)/requirements.lock.new requirements.lock; echo "requirements.lock: updated"; \
-	fi
+# The locks, from pyproject.toml, with the uv pinned in bootstrap.lock. Universal
+# resolution: one file for Python 3.11+ on any OS/arch (markers for the rest). uv keeps
+# the pins already in its output file unless asked to --upgrade; dev.lock is held to
+# runtime.lock's pins so that tests run on exactly what production installs.
+LOCK_UV   = $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes \
+            --custom-compile-command 'make lock' -q $(LOCK_ARGS)
+lock: deps
+	$(LOCK_UV) requirements/bootstrap.in -o requirements/bootstrap.lock
+	$(LOCK_UV) pyproject.toml requirements/build.in -o requirements/runtime.lock
+	$(LOCK_UV) pyproject.toml requirements/build.in --extra dev -c requirements/runtime.lock \
+	    -o requirements/dev.lock
+	@git status --short requirements/ 2>/dev/null || true
 
 ## ---- code quality ----------------------------------------------------------
 
 # Run both checks even when the first fails, so one pass shows every problem.
-lint: deps
+lint: deps-dev
 	@rc=0; \
 	$(BIN)/ruff check $(LINT_PATHS) || rc=1; \
 	$(BIN)/ruff format --check $(LINT_PATHS) || rc=1; \
 	exit $$rc
 
-fmt: deps
+fmt: deps-dev
 	$(BIN)/ruff check --fix $(LINT_PATHS)
 	$(BIN)/ruff format $(LINT_PATHS)
 
