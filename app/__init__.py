@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Flask
 
-from app import routing
-from app.config import INSTANCE, ROOT, Config, _local_secret_key, load_config
-from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.core import routing
+from app.core.config import INSTANCE, ROOT, Config, _local_secret_key, load_config
+from app.core.extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
@@ -44,7 +44,7 @@ def _ensure_secret_key(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from app.security import init_app
+    from app.core.security import init_app
 
     init_app(app)
 
@@ -85,19 +85,19 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.templating import init_app
+    from app.core.templating import init_app
 
     init_app(app)
 
 
 def register_error_handlers(app: Flask) -> None:
-    from app.errors import init_app
+    from app.core.errors import init_app
 
     init_app(app)
 
 
 def register_commands(app: Flask) -> None:
-    from app.commands import init_app
+    from app.cli import init_app
     from app.notifications.mail import init_app as init_mail
     from app.reports.jobs import init_app as init_jobs
 

@@ -1,7 +1,7 @@
 """All models, imported in one place for Alembic and the test suite."""
 
-from app.audit import AuditEvent
 from app.auth.models import Role, User
+from app.core.audit import AuditEvent
 from app.notifications.models import Notification, OutgoingMail, Reminder
 from app.org.models import Period, SupervisionGroup, Unit
 from app.reports.models import (

@@ -18,7 +18,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from app import create_app
-from app.config import TestConfig
+from app.core.config import TestConfig
 from app.pdf.render import PdfSource, render_pdf
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"

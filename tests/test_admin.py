@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth.models import Role, User
-from app.exceptions import RuleViolation, StateConflict
-from app.extensions import db
+from app.core.exceptions import RuleViolation, StateConflict
+from app.core.extensions import db
 from app.org import operations
 from app.org.models import Period, SupervisionGroup, Unit
 from tests.conftest import PASSWORD, make_user

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from app.core.extensions import db
 from app.documents.anchoring import MATCH_THRESHOLD, find_paragraph, similarity
 from app.documents.structure import paragraphs
-from app.extensions import db
 from app.reports import operations
 from app.reports.models import Comment, Report
 from app.reports.workflow import ReportState

@@ -14,9 +14,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from app import backup
 from app.auth.models import User
-from app.extensions import db
+from app.cli import backup
+from app.core.extensions import db
 from app.org.models import Period
 from app.reports import operations
 from app.reports.models import Comment, Report

@@ -24,8 +24,8 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from app.demo import seed_demo
-from app.extensions import db
+from app.cli.demo import seed_demo
+from app.core.extensions import db
 from app.notifications import operations as notifications
 from app.reports import operations
 from app.reports.models import Report

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.auth.models import Role, User
-from app.extensions import db
-from app.forms import CONTROL_CHARACTERS_MESSAGE
+from app.core.extensions import db
+from app.core.forms import CONTROL_CHARACTERS_MESSAGE
 from app.org.models import Period, SupervisionGroup, Unit
 from app.reports import operations
 from app.reports.forms import BODY_MAX_LENGTH

@@ -12,12 +12,12 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from app.extensions import db
+from app.core.extensions import db
+from app.core.times import utcnow
 from app.notifications import mail
 from app.notifications.models import OutgoingMail
 from app.reports import operations
 from app.reports.workflow import ReportState
-from app.timeutil import utcnow
 from tests.conftest import lock_version_in, make_report
 
 S = ReportState

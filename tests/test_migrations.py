@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from app.extensions import db, migrate
+from app.core.extensions import db, migrate
 from app.search.schema import include_name
 
 

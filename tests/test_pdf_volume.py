@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from app.auth.models import Role
-from app.extensions import db
+from app.core.extensions import db
 from app.reports import exports
 from app.reports.workflow import ReportState
 from tests.conftest import IN_CI, make_report, make_user

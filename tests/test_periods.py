@@ -9,11 +9,11 @@ import lxml.html
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.core.extensions import db
+from app.core.times import local_today, utcnow
 from app.org.models import Period
 from app.reports.models import Report
 from app.reports.workflow import ReportState
-from app.timeutil import local_today, utcnow
 from tests.conftest import PASSWORD, make_report
 
 S = ReportState

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from app.extensions import db
+from app.core.extensions import db
 from app.org.models import Period
 from app.reports import operations
 from app.reports.workflow import ReportState

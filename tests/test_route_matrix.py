@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth.models import Role
-from app.extensions import db
+from app.core.extensions import db
 from app.notifications.models import Notification, Reminder
 from app.org.models import Period, SupervisionGroup, Unit
 from app.reports import operations

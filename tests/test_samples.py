@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from app.core.extensions import db
 from app.documents.structure import paragraphs, parse
-from app.extensions import db
 from app.reports.models import Report
 from app.reports.workflow import ReportState
 from tests.conftest import make_report

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.core.extensions import db
 from app.org.models import Period
 from app.reports import operations, permissions
 from app.reports.models import Report

@@ -10,10 +10,10 @@ from flask_login import login_user
 
 from app import create_app
 from app.auth.models import User
-from app.config import ProductionConfig, _env_int, _env_list
-from app.extensions import db
+from app.core.config import ProductionConfig, _env_int, _env_list
+from app.core.extensions import db
+from app.core.security import CONTENT_SECURITY_POLICY
 from app.org.models import SupervisionGroup
-from app.security import CONTENT_SECURITY_POLICY
 
 EXPECTED = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

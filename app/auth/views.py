@@ -16,14 +16,14 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.audit import audit
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.auth.models import User
-from app.exceptions import RuleViolation
-from app.extensions import db, limiter, login_manager
+from app.core.audit import audit
+from app.core.exceptions import RuleViolation
+from app.core.extensions import db, limiter, login_manager
+from app.core.times import utcnow
 from app.notifications.operations import unread_count_of
 from app.org.operations import check_password_strength
-from app.timeutil import utcnow
 
 bp = Blueprint("auth", __name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from app.auth.models import User
-from app.extensions import db
+from app.core.extensions import db
 from app.reports import permissions
 from app.reports.models import Comment, Report, ReportVersion
 

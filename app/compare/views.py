@@ -15,9 +15,9 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from app.compare.review import changes_since_last_review
+from app.core.errors import render_error
+from app.core.extensions import db
 from app.documents.diff import char_runs, compare_texts, segments
-from app.errors import render_error
-from app.extensions import db
 from app.reports import permissions
 from app.reports.models import Report, ReportVersion
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from itertools import islice
 
+from app.core.memo import Recent
 from app.documents.findings import Finding
 from app.documents.structure import (
     Block,
@@ -20,7 +21,6 @@ from app.documents.structure import (
     normalise_newlines,
     parse,
 )
-from app.memo import Recent
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_PUNCT = "，。、；：？！“”‘’《》（）【】…—·"

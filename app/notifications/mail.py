@@ -19,10 +19,10 @@ from email.utils import formataddr, make_msgid
 import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, url_for
 
-from app.errors import end_session
-from app.extensions import db
+from app.core.errors import end_session
+from app.core.extensions import db
+from app.core.times import utcnow
 from app.notifications.models import OutgoingMail
-from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -10,15 +10,15 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.auth.models import Role, User
-from app.exceptions import RuleViolation, StateConflict
-from app.extensions import db
+from app.core.exceptions import RuleViolation, StateConflict
+from app.core.extensions import db
+from app.core.times import utcnow
 from app.notifications import mail
 from app.notifications.models import Notification, Reminder
 from app.org.models import Period, Unit
 from app.reports.history import record_history
 from app.reports.models import Comment, HistoryEntry, Report
 from app.reports.workflow import ReportState
-from app.timeutil import utcnow
 
 REMINDER_MAX_LENGTH = 200
 # A second reminder by the same person to the same unit within this time is a double click.

@@ -10,14 +10,14 @@ from wtforms import StringField
 from wtforms.validators import Length
 
 from app.auth.views import not_activity
-from app.exceptions import WorkflowError
-from app.extensions import db
-from app.forms import ChineseForm
+from app.core.exceptions import WorkflowError
+from app.core.extensions import db
+from app.core.forms import ChineseForm
+from app.core.templating import unread_notifications
 from app.notifications import operations
 from app.notifications.models import Notification
 from app.org.models import Period, Unit
 from app.reports import permissions
-from app.templating import unread_notifications
 
 bp = Blueprint("notifications", __name__)
 PER_PAGE = 30

@@ -16,8 +16,8 @@ from wtforms.fields import enum_choices, enum_coerce
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.auth.models import Role
-from app.extensions import db
-from app.forms import ChineseForm
+from app.core.extensions import db
+from app.core.forms import ChineseForm
 from app.org.models import SupervisionGroup, Unit
 from app.org.operations import (
     DISPLAY_NAME_MAX_LENGTH,

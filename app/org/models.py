@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
-from app.timeutil import UTCDateTime
+from app.core.extensions import db
+from app.core.times import UTCDateTime
 
 if TYPE_CHECKING:
     from app.auth.models import User

@@ -15,10 +15,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.auth.models import Role, User
 from app.auth.passwords import is_common
-from app.exceptions import RuleViolation, StateConflict
-from app.extensions import db
+from app.core.exceptions import RuleViolation, StateConflict
+from app.core.extensions import db
+from app.core.times import utcnow
 from app.org.models import Period, SupervisionGroup, Unit
-from app.timeutil import utcnow
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128

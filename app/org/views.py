@@ -15,10 +15,10 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.audit import audit
 from app.auth.models import User
-from app.exceptions import RuleViolation
-from app.extensions import db
+from app.core.audit import audit
+from app.core.exceptions import RuleViolation
+from app.core.extensions import db
 from app.org import operations
 from app.org.forms import EditUserForm, GroupForm, NewUserForm, UnitForm
 from app.org.models import SupervisionGroup, Unit

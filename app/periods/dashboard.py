@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import load_only
 
 from app.auth.models import User
-from app.extensions import db
+from app.core.extensions import db
+from app.core.times import local_zone, to_local
 from app.notifications.models import Reminder
 from app.org.models import Period, SupervisionGroup, Unit
 from app.reports import permissions
 from app.reports.models import Report
 from app.reports.workflow import ReportState
-from app.timeutil import local_zone, to_local
 
 NOT_STARTED = "not_started"
 OVERDUE = "overdue"

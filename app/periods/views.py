@@ -22,8 +22,10 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from app.exceptions import RuleViolation, StateConflict
-from app.extensions import db
+from app.core.exceptions import RuleViolation, StateConflict
+from app.core.extensions import db
+from app.core.routing import row_id
+from app.core.times import local_today
 from app.notifications.operations import REMINDER_MAX_LENGTH
 from app.org import operations
 from app.org.forms import PeriodForm
@@ -36,8 +38,6 @@ from app.periods.dashboard import (
     period_summaries,
 )
 from app.reports import permissions
-from app.routing import row_id
-from app.timeutil import local_today
 
 bp = Blueprint("periods", __name__, url_prefix="/periods")
 

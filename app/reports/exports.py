@@ -11,13 +11,13 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.auth.models import User
-from app.extensions import db
+from app.core.extensions import db
+from app.core.times import format_datetime, local_today, to_local
 from app.org.models import Period, Unit
 from app.pdf.render import HistoryLine, PdfSource, render_pdf, render_volume, uncovered_characters
 from app.reports.history import record_history
 from app.reports.models import Comment, HistoryEntry, Report, ReportVersion
 from app.reports.workflow import EVENTS, ReportState
-from app.timeutil import format_datetime, local_today, to_local
 
 
 def _approval(report: Report) -> HistoryEntry | None:

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from app.errors import end_session
-from app.exceptions import RuleViolation
-from app.extensions import db
+from app.core.errors import end_session
+from app.core.exceptions import RuleViolation
+from app.core.extensions import db
+from app.core.times import utcnow
 from app.org.models import Period
 from app.reports import exports
 from app.reports.models import CompileJob
-from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

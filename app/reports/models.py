@@ -6,11 +6,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.dbtypes import enum_type
-from app.extensions import db
+from app.core.dbtypes import enum_type
+from app.core.extensions import db
+from app.core.times import UTCDateTime, utcnow
 from app.org.models import Period, Unit
 from app.reports.workflow import ReportState
-from app.timeutil import UTCDateTime, utcnow
 
 
 class Report(db.Model):

@@ -6,16 +6,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.auth.models import User
+from app.core.exceptions import RuleViolation, StaleLockVersion, StateConflict
+from app.core.extensions import db
+from app.core.times import utcnow
 from app.documents.anchoring import find_paragraph
 from app.documents.structure import normalise_newlines, paragraphs
-from app.exceptions import RuleViolation, StaleLockVersion, StateConflict
-from app.extensions import db
 from app.notifications.operations import notify_comment, notify_transition
 from app.org.models import Period
 from app.reports.history import record_history
 from app.reports.models import Comment, DraftRevision, HistoryEntry, Report, ReportVersion
 from app.reports.workflow import ReportState, apply_event
-from app.timeutil import utcnow
 
 TITLE_MAX_LENGTH = 200
 COMMENT_MAX_LENGTH = 5000

@@ -25,18 +25,19 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
-from app.audit import audit
 from app.auth.models import User
 from app.compare.review import changes_since_last_review
+from app.core.audit import audit
+from app.core.errors import end_session
+from app.core.exceptions import RuleViolation, StateConflict
+from app.core.extensions import db
+from app.core.forms import CONTROL_CHARACTERS_MESSAGE, has_control_characters
+from app.core.routing import is_row_id, row_id
 from app.documents.anchoring import find_paragraph
 from app.documents.checks import check, check_shown
 from app.documents.findings import Finding
 from app.documents.importing import MAX_UPLOAD_BYTES, ImportRefused, ImportResult, import_file
 from app.documents.structure import looks_like_title, paragraphs, parse
-from app.errors import end_session
-from app.exceptions import RuleViolation, StateConflict
-from app.extensions import db
-from app.forms import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.org.models import Period, Unit
 from app.pdf.render import warm_up_workers
 from app.reports import exports, jobs, operations, permissions
@@ -58,7 +59,6 @@ from app.reports.models import (
     ReportVersion,
 )
 from app.reports.workflow import EVENTS, ReportState, events_from
-from app.routing import is_row_id, row_id
 
 bp = Blueprint("reports", __name__)
 

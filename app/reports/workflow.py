@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from transitions import EventData, Machine, MachineError
 
+from app.core.exceptions import RuleViolation, StateConflict
 from app.documents.checks import check, errors_in
-from app.exceptions import RuleViolation, StateConflict
 
 if TYPE_CHECKING:
     from app.reports.models import Report

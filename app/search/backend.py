@@ -26,9 +26,9 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
 from app.auth.models import User
-from app.exceptions import RuleViolation
-from app.extensions import db
-from app.forms import CONTROL_CHARACTERS_MESSAGE, has_control_characters
+from app.core.exceptions import RuleViolation
+from app.core.extensions import db
+from app.core.forms import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.org.models import Period, Unit
 from app.reports import permissions
 from app.reports.models import Report, ReportVersion

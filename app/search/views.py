@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
-from app.exceptions import RuleViolation
-from app.forms import CONTROL_CHARACTERS
+from app.core.exceptions import RuleViolation
+from app.core.forms import CONTROL_CHARACTERS
 from app.search.backend import MAX_QUERY_LENGTH, PAGE_SIZE, SearchPage, search_reports
 
 bp = Blueprint("search", __name__)

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from app.auth.models import Role, User
-from app.extensions import db
+from app.core.extensions import db
+from app.core.times import local_today, utcnow
 from app.org.models import Period, SupervisionGroup, Unit
 from app.org.operations import create_user
 from app.reports import operations
-from app.timeutil import local_today, utcnow
 
 DEFAULT_PASSWORD = "demo-pass-2026"
 

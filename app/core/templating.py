@@ -2,11 +2,11 @@ from flask import Flask, g
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.core.times import format_date, format_datetime
 from app.documents.highlight import segments
 from app.documents.structure import parse
 from app.reports.permissions import can_compile, can_manage_organisation, can_view_dashboard
 from app.reports.workflow import EVENTS, OTHER_HISTORY_LABELS, ReportState
-from app.timeutil import format_date, format_datetime
 
 
 def history_label(event: str) -> str:
