@@ -13,13 +13,15 @@ from datetime import date
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.auth.models import Role, User
 from app.core.config import TestConfig
 from app.core.extensions import db
-from app.org.models import Period, SupervisionGroup, Unit
+from app.org.models import SupervisionGroup, Unit
+from app.periods.models import Period
 from app.reports import operations
 from app.reports.models import Report
 from app.reports.workflow import ReportState
@@ -96,8 +98,21 @@ def _app_context(app):
         db.session.remove()
 
 
+class ServerLikeClient(FlaskClient):
+    """Closes each response once it has been read, as a WSGI server does after sending it, so
+    that work deferred to then (``transaction.after_commit`` callbacks: mail, approved PDFs,
+    compilations) has run before the test goes on."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        response.get_data()
+        response.close()
+        return response
+
+
 @pytest.fixture
 def client(web_app):
+    web_app.test_client_class = ServerLikeClient
     return web_app.test_client()
 
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from app.auth.models import User
 from app.cli import backup
 from app.core.extensions import db
-from app.org.models import Period
+from app.periods.models import Period
 from app.reports import operations
 from app.reports.models import Comment, Report
 from app.reports.workflow import ReportState

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from app.core.extensions import db
 from app.core.times import local_today, utcnow
-from app.org.models import Period
+from app.periods.models import Period
 from app.reports.models import Report
 from app.reports.workflow import ReportState
 from tests.conftest import PASSWORD, make_report

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.core.extensions import db
-from app.org.models import Period
+from app.periods.models import Period
 from app.reports import operations, permissions
 from app.reports.models import Report
 from app.reports.workflow import ReportState
@@ -190,7 +190,9 @@ def test_a_never_submitted_draft_is_searched_by_the_unit_and_the_secretariat(org
 def test_the_sql_twin_of_can_edit_agrees_with_can_edit(org, spread):
     for user in USERS:
         rows = set(
-            db.session.scalars(sa.select(Report.id).where(backend._sees_working_draft(org[user])))
+            db.session.scalars(
+                sa.select(Report.id).where(permissions.working_draft_filter(org[user]))
+            )
         )
         assert rows == {r.id for r in spread if permissions.can_edit(org[user], r)}, user
 

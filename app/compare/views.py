@@ -10,18 +10,19 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import abort, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from app.compare.review import changes_since_last_review
 from app.core.errors import render_error
 from app.core.extensions import db
+from app.core.web import login_required_blueprint
 from app.documents.diff import char_runs, compare_texts, segments
 from app.reports import permissions
 from app.reports.models import Report, ReportVersion
 
-bp = Blueprint("compare", __name__)
+bp = login_required_blueprint("compare", __name__)
 
 VIEWS = {"side": "并排对照", "inline": "合并显示"}
 VERSION_NUMBER = re.compile(r"[0-9]{1,9}")
@@ -30,12 +31,6 @@ BAD_NUMBER_MESSAGE = "版本号应为正整数，例如 ?from=1&to=2。请从页
 
 class BadVersionNumber(ValueError):
     pass
-
-
-@bp.before_request
-@login_required
-def require_login():
-    """Every comparison needs a logged-in user."""
 
 
 def requested_number(name: str) -> int | None:
