@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -86,16 +87,60 @@ def web_app(app, config):
         db.engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _app_context(app):
-    """Each test runs in an app context and leaves every table empty behind it."""
-    with app.app_context():
+@contextmanager
+def _rolled_back_afterwards(*apps):
+    """Every session of ``apps`` works inside one transaction of one connection, which is
+    rolled back at the end: each commit of the code under test releases a savepoint only.
+
+    SQLite: sqlite3 (before Python 3.12) begins transactions itself and would let the first
+    RELEASE commit; this one connection is put into autocommit mode and begun by hand, so
+    that its savepoints nest inside a real transaction.
+    """
+    connection = db.engine.connect()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.connection.driver_connection.isolation_level = None
+    transaction = connection.begin()
+    if sqlite:
+        connection.exec_driver_sql("BEGIN")
+    engines = [db._app_engines[a] for a in apps]
+    own = [e[None] for e in engines]
+    for e in engines:
+        e[None] = connection
+    db.session.configure(join_transaction_mode="create_savepoint")
+    try:
         yield
-        db.session.rollback()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
+    finally:
         db.session.remove()
+        for e, engine in zip(engines, own, strict=True):
+            e[None] = engine
+        transaction.rollback()
+        connection.invalidate()  # not back into the pool in autocommit mode
+        connection.close()
+
+
+def _empty_every_table() -> None:
+    db.session.rollback()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+    db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _app_context(request, app, web_app):
+    """Each test runs in an app context, inside a transaction that is rolled back after it.
+
+    Tests marked ``committed`` (threads, other processes or connections, a live server) make
+    real commits instead, and every table is emptied after them.
+    """
+    with app.app_context():
+        if request.node.get_closest_marker("committed"):
+            yield
+            _empty_every_table()
+        else:
+            with _rolled_back_afterwards(app, web_app):
+                yield
 
 
 class ServerLikeClient(FlaskClient):

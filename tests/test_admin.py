@@ -47,13 +47,13 @@ def admin_posts(org) -> list[str]:
 
 
 def fresh(model, **where):
-    """Read a row as the database has it: drop anything the request left uncommitted."""
-    db.session.rollback()
+    """Read a row as the database has it now, not as this session last saw it."""
+    db.session.expire_all()
     return db.session.scalar(sa.select(model).filter_by(**where))
 
 
 def count(model) -> int:
-    db.session.rollback()
+    db.session.expire_all()
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 

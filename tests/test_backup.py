@@ -23,6 +23,9 @@ from app.reports.models import Comment, Report
 from app.reports.workflow import ReportState
 from tests.conftest import IN_CI, make_report
 
+# Real commits: backups and restores read and replace the database through their own connections and processes.
+pytestmark = pytest.mark.committed
+
 
 def on_postgresql() -> bool:
     return db.engine.url.get_backend_name() == "postgresql"

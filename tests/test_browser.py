@@ -32,6 +32,9 @@ from app.reports.models import Report
 from app.reports.workflow import ReportState
 from tests.conftest import IN_CI, PASSWORD, make_report
 
+# Real commits: a live server thread serves Chromium.
+pytestmark = pytest.mark.committed
+
 try:
     from playwright.sync_api import Page, expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the environment

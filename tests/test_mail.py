@@ -21,6 +21,9 @@ from app.reports import operations
 from app.reports.workflow import ReportState
 from tests.conftest import lock_version_in, make_report
 
+# Real commits: the mail sender is a thread of its own.
+pytestmark = pytest.mark.committed
+
 S = ReportState
 
 
