@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import statistics
 import time
-from pathlib import Path
+
+from samples import SAMPLES
 
 from app.documents.checks import check
 from app.documents.structure import parse
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 TARGET_CHARACTERS = 20_000
 
 

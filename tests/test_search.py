@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -27,6 +26,7 @@ from app.search.backend import (
 from app.search.schema import SQLITE_FTS_TABLES, SQLITE_TRIGGER_SUFFIXES, include_name
 from app.search.snippets import CONTEXT, ELLIPSIS, Segment, finder, highlight, snippet
 from tests.conftest import make_report
+from tests.samples import SAMPLES, needs_samples
 
 S = ReportState
 USERS = [
@@ -43,7 +43,6 @@ USERS = [
     "admin",
 ]
 UNIT_NAMES = {"a": "甲", "b": "乙", "c": "丙"}
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "samples"
 
 
 def body_with(*extra: str) -> str:
@@ -589,9 +588,9 @@ def test_the_count_of_a_phrase_in_many_reports_stops_at_a_cap(org, client, login
     assert search_reports(org["secretary"], "乡村", limit=2).total == 7
 
 
-@pytest.mark.skipif(not SAMPLES_DIR.is_dir(), reason="../shared/samples is not present")
+@needs_samples
 def test_a_real_sample_is_found_by_a_phrase_of_its_own(org):
-    sample = sorted(SAMPLES_DIR.glob("*.txt"))[0].read_text(encoding="utf-8")
+    sample = SAMPLES[0].read_text(encoding="utf-8")
     report = make_report(org, "a", S.DRAFT, body=sample)
     line = next(line for line in sample.splitlines() if len(line) > 30)
     phrase = line[10:18]
