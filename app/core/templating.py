@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(can_compile, "can_compile")
     app.add_template_global(can_view_dashboard, "can_view_dashboard")
     app.add_template_global(unread_notifications, "unread_notifications")
+    app.add_template_global(report_title, "report_title")
 
 
 def unread_notifications() -> int:
@@ -37,3 +38,11 @@ def unread_notifications() -> int:
         except SQLAlchemyError:  # e.g. the 503 page during a database outage
             g.unread_notifications = 0
     return g.unread_notifications
+
+
+def report_title(report) -> str:
+    """The report's title as the current user may see it (outside the unit: the title it was
+    last submitted with, see ``permissions.shown_version``)."""
+    from app.reports.presenters import shown_text
+
+    return shown_text(current_user, report).title

@@ -86,7 +86,8 @@ def notify(
 
 
 def _report_name(report: Report) -> str:
-    return f"{report.unit.name}《{report.title}》"
+    # Notifications reach people outside the unit: never the title of an unsubmitted draft.
+    return f"{report.unit.name}《{report.submitted_title}》"
 
 
 def notify_transition(report: Report, entry: HistoryEntry) -> list[Notification]:
@@ -189,7 +190,7 @@ def send_reminder(sender: User, period: Period, unit: Unit, message: str = "") -
             version_number=report.versions[-1].number if report.versions else None,
             comment=message,
         )
-        what = f"《{report.title}》（{report.state.label}）"
+        what = f"《{report.submitted_title}》（{report.state.label}）"
     else:
         what = "汇报（尚未开始撰写）"
     due = f"{period.due_date.month}月{period.due_date.day}日"

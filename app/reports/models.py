@@ -59,6 +59,14 @@ class Report(db.Model):
         return self.versions[-1] if self.versions else None
 
     @property
+    def submitted_title(self) -> str:
+        """The title people outside the unit know the report by: the one it was last
+        submitted with (the draft's own before the first submission, when only the unit and
+        the secretariat can see it)."""
+        latest = self.latest_version
+        return latest.title if latest is not None else self.title
+
+    @property
     def approved_version(self) -> ReportVersion | None:
         """The version the supervision group approved (None unless approved)."""
         number = self.approved_version_number

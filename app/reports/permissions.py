@@ -7,6 +7,8 @@ Views use ``can_view`` for 404 and the others for 403.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from app.auth.models import Role, User
@@ -60,6 +62,40 @@ def shows_last_version_filter(user: User) -> sa.ColumnElement[bool]:
     """The SQL twin of :func:`shown_version`: the reports shown to ``user`` as their last
     submitted version (when they have one)."""
     return sa.and_(~working_draft_filter(user), Report.state == ReportState.DRAFT)
+
+
+def _last_version(column: sa.ColumnElement) -> sa.ScalarSelect:
+    return (
+        sa.select(column)
+        .where(ReportVersion.report_id == Report.id)
+        .order_by(ReportVersion.number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def shown_title_column(user: User) -> sa.ColumnElement[str]:
+    """The title ``user`` is shown, per report: the SQL twin of :func:`shown_version`."""
+    last_title = _last_version(ReportVersion.title)
+    return sa.case(
+        (sa.and_(shows_last_version_filter(user), last_title.is_not(None)), last_title),
+        else_=Report.title,
+    )
+
+
+def shown_activity_column(user: User) -> sa.ColumnElement[datetime]:
+    """When the report last changed, as far as ``user`` can tell: the unit's members see each
+    save of their draft, everyone else only the workflow's steps."""
+    step = Report.state_changed_at
+    saved = sa.case((Report.updated_at > step, Report.updated_at), else_=step)
+    return sa.case((working_draft_filter(user), saved), else_=step)
+
+
+def shown_activity(user: User, report: Report) -> datetime:
+    """The Python twin of :func:`shown_activity_column`."""
+    if sees_working_draft(user, report):
+        return max(report.updated_at, report.state_changed_at)
+    return report.state_changed_at
 
 
 def sees_every_report(user: User) -> bool:

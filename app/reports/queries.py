@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -31,10 +32,23 @@ class ReportFilters:
     state: str = ""
 
 
-def visible_reports(user: User, filters: ReportFilters) -> list[Report]:
+@dataclass(frozen=True)
+class Listed:
+    """A report in a list, with the title and the time of last change ``user`` may see."""
+
+    report: Report
+    title: str
+    changed_at: datetime
+
+
+def visible_reports(user: User, filters: ReportFilters) -> list[Listed]:
     """The reports ``user`` may see, newest period first, then in unit order."""
     query = (
-        sa.select(Report)
+        sa.select(
+            Report,
+            permissions.shown_title_column(user),
+            permissions.shown_activity_column(user),
+        )
         .join(Report.period)
         .join(Report.unit)
         .where(permissions.visible_reports_filter(user))
@@ -47,7 +61,7 @@ def visible_reports(user: User, filters: ReportFilters) -> list[Report]:
         query = query.where(Report.unit_id == filters.unit_id)
     if filters.state in {s.value for s in ReportState}:
         query = query.where(Report.state == ReportState(filters.state))
-    return list(db.session.scalars(query))
+    return [Listed(*row) for row in db.session.execute(query)]
 
 
 def periods_newest_first(*, open_only: bool = False) -> list[Period]:

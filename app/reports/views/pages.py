@@ -28,13 +28,13 @@ def index():
         unit_id=request.args.get("unit_id", type=row_id),
         state=request.args.get("state", ""),
     )
-    reports = queries.visible_reports(user, filters)
+    listed = queries.visible_reports(user, filters)
     waiting_states = permissions.waiting_states(user)
     periods = queries.periods_newest_first()
     return render_template(
         "reports/index.html",
-        waiting=[r for r in reports if r.state in waiting_states],
-        others=[r for r in reports if r.state not in waiting_states],
+        waiting=[item for item in listed if item.report.state in waiting_states],
+        others=[item for item in listed if item.report.state not in waiting_states],
         periods=periods,
         units=queries.units_with_visible_reports(user),
         filters=filters,
