@@ -41,6 +41,11 @@ def database_url(tmp_dir) -> str:
 
 
 def _drop_everything(engine: sa.Engine) -> None:
+    """An empty database, whatever an interrupted run left in it (tables, functions…)."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        return
     existing = sa.MetaData()
     existing.reflect(engine)
     existing.drop_all(engine)
@@ -111,12 +116,14 @@ def _rolled_back_afterwards(*apps):
     try:
         yield
     finally:
-        db.session.remove()
         for e, engine in zip(engines, own, strict=True):
             e[None] = engine
-        transaction.rollback()
-        connection.invalidate()  # not back into the pool in autocommit mode
-        connection.close()
+        try:
+            db.session.remove()
+            transaction.rollback()
+        finally:
+            connection.invalidate()  # not back into the pool (SQLite: in autocommit mode)
+            connection.close()
 
 
 def _empty_every_table() -> None:

@@ -21,6 +21,7 @@ from tests.conftest import PASSWORD, make_report
 
 ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith(("postgresql", "postgres:"))
 pytestmark = [
+    pytest.mark.committed,  # the threads work on connections of their own
     pytest.mark.postgres,
     pytest.mark.skipif(
         not ON_POSTGRESQL,
