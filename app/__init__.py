@@ -10,6 +10,7 @@ from app.core import routing, transaction
 from app.core.config import INSTANCE, ROOT, Config, _local_secret_key, load_config
 from app.core.extensions import csrf, db, limiter, login_manager, migrate
 from app.core.transaction import App
+from app.core.web import JSONProvider
 
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
@@ -25,6 +26,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     _ensure_secret_key(app)
+    app.json = JSONProvider(app)
 
     register_security(app)
     register_extensions(app)

@@ -39,7 +39,7 @@ def load_user(session_id: str) -> User | None:
     """The cookie names the user and their session token; a new token (logout, password
     change, deactivation) makes every earlier cookie worthless."""
     user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+    if not (user_id.isascii() and user_id.isdigit()) or not token:
         return None
     # The header's unread count comes with the user: one database round trip fewer per page.
     row = db.session.execute(
@@ -55,8 +55,11 @@ def load_user(session_id: str) -> User | None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site paths: an absolute or scheme-relative URL could send the user away."""
+    """Only same-site paths: an absolute or scheme-relative URL could send the user away, and
+    a line break or other control character could split the Location header."""
     if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if not target.isprintable():
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or "\\" in target:

@@ -15,7 +15,7 @@ from app.compilations.volumes import approved_reports
 from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 from app.core.forms import ChineseForm
-from app.core.routing import row_id
+from app.core.routing import row_id, row_ids
 from app.core.web import file_response, login_required_blueprint, require
 from app.pdf.render import warm_up_workers
 from app.periods.models import Period
@@ -34,7 +34,7 @@ def index():
         ChineseForm().validate_on_submit() or abort(400)
         if period is None:
             abort(404)
-        chosen = [int(v) for v in request.form.getlist("unit_id") if v.isdigit()]
+        chosen = row_ids(request.form.getlist("unit_id"))
         try:
             job = operations.create_compile_job(
                 current_user, period, chosen, request.form.get("format", "pdf")

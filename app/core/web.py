@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, make_response, render_template
+from flask.json.provider import DefaultJSONProvider
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
@@ -61,3 +62,14 @@ def file_response(
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a document nested too deeply for Python's parser is invalid
+    JSON (a 400 where the view asks for it) instead of a RecursionError (a 500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as error:
+            raise ValueError("JSON nested too deeply") from error

@@ -153,6 +153,9 @@ def send_reminder(sender: User, period: Period, unit: Unit, message: str = "") -
         raise RuleViolation(f"催办说明不能超过{REMINDER_MAX_LENGTH}个字。")
     if not period.is_open:
         raise StateConflict("该期次已关闭，无需催办。")
+    # The unit's row serialises reminders to it, so that the check for a recent one below
+    # sees any sent at the same moment (a unit that has not started has no report to lock).
+    db.session.execute(sa.select(Unit.id).where(Unit.id == unit.id).with_for_update())
     # Locked and read afresh: the reminder's line in the history records the report's state.
     report = db.session.scalar(
         sa.select(Report)

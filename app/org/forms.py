@@ -18,6 +18,7 @@ from app.auth.models import Role
 from app.auth.passwords import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from app.core.extensions import db
 from app.core.forms import ChineseForm, name_field
+from app.core.routing import row_id
 from app.org.models import SupervisionGroup, Unit
 from app.org.operations import (
     DISPLAY_NAME_MAX_LENGTH,
@@ -34,10 +35,13 @@ AdminForm = ChineseForm
 
 
 def optional_id(value: object) -> int | None:
-    """Coerce a <select> value to an id; the empty option means “none”."""
+    """Coerce a <select> value to an id; the empty option means “none”, and anything that
+    cannot be an id (other digits, out of the id columns' range) is an invalid choice."""
     if value is None or value == "":
         return None
-    return int(value)  # type: ignore[call-overload]
+    if isinstance(value, int):
+        return value
+    return row_id(str(value))
 
 
 def unit_choices() -> list[SelectChoice]:

@@ -8,7 +8,8 @@ from functools import partial
 import sqlalchemy as sa
 
 from app.auth.models import User
-from app.core.exceptions import RuleViolation, StaleLockVersion, StateConflict
+from app.core.dbtypes import insert_unless_present
+from app.core.exceptions import DuplicateReport, RuleViolation, StaleLockVersion, StateConflict
 from app.core.extensions import db
 from app.core.times import utcnow
 from app.core.transaction import after_commit
@@ -59,31 +60,45 @@ def lock_report(report_id: int) -> Report | None:
 
 
 def create_report(actor: User, period: Period, title: str, body: str) -> Report:
-    """Start the draft of ``actor``'s unit for ``period``."""
+    """Start the draft of ``actor``'s unit for ``period``.
+
+    Two people of the unit starting it at once (or a double click) both pass the check for
+    an existing report; the row is inserted so that the second finds the first's instead of
+    failing on the unique constraint (DuplicateReport: 409, with a link to it).
+    """
     if not period.is_open:
         raise RuleViolation("该期次已关闭，不能再新建汇报。")
-    existing = db.session.scalar(
-        sa.select(Report.id).where(Report.unit_id == actor.unit_id, Report.period_id == period.id)
-    )
+    title, body = _clean_title(title), _clean_body(body)
+    existing = existing_report_id(actor.unit_id, period.id)
     if existing is not None:
-        raise RuleViolation("本单位在该期次已有汇报，请打开原有汇报继续编辑。")
+        raise DuplicateReport(existing)
     now = utcnow()
-    report = Report(
+    values = dict(
         unit_id=actor.unit_id,
-        period=period,
-        title=_clean_title(title),
-        body=_clean_body(body),
+        period_id=period.id,
+        title=title,
+        body=body,
         state=ReportState.DRAFT,
-        created_by=actor,
-        updated_by=actor,
+        lock_version=1,
+        created_by_id=actor.id,
+        updated_by_id=actor.id,
         created_at=now,
         updated_at=now,
         state_changed_at=now,
     )
-    db.session.add(report)
+    new_id = db.session.scalar(insert_unless_present(Report, values, ["unit_id", "period_id"]))
+    if new_id is None:
+        raise DuplicateReport(existing_report_id(actor.unit_id, period.id))
+    report = db.session.get_one(Report, new_id)
     record_history(report, actor, "create", None)
     db.session.flush()
     return report
+
+
+def existing_report_id(unit_id: int, period_id: int) -> int | None:
+    return db.session.scalar(
+        sa.select(Report.id).where(Report.unit_id == unit_id, Report.period_id == period_id)
+    )
 
 
 def save_draft(

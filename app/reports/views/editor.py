@@ -7,7 +7,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from app.core.exceptions import RuleViolation, StateConflict
+from app.core.exceptions import DuplicateReport, RuleViolation, StateConflict
 from app.core.extensions import db
 from app.core.forms import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.core.routing import row_id
@@ -39,13 +39,19 @@ def new_report_form(formdata=_FROM_REQUEST) -> NewReportForm:
     return form
 
 
-def render_new(form: NewReportForm, status: int = 200, import_form: ImportForm | None = None):
+def render_new(
+    form: NewReportForm,
+    status: int = 200,
+    import_form: ImportForm | None = None,
+    existing: int | None = None,
+):
     return render_template(
         "reports/new.html",
         form=form,
         has_periods=bool(form.period_id.choices),
         findings=check(form.body.data or ""),
         import_form=import_form or ImportForm(formdata=None),
+        existing=existing,
     ), status
 
 
@@ -60,6 +66,10 @@ def new():
         period = db.session.get(Period, form.period_id.data)
         try:
             report = operations.create_report(current_user, period, form.title.data, form.body.data)
+        except DuplicateReport as error:
+            # What they typed stays on the page, beside a link to the report that exists.
+            form.form_errors.append(error.message)
+            return render_new(form, 409, existing=error.report_id)
         except RuleViolation as error:
             form.form_errors.append(error.message)
         else:
