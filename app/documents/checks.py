@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 
 from app.documents.findings import Finding
+from app.documents.phrasebook import PhraseBook, default_book
 from app.documents.structure import (
     Block,
     cn_number,
@@ -20,6 +21,7 @@ from app.documents.structure import (
     normalise_newlines,
     parse,
 )
+from app.documents.wording import find_in_line
 from app.memo import Recent
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -47,7 +49,9 @@ class _Line:
         self.number = number
         self.raw = raw
 
-    def finding(self, rule: str, severity: str, start: int, end: int, message: str) -> Finding:
+    def finding(
+        self, rule: str, severity: str, start: int, end: int, message: str, suggestion: str = ""
+    ) -> Finding:
         return Finding(
             line=self.number,
             column=start + 1,
@@ -56,6 +60,7 @@ class _Line:
             excerpt=_excerpt(self.raw, start, end),
             message=message,
             length=max(1, end - start),
+            suggestion=suggestion,
         )
 
 
@@ -419,6 +424,19 @@ def check_empty_sections(lines: list[_Line], blocks: list[Block]) -> Iterator[Fi
             )
 
 
+# --- wording ----------------------------------------------------------------------------
+
+
+def check_wording(lines: list[_Line], book: PhraseBook) -> Iterator[Finding]:
+    """Wrong characters, transposed words, misquoted fixed expressions (see wording.py). A doubt,
+    never an error: a wording finding does not block submission."""
+    for line in lines:
+        for hit in find_in_line(line.raw, book):
+            yield line.finding(
+                "wording", "warning", hit.start, hit.end, hit.message, hit.replacement
+            )
+
+
 RULES: list[Callable[[list[_Line], list[Block]], Iterator[Finding]]] = [
     check_placeholders,
     check_markup,
@@ -431,27 +449,32 @@ RULES: list[Callable[[list[_Line], list[Block]], Iterator[Finding]]] = [
 ]
 
 
-def check(body: str) -> list[Finding]:
-    """All findings for ``body``, sorted by line and column."""
+def check(body: str, phrase_book: PhraseBook | None = None) -> list[Finding]:
+    """All findings for ``body``, sorted by line and column. The wording rule uses
+    ``phrase_book`` (the current book with the admins' changes), or the default book."""
     raw_lines = normalise_newlines(body or "").split("\n")
     lines = [_Line(number, raw) for number, raw in enumerate(raw_lines, start=1)]
     blocks = parse(body or "")
+    book = phrase_book if phrase_book is not None else default_book()
     # No one reads past a few hundred findings of one kind; capping keeps a hostile text
     # (200,000 characters of one defect) from costing seconds on every keystroke.
     findings = {
         finding for rule in RULES for finding in islice(rule(lines, blocks), MAX_FINDINGS_PER_RULE)
     }
+    findings.update(islice(check_wording(lines, book), MAX_FINDINGS_PER_RULE))
     return sorted(findings)
 
 
 _RECENT_CHECKS: Recent[bytes, tuple[Finding, ...]] = Recent(256)
 
 
-def check_shown(body: str) -> list[Finding]:
+def check_shown(body: str, phrase_book: PhraseBook | None = None) -> list[Finding]:
     """:func:`check` for a text shown again and again (the report page): the findings of the
-    last few hundred texts are remembered, by a digest of the text."""
-    key = hashlib.blake2b((body or "").encode("utf-8"), digest_size=16).digest()
-    return list(_RECENT_CHECKS.get(key, lambda: tuple(check(body))))
+    last few hundred texts are remembered, by a digest of the text and the book's revision."""
+    book = phrase_book if phrase_book is not None else default_book()
+    digest = hashlib.blake2b((body or "").encode("utf-8"), digest_size=16)
+    digest.update(book.revision.encode("ascii"))
+    return list(_RECENT_CHECKS.get(digest.digest(), lambda: tuple(check(body, book))))
 
 
 def errors_in(findings: list[Finding]) -> list[Finding]:
