@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from itertools import islice
+from itertools import accumulate, islice
 
 from app.documents.findings import Finding
 from app.documents.phrasebook import PhraseBook, default_book
@@ -21,7 +22,7 @@ from app.documents.structure import (
     normalise_newlines,
     parse,
 )
-from app.documents.wording import find_in_line
+from app.documents.wording import find_wording
 from app.memo import Recent
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -430,11 +431,14 @@ def check_empty_sections(lines: list[_Line], blocks: list[Block]) -> Iterator[Fi
 def check_wording(lines: list[_Line], book: PhraseBook) -> Iterator[Finding]:
     """Wrong characters, transposed words, misquoted fixed expressions (see wording.py). A doubt,
     never an error: a wording finding does not block submission."""
-    for line in lines:
-        for hit in find_in_line(line.raw, book):
-            yield line.finding(
-                "wording", "warning", hit.start, hit.end, hit.message, hit.replacement
-            )
+    text = "\n".join(line.raw for line in lines)
+    line_starts = list(accumulate((len(line.raw) + 1 for line in lines[:-1]), initial=0))
+    for hit in find_wording(text, book):
+        index = bisect_right(line_starts, hit.start) - 1
+        offset = line_starts[index]
+        yield lines[index].finding(
+            "wording", "warning", hit.start - offset, hit.end - offset, hit.message, hit.replacement
+        )
 
 
 RULES: list[Callable[[list[_Line], list[Block]], Iterator[Finding]]] = [

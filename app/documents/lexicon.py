@@ -49,7 +49,9 @@ class Lexicon:
     """Word frequencies from jieba's dictionary, for words of 1 to 4 characters."""
 
     def __init__(self, entries: dict[str, int]):
-        self._tables: dict[int, tuple[_FixedWidth, array]] = {}
+        # Per length: the sorted words, their counts, and where each first character's run of
+        # words starts and ends (a look-up bisects only that run, ~6 steps).
+        self._tables: dict[int, tuple[_FixedWidth, array, dict[str, tuple[int, int]]]] = {}
         by_length: dict[int, list[tuple[str, int]]] = {}
         for word, count in entries.items():
             if 1 <= len(word) <= MAX_WORD_LENGTH:
@@ -57,17 +59,26 @@ class Lexicon:
         for width, items in by_length.items():
             items.sort()
             words = _FixedWidth("".join(word for word, _ in items), width)
-            self._tables[width] = (words, array("I", (count for _, count in items)))
+            runs: dict[str, tuple[int, int]] = {}
+            for position, (word, _) in enumerate(items):
+                first = runs.get(word[0], (position, position))[0]
+                runs[word[0]] = (first, position + 1)
+            self._tables[width] = (words, array("I", (count for _, count in items)), runs)
         self._log_total = math.log(max(1, sum(entries.values())))
 
-    def freq(self, word: str) -> int:
+        self.freq = lru_cache(maxsize=1 << 16)(self._freq)
+
+    def _freq(self, word: str) -> int:
         """How often jieba's corpus uses ``word`` (0 for what is not in its dictionary)."""
         table = self._tables.get(len(word))
         if table is None:
             return 0
-        words, counts = table
-        index = bisect_left(words, word)
-        if index < len(words) and words[index] == word:
+        words, counts, runs = table
+        run = runs.get(word[0])
+        if run is None:
+            return 0
+        index = bisect_left(words, word, *run)
+        if index < run[1] and words[index] == word:
             return counts[index]
         return 0
 

@@ -1,6 +1,6 @@
 """The wording check: wrong characters, transposed words, misquoted fixed expressions.
 
-:func:`find_in_line` returns what a proofreader (校对) would mark on one line of a report, each
+:func:`find_wording` returns what a proofreader (校对) would mark in a report text, each
 with the text to put in its place. It looks for
 
 * a fixed expression (规范表述) quoted with a character too many, too few, wrong or swapped, or
@@ -16,14 +16,17 @@ with the text to put in its place. It looks for
 Precision comes first: every candidate must also pass the checks that keep correct prose quiet
 (the window is itself a word or another entry, the wrong character only looks or sounds like the
 right one when it must, a neighbour forms a word with it…). All scanning is linear in the text;
-what costs more per candidate is bounded by a budget per line.
+what costs more per candidate is bounded by a budget per check.
 """
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import compress, islice
 from typing import TYPE_CHECKING
 
 from app.documents.lexicon import homophones, lexicon, sound_alike
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff"
 HAN_CHAR = re.compile(f"[{HAN_CLASS}]")
 # The marks that separate the parts of a formulation count as one: 、，, ；; are all “、”.
-SEPARATORS = str.maketrans({"，": "、", ",": "、", "；": "、", ";": "、"})
+SEPARATORS = ("，", ",", "；", ";")
 SENTENCE_BREAK = set("。！？!?\n")
 # A window that jieba's corpus uses this often is a word in its own right, not a typo.
 WORD_FREQ = 20
@@ -43,8 +46,23 @@ WORD_FREQ = 20
 # edges of two words (把会开好 → 把开会好) 3–5 or nothing.
 WORD_GAIN = 8.0
 WORD_CONTEXT = 3
-# At most this many approximate comparisons per line (hostile text cannot make it quadratic).
-COMPARISONS_PER_LINE = 400
+# The costlier look at a candidate (an approximate comparison, a segmentation) is taken at most
+# this many times per check, and a check stops collecting doubts at MAX_HITS: a hostile text
+# (the same near-miss 10,000 times) costs no more than a long clean one.
+CLOSE_LOOKS_PER_CHECK = 600
+MAX_HITS = 500
+
+
+class Budget:
+    """What is left of the close looks one check may take."""
+
+    def __init__(self, close_looks: int = CLOSE_LOOKS_PER_CHECK):
+        self.close_looks = close_looks
+
+    def take(self) -> bool:
+        self.close_looks -= 1
+        return self.close_looks >= 0
+
 
 # What a hit replaces, in order of trust when two overlap.
 PRIORITY = {"confusion": 0, "fixed": 1, "order": 2, "idiom": 3, "grammar": 4, "frame": 5, "word": 6}
@@ -52,7 +70,7 @@ PRIORITY = {"confusion": 0, "fixed": 1, "order": 2, "idiom": 3, "grammar": 4, "f
 
 @dataclass(frozen=True, order=True)
 class Hit:
-    """A doubt on one line: ``text[start:end]`` should probably read ``replacement``."""
+    """A doubt: ``text[start:end]`` should probably read ``replacement``."""
 
     start: int
     end: int
@@ -76,7 +94,9 @@ class Index:
 
 
 def _normalise(text: str) -> str:
-    return text.translate(SEPARATORS)
+    for mark in SEPARATORS:  # str.replace is many times faster than translate on Chinese text
+        text = text.replace(mark, "、")
+    return text
 
 
 def _pieces(phrase: str) -> list[tuple[int, str]]:
@@ -162,30 +182,25 @@ def _word_variants(word: str, look_alike: dict[str, set[str]]) -> Iterator[tuple
 # --- approximate comparison ------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def _distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance of ``a`` and ``b``, or ``limit + 1`` when larger."""
+    """Optimal string alignment distance of ``a`` and ``b``, or ``limit + 1`` when larger.
+    Only the cells within ``limit`` of the diagonal are computed."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    far = limit + 1
     previous2: list[int] = []
-    previous = list(range(len(b) + 1))
+    previous = [j if j <= limit else far for j in range(len(b) + 1)]
     for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        row_min = current[0]
-        for j in range(1, len(b) + 1):
+        current = [i if i <= limit else far] + [far] * len(b)
+        for j in range(max(1, i - limit), min(len(b), i + limit) + 1):
             cost = 0 if a[i - 1] == b[j - 1] else 1
             value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if (
-                i > 1
-                and j > 1
-                and a[i - 1] == b[j - 2]
-                and a[i - 2] == b[j - 1]
-                and previous2[j - 2] + 1 < value
-            ):
-                value = previous2[j - 2] + 1
-            current[j] = value
-            row_min = min(row_min, value)
-        if row_min > limit:
-            return limit + 1
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = min(value, far)
+        if min(current) >= far:
+            return far
         previous2, previous = previous, current
     return previous[len(b)]
 
@@ -207,30 +222,32 @@ def _substitutions_alike(index: Index, window: str, phrase: str) -> bool:
 
 
 class _Scan:
-    """The state of scanning one line."""
+    """The state of scanning one text (all its lines at once: no per-line overhead)."""
 
-    def __init__(self, index: Index, line: str):
+    def __init__(self, index: Index, text: str, budget: Budget):
         self.index = index
-        self.line = line
-        self.norm = _normalise(line)
+        self.text = text
+        self.norm = _normalise(text)
         self.hits: list[Hit] = []
         self.exact: list[tuple[int, int]] = []
         self.compared: set[tuple[str, int]] = set()
-        self.budget = COMPARISONS_PER_LINE
+        self.budget = budget
 
     # Probes ---------------------------------------------------------------------------------
 
     def run_probes(self) -> None:
         probes = self.index.probes
         norm = self.norm
-        for i in range(len(norm) - 1):
-            found = probes.get(norm[i : i + 2])
-            if found:
-                for probe in found:
-                    getattr(self, "_" + probe[0])(i, *probe[1:])
+        # Every two characters of the text, looked up in C (map/compress), not in a Python loop.
+        bigrams = list(map(operator.add, norm, norm[1:]))
+        for i in compress(range(len(bigrams)), map(probes.__contains__, bigrams)):
+            for probe in probes[bigrams[i]]:
+                getattr(self, "_" + probe[0])(i, *probe[1:])
+            if len(self.hits) >= MAX_HITS:
+                break
 
     def _confusion(self, i: int, entry: Entry) -> None:
-        if self.line.startswith(entry.text, i) and entry.applies(self.line, i):
+        if self.text.startswith(entry.text, i) and entry.applies(self.text, i):
             self.hits.append(
                 Hit(
                     i,
@@ -265,7 +282,7 @@ class _Scan:
         window = self.norm[start:end]
         if window in self.index.known or lexicon().freq(window) >= WORD_FREQ:
             return
-        wrong = self.line[start:end]
+        wrong = self.text[start:end]
         label = "规范表述" if entry.kind == "fixed" else "固定说法"
         self.hits.append(
             Hit(start, end, entry.text, f"“{wrong}”疑为“{entry.text}”（{label}）。", source)
@@ -279,10 +296,9 @@ class _Scan:
         if norm.startswith(phrase, anchor):
             self.exact.append((anchor, anchor + len(phrase)))
             return
-        if (phrase, anchor) in self.compared or self.budget <= 0:
+        if (phrase, anchor) in self.compared or not self.budget.take():
             return
         self.compared.add((phrase, anchor))
-        self.budget -= 1
         n = len(phrase)
         limit = 1 if n <= 8 else 2
         # The quotation starts and ends where the text has the phrase's first and last
@@ -325,9 +341,11 @@ class _Scan:
         )
 
     def _word(self, i: int, entry: Entry, variant: str, how: str) -> None:
-        if not HAN_CHAR.match(self.norm[i]) or not _reads_better(self.norm, i, entry.text):
+        if not HAN_CHAR.match(self.norm[i]) or not self.budget.take():
             return
-        wrong = self.line[i : i + 2]
+        if not _reads_better(self.norm, i, entry.text):
+            return
+        wrong = self.text[i : i + 2]
         why = "两字颠倒" if how == "swapped" else ("字形相近" if how == "shape" else "读音相同")
         self.hits.append(
             Hit(i, i + 2, entry.text, f"“{wrong}”疑为“{entry.text}”（{why}）。", "word")
@@ -345,7 +363,7 @@ class _Scan:
             if canonical is None or len(found) != len(canonical[1]) or found == canonical[1]:
                 continue
             text = canonical[0]
-            wrong = self.line[match.start() : match.end()]
+            wrong = self.text[match.start() : match.end()]
             self.hits.append(
                 Hit(
                     match.start(),
@@ -359,16 +377,18 @@ class _Scan:
     # Result ---------------------------------------------------------------------------------
 
     def result(self) -> list[Hit]:
+        # Masks over the text keep this linear however many hits and exact phrases there are.
+        exact = bytearray(len(self.text))
+        for start, end in self.exact:
+            exact[start:end] = b"\x01" * (end - start)
+        taken = bytearray(len(self.text))
         kept: list[Hit] = []
-        taken: list[tuple[int, int]] = []
         for hit in sorted(self.hits, key=lambda h: (PRIORITY[h.source], h.start)):
-            if hit.source != "order" and any(
-                s <= hit.start and hit.end <= e for s, e in self.exact
-            ):
+            if hit.source != "order" and exact.find(0, hit.start, hit.end) == -1:
                 continue  # inside a correctly written fixed expression or set phrase
-            if any(hit.start < e and s < hit.end for s, e in taken):
+            if taken.find(1, hit.start, hit.end) != -1:
                 continue
-            taken.append((hit.start, hit.end))
+            taken[hit.start : hit.end] = b"\x01" * (hit.end - hit.start)
             kept.append(hit)
         return sorted(kept)
 
@@ -378,10 +398,13 @@ def _reads_better(text: str, i: int, word: str) -> bool:
     two characters belong to two neighbouring words (科研|调查 is not a swapped 调研)."""
     start = max(0, i - WORD_CONTEXT)
     end = min(len(text), i + 2 + WORD_CONTEXT)
-    window = text[start:end]
     corrected = text[start:i] + word + text[i + 2 : end]
-    words = lexicon()
-    return words.plausibility(corrected) - words.plausibility(window) >= WORD_GAIN
+    return _plausibility(corrected) - _plausibility(text[start:end]) >= WORD_GAIN
+
+
+@lru_cache(maxsize=4096)
+def _plausibility(text: str) -> float:
+    return lexicon().plausibility(text)
 
 
 # --- grammar rules --------------------------------------------------------------------------
@@ -391,7 +414,7 @@ def _alternation(items: tuple[str, ...]) -> str:
     return "|".join(map(re.escape, sorted(set(items), key=len, reverse=True))) or "(?!)"
 
 
-PAUSE = "[，。；、！？：,.;!?）”]|$"
+PAUSE = "[，。；、！？：,.;!?）”\n]|$"
 # Words that start like a preposition but are nouns: 科学的把握, 有效的对策.
 NOUNS_AFTER_PREPOSITION = "握|关|脉|手|来|领|往|导|业|会|策|象|比|话"
 # Characters before 的 that make it a possessive or a word of its own (目的, 有的, 似的…).
@@ -405,8 +428,9 @@ class Grammar:
         degree = _alternation(lists.degree)
         short = _alternation(lists.complement_1)
         long_ = _alternation(lists.complement_2)
+        # Starts with a literal, so that the regular expression engine skips to each 的.
         self.complement = re.compile(
-            f"(?<=[{HAN_CLASS}])的((?:{degree})(?:{long_}|{short})|(?:{long_}))了?(?={PAUSE})"
+            f"的((?:{degree})(?:{long_}|{short})|(?:{long_}))了?(?={PAUSE})"
         )
         adverbial = _alternation(lists.adverbial)
         preposition = _alternation(lists.preposition)
@@ -422,21 +446,23 @@ class Grammar:
         self.frame_close = lists.frame_close
 
 
-def _grammar_hits(line: str, grammar: Grammar) -> Iterator[Hit]:
+def _grammar_hits(text: str, grammar: Grammar) -> Iterator[Hit]:
     words = lexicon()
-    for match in grammar.complement.finditer(line):
+    for match in grammar.complement.finditer(text):
         de = match.start()
-        before = line[de - 1]
-        if before in NOT_VERB_BEFORE_DE or words.freq(line[de - 1 : de + 1]) >= WORD_FREQ:
+        before = text[de - 1] if de else ""
+        if not HAN_CHAR.match(before) or before in NOT_VERB_BEFORE_DE:
             continue
+        if words.freq(text[de - 1 : de + 1]) >= WORD_FREQ:
+            continue  # 目的, 真的, 似的: a word of its own
         # Show the verb: 落实的不够到位 rather than 实的不够到位.
-        start = de - 2 if de >= 2 and words.freq(line[de - 2 : de]) >= WORD_FREQ else de - 1
+        start = de - 2 if de >= 2 and words.freq(text[de - 2 : de]) >= WORD_FREQ else de - 1
         end = match.end()
-        wrong = line[start:end]
-        right = line[start:de] + "得" + line[de + 1 : end]
+        wrong = text[start:end]
+        right = text[start:de] + "得" + text[de + 1 : end]
         yield Hit(start, end, right, f"“{wrong}”疑为“{right}”（补语前用“得”）。", "grammar")
     for pattern in (grammar.adverbial, grammar.adverb_only, grammar.steady):
-        for match in pattern.finditer(line):
+        for match in pattern.finditer(text):
             de = match.end(1)
             start = match.start(1)
             end = de + 1
@@ -446,10 +472,10 @@ def _grammar_hits(line: str, grammar: Grammar) -> Iterator[Hit]:
                 start,
                 end,
                 right,
-                f"“{line[start:shown]}”疑为“{right}{line[end:shown]}”（修饰动词用“地”）。",
+                f"“{text[start:shown]}”疑为“{right}{text[end:shown]}”（修饰动词用“地”）。",
                 "grammar",
             )
-    for match in grammar.either.finditer(line):
+    for match in grammar.either.finditer(text):
         yield Hit(
             match.start(),
             match.start() + 1,
@@ -462,24 +488,46 @@ def _grammar_hits(line: str, grammar: Grammar) -> Iterator[Hit]:
 
 # --- parallel items: 一是在……上 ------------------------------------------------------------
 
-ITEM = re.compile(r"(?:^|(?<=[。；！？：]))\s*(?:[一二三四五六七八九十]|[1-9])[是要](?=[^是要])")
-HEAD_END = re.compile(r"[，。；：！？、（]")
+ITEM = re.compile(
+    r"(?:^|(?<=[。；！？：]))[ \t\u3000]*(?:[一二三四五六七八九十]|[1-9])[是要](?=[^是要])",
+    re.MULTILINE,
+)
+HEAD_END = re.compile(r"[，。；：！？、（\n]")
 
 
-def _frame_hits(line: str, grammar: Grammar) -> Iterator[Hit]:
-    starts = [m.end() for m in ITEM.finditer(line)]
-    if len(starts) < 3:
-        return
-    heads: list[tuple[int, str]] = []
-    for k, start in enumerate(starts):
-        stop = starts[k + 1] if k + 1 < len(starts) else len(line)
-        text = line[start:stop]
-        cut = HEAD_END.search(text)
-        heads.append((start, text[: cut.start()] if cut else text))
+def _paragraph_items(text: str) -> Iterator[list[int]]:
+    """Where the items (一是…二是…) of each paragraph start, for paragraphs with three or more."""
+    group: list[int] = []
+    paragraph_end = -1
+    for match in ITEM.finditer(text):
+        if match.start() > paragraph_end:
+            if len(group) >= 3:
+                yield group
+            group = []
+            newline = text.find("\n", match.end())
+            paragraph_end = len(text) if newline == -1 else newline
+        group.append(match.end())
+    if len(group) >= 3:
+        yield group
+
+
+def _frame_hits(text: str, grammar: Grammar) -> Iterator[Hit]:
     opens = _alternation(grammar.frame_open)
     closes = _alternation(grammar.frame_close)
-    framed = re.compile(f"^({opens})([{HAN_CLASS}]{{2,12}}?)({closes})(.*)$")
-    shapes = [framed.match(head) for _, head in heads]
+    framed = re.compile(f"({opens})([{HAN_CLASS}]{{2,12}}?)({closes})(.*)")
+    for starts in _paragraph_items(text):
+        heads: list[tuple[int, str]] = []
+        for k, start in enumerate(starts):
+            stop = starts[k + 1] if k + 1 < len(starts) else len(text)
+            cut = HEAD_END.search(text, start, stop)
+            heads.append((start, text[start : cut.start() if cut else stop]))
+        yield from _frame_group(text, heads, framed, closes)
+
+
+def _frame_group(
+    text: str, heads: list[tuple[int, str]], framed: re.Pattern, closes: str
+) -> Iterator[Hit]:
+    shapes = [framed.fullmatch(head) for _, head in heads]
     siblings = [m for m in shapes if m]
     if len(siblings) < 2 or len(siblings) < len(heads) - 1:
         return
@@ -487,7 +535,8 @@ def _frame_hits(line: str, grammar: Grammar) -> Iterator[Hit]:
     if not tail:
         return
     opener = siblings[0].group(1)
-    closer = max({m.group(3) for m in siblings}, key=[m.group(3) for m in siblings].count)
+    closers = [m.group(3) for m in siblings]
+    closer = max(set(closers), key=closers.count)
     for (start, head), shape in zip(heads, shapes, strict=True):
         if shape:
             continue
@@ -496,30 +545,23 @@ def _frame_hits(line: str, grammar: Grammar) -> Iterator[Hit]:
             inner = head[len(opener) : position]
             if position < 0 or len(inner) > 12 or any(c in inner for c in "上中面"):
                 continue
-            span_end = start + position + len(tail[:1])
-            wrong = line[start:span_end]
-            right = line[start : start + position] + closer + tail[:1]
-            yield Hit(
-                start,
-                span_end,
-                right,
-                f"“{wrong}”疑为“{right}”（与并列的“{opener}……{closer}”一致）。",
-                "frame",
-            )
+            end = start + position + 1
+            wrong = text[start:end]
+            right = text[start : start + position] + closer + tail[:1]
         else:
-            missing = re.match(f"^([{HAN_CLASS}]{{2,12}}?)({closes}){re.escape(tail)}", head)
+            missing = re.match(f"([{HAN_CLASS}]{{2,12}}?)({closes}){re.escape(tail)}", head)
             if not missing:
                 continue
             end = start + missing.end(2)
-            wrong = line[start:end]
+            wrong = text[start:end]
             right = opener + wrong
-            yield Hit(
-                start,
-                end,
-                right,
-                f"“{wrong}”疑为“{right}”（与并列的“{opener}……{closer}”一致）。",
-                "frame",
-            )
+        yield Hit(
+            start,
+            end,
+            right,
+            f"“{wrong}”疑为“{right}”（与并列的“{opener}……{closer}”一致）。",
+            "frame",
+        )
 
 
 def _common_prefix(texts: list[str]) -> str:
@@ -533,14 +575,15 @@ def _common_prefix(texts: list[str]) -> str:
 # --- entry point ----------------------------------------------------------------------------
 
 
-def find_in_line(line: str, book: PhraseBook) -> list[Hit]:
-    """The wording doubts on one line, sorted, none overlapping another."""
-    if not HAN_CHAR.search(line):
+def find_wording(text: str, book: PhraseBook) -> list[Hit]:
+    """The wording doubts in ``text`` (lines joined by ``\\n``), by position, none overlapping
+    another and none across a line break; at most :data:`MAX_HITS`."""
+    if not HAN_CHAR.search(text):
         return []
     index = book.index
-    scan = _Scan(index, line)
+    scan = _Scan(index, text, Budget())
     scan.run_probes()
     scan.ordered_lists()
-    scan.hits.extend(_grammar_hits(line, index.grammar))
-    scan.hits.extend(_frame_hits(line, index.grammar))
-    return scan.result()
+    scan.hits.extend(islice(_grammar_hits(text, index.grammar), MAX_HITS))
+    scan.hits.extend(islice(_frame_hits(text, index.grammar), MAX_HITS))
+    return scan.result()[:MAX_HITS]
