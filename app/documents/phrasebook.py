@@ -137,6 +137,7 @@ class Lists:
     degree: tuple[str, ...]
     complement_1: tuple[str, ...]
     complement_2: tuple[str, ...]
+    complement_alone: tuple[str, ...]
     adverbial: tuple[str, ...]
     preposition: tuple[str, ...]
     adverb_only: tuple[str, ...]

@@ -428,9 +428,10 @@ class Grammar:
         degree = _alternation(lists.degree)
         short = _alternation(lists.complement_1)
         long_ = _alternation(lists.complement_2)
+        alone = _alternation(lists.complement_alone)
         # Starts with a literal, so that the regular expression engine skips to each 的.
         self.complement = re.compile(
-            f"的((?:{degree})(?:{long_}|{short})|(?:{long_}))了?(?={PAUSE})"
+            f"的((?:{degree})(?:{long_}|{short})|(?:{alone}))了?(?={PAUSE})"
         )
         adverbial = _alternation(lists.adverbial)
         preposition = _alternation(lists.preposition)
