@@ -21,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 
 MAX_WORD_LENGTH = 4
+RUN_BITS = 24  # more than the number of words of any length
+RUN_MASK = (1 << RUN_BITS) - 1
 
 
 def _package_dir(name: str) -> Path:
@@ -50,8 +52,8 @@ class Lexicon:
 
     def __init__(self, entries: dict[str, int]):
         # Per length: the sorted words, their counts, and where each first character's run of
-        # words starts and ends (a look-up bisects only that run, ~6 steps).
-        self._tables: dict[int, tuple[_FixedWidth, array, dict[str, tuple[int, int]]]] = {}
+        # words starts and ends, packed in one int (a look-up bisects only that run, ~6 steps).
+        self._tables: dict[int, tuple[_FixedWidth, array, dict[str, int]]] = {}
         by_length: dict[int, list[tuple[str, int]]] = {}
         for word, count in entries.items():
             if 1 <= len(word) <= MAX_WORD_LENGTH:
@@ -59,16 +61,16 @@ class Lexicon:
         for width, items in by_length.items():
             items.sort()
             words = _FixedWidth("".join(word for word, _ in items), width)
-            runs: dict[str, tuple[int, int]] = {}
+            runs: dict[str, int] = {}
             for position, (word, _) in enumerate(items):
-                first = runs.get(word[0], (position, position))[0]
-                runs[word[0]] = (first, position + 1)
+                first = runs.get(word[0], position << RUN_BITS) >> RUN_BITS
+                runs[word[0]] = first << RUN_BITS | (position + 1)
             self._tables[width] = (words, array("I", (count for _, count in items)), runs)
         self._log_total = math.log(max(1, sum(entries.values())))
 
-        self.freq = lru_cache(maxsize=1 << 16)(self._freq)
+        self.freq = lru_cache(maxsize=1 << 16)(self.freq_uncached)
 
-    def _freq(self, word: str) -> int:
+    def freq_uncached(self, word: str) -> int:
         """How often jieba's corpus uses ``word`` (0 for what is not in its dictionary)."""
         table = self._tables.get(len(word))
         if table is None:
@@ -77,8 +79,9 @@ class Lexicon:
         run = runs.get(word[0])
         if run is None:
             return 0
-        index = bisect_left(words, word, *run)
-        if index < run[1] and words[index] == word:
+        first, end = run >> RUN_BITS, run & RUN_MASK
+        index = bisect_left(words, word, first, end)
+        if index < end and words[index] == word:
             return counts[index]
         return 0
 
@@ -131,18 +134,19 @@ def _toneless(syllable: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _readings_table() -> dict[int, tuple[str, ...]]:
+def _readings_table() -> dict[int, str]:
+    """Code point → its readings as pypinyin writes them (“xíng,háng,hàng,héng”)."""
     with open(_package_dir("pypinyin") / "pinyin_dict.json", encoding="utf-8") as source:
-        raw = json.load(source)
-    return {
-        int(code): tuple(dict.fromkeys(_toneless(s) for s in value.split(",")))
-        for code, value in raw.items()
-    }
+        return {int(code): value for code, value in json.load(source).items()}
 
 
+@lru_cache(maxsize=8192)
 def readings(char: str) -> tuple[str, ...]:
-    """The readings of a character without tones: 行 → ('xing', 'hang', 'heng')."""
-    return _readings_table().get(ord(char), ()) if len(char) == 1 else ()
+    """The readings of a character without tones, usual one first: 行 → ('xing', 'hang', 'heng')."""
+    if len(char) != 1:
+        return ()
+    value = _readings_table().get(ord(char), "")
+    return tuple(dict.fromkeys(_toneless(s) for s in value.split(",") if s))
 
 
 # Sounds a writer typing pinyin, or speaking a southern Mandarin, easily confuses.
@@ -177,13 +181,13 @@ def _homophone_table() -> dict[str, tuple[str, ...]]:
     """Toneless syllable → the characters usually read so, most used first (common ones only)."""
     words = lexicon()
     by_syllable: dict[str, list[tuple[int, str]]] = {}
-    for code, syllables in _readings_table().items():
+    for code, value in _readings_table().items():
         char = chr(code)
-        count = words.freq(char)
+        count = words.freq_uncached(char)
         if count < COMMON_CHARACTER_FREQ:
             continue
-        if syllables:
-            by_syllable.setdefault(syllables[0], []).append((count, char))
+        usual = _toneless(value.split(",", 1)[0])
+        by_syllable.setdefault(usual, []).append((count, char))
     return {
         syllable: tuple(char for _, char in sorted(chars, reverse=True))
         for syllable, chars in by_syllable.items()
