@@ -12,8 +12,10 @@ import statistics
 import time
 from pathlib import Path
 
-from app.documents.checks import check
-from app.documents.structure import parse
+from app.documents.checks import RULES, _Line, check
+from app.documents.phrasebook import default_book
+from app.documents.structure import normalise_newlines, parse
+from app.documents.wording import find_wording
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 TARGET_CHARACTERS = 20_000
@@ -41,12 +43,34 @@ def build_text() -> tuple[str, str]:
     return text[:TARGET_CHARACTERS], source
 
 
-def measure(func, text: str, repeat: int) -> list[float]:
+def measure(func, text: str, repeat: int, clock=time.perf_counter) -> list[float]:
     timings = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         func(text)
-        timings.append((time.perf_counter() - start) * 1000)
+        timings.append((clock() - start) * 1000)
+    return timings
+
+
+def wording_only(text: str) -> None:
+    find_wording(normalise_newlines(text), default_book())
+
+
+def without_wording(text: str) -> None:
+    """The eight rules check() ran before the wording rule came (to compare under equal load)."""
+    lines = [_Line(n, raw) for n, raw in enumerate(normalise_newlines(text).split("\n"), 1)]
+    blocks = parse(text)
+    for rule in RULES:
+        list(rule(lines, blocks))
+
+
+def interleaved(text: str, repeat: int) -> dict[str, list[float]]:
+    """Each function timed in turn, round after round: the machine's load falls on all alike."""
+    funcs = {"check()": check, "eight rules": without_wording, "wording": wording_only}
+    timings: dict[str, list[float]] = {name: [] for name in funcs}
+    for _ in range(repeat):
+        for name, func in funcs.items():
+            timings[name] += measure(func, text, 1)
     return timings
 
 
@@ -112,6 +136,13 @@ def main() -> None:
         f"check():  median {statistics.median(timings):.1f} ms, p95 {sorted(timings)[int(len(timings) * 0.95) - 1]:.1f} ms, max {max(timings):.1f} ms over {len(timings)} runs"
     )
     print(f"parse():  median {statistics.median(parse_timings):.2f} ms")
+    cpu = measure(check, text, 50, time.process_time)
+    print(f"check() CPU time: median {statistics.median(cpu):.1f} ms")
+    shares = interleaved(text, 30)
+    print(
+        "interleaved medians: "
+        + ", ".join(f"{name} {statistics.median(t):.1f} ms" for name, t in shares.items())
+    )
     print(f"first check() of the process: {cold:.0f} ms (reads jieba's and pypinyin's data)")
     hostile()
 

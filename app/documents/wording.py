@@ -242,7 +242,24 @@ class _Scan:
         bigrams = list(map(operator.add, norm, norm[1:]))
         for i in compress(range(len(bigrams)), map(probes.__contains__, bigrams)):
             for probe in probes[bigrams[i]]:
-                getattr(self, "_" + probe[0])(i, *probe[1:])
+                # Cheap tests first: most probes of a common pair of characters fail here.
+                kind = probe[0]
+                if kind == "piece":
+                    if norm.startswith(probe[4], i):
+                        self._piece(i, *probe[1:])
+                elif kind == "short":
+                    phrase, offset = probe[2], probe[3]
+                    other = norm[i + 2 : i + 4] if offset == 0 else norm[max(0, i - 2) : i]
+                    rest = phrase[2:] if offset == 0 else phrase[:2]
+                    if len(other) == 2 and (other[0] == rest[0] or other[1] == rest[1]):
+                        self._short(i, *probe[1:])
+                elif kind == "swapped":
+                    if norm.startswith(probe[2], i):
+                        self._phrase_hit(i, i + len(probe[2]), probe[1], "idiom")
+                elif kind == "confusion":
+                    self._confusion(i, probe[1])
+                else:
+                    self._word(i, *probe[1:])
             if len(self.hits) >= MAX_HITS:
                 break
 
@@ -266,17 +283,13 @@ class _Scan:
         if window == phrase:
             self.exact.append((start, start + len(phrase)))
             return
-        differ = [k for k in range(len(phrase)) if window[k] != phrase[k]]
+        differ = [k for k in range(4) if window[k] != phrase[k]]
         if len(differ) != 1:
             return
         k = differ[0]
         if not HAN_CHAR.match(window[k]) or not _alike(self.index, window[k], phrase[k]):
             return
         self._phrase_hit(start, start + len(phrase), entry, "idiom")
-
-    def _swapped(self, i: int, entry: Entry, variant: str) -> None:
-        if self.norm.startswith(variant, i):
-            self._phrase_hit(i, i + len(variant), entry, "idiom")
 
     def _phrase_hit(self, start: int, end: int, entry: Entry, source: str) -> None:
         window = self.norm[start:end]
