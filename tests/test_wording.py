@@ -359,6 +359,13 @@ def test_positions_are_those_of_the_input_across_lines():
     assert all(wrong_text(text, f) in f.excerpt for f in findings)
 
 
+def test_the_excerpt_holds_a_long_wrong_text_whole():
+    text = "全县上下要紧紧围绕凝心铸魂筑牢根本、锤炼品格强化忠诚、实干担当促进发展、践行宗旨为民造福、廉洁奉工树立新风的目标任务。"
+    (finding,) = wording(text)
+    assert finding.suggestion.endswith("廉洁奉公树立新风")
+    assert wrong_text(text, finding) in finding.excerpt
+
+
 def test_wording_doubts_never_block_submission():
     text = "我们将再接再励，开展研调，截止目前抓的比较紧。"
     findings = check(text)

@@ -33,12 +33,13 @@ MAX_FINDINGS_PER_RULE = 500
 
 
 EXCERPT_SPAN = 30
+WORDING_EXCERPT_SPAN = 100
 
 
-def _excerpt(text: str, start: int, end: int) -> str:
+def _excerpt(text: str, start: int, end: int, span: int = EXCERPT_SPAN) -> str:
     left = max(0, start - EXCERPT_CONTEXT)
-    if end - start > EXCERPT_SPAN:
-        return ("…" if left else "") + text[left : start + EXCERPT_SPAN] + "…"
+    if end - start > span:
+        return ("…" if left else "") + text[left : start + span] + "…"
     right = min(len(text), end + EXCERPT_CONTEXT)
     return ("…" if left else "") + text[left:right] + ("…" if right < len(text) else "")
 
@@ -51,14 +52,21 @@ class _Line:
         self.raw = raw
 
     def finding(
-        self, rule: str, severity: str, start: int, end: int, message: str, suggestion: str = ""
+        self,
+        rule: str,
+        severity: str,
+        start: int,
+        end: int,
+        message: str,
+        suggestion: str = "",
+        excerpt_span: int = EXCERPT_SPAN,
     ) -> Finding:
         return Finding(
             line=self.number,
             column=start + 1,
             rule=rule,
             severity=severity,  # type: ignore[arg-type]
-            excerpt=_excerpt(self.raw, start, end),
+            excerpt=_excerpt(self.raw, start, end, excerpt_span),
             message=message,
             length=max(1, end - start),
             suggestion=suggestion,
@@ -437,7 +445,14 @@ def check_wording(lines: list[_Line], book: PhraseBook) -> Iterator[Finding]:
         index = bisect_right(line_starts, hit.start) - 1
         offset = line_starts[index]
         yield lines[index].finding(
-            "wording", "warning", hit.start - offset, hit.end - offset, hit.message, hit.replacement
+            "wording",
+            "warning",
+            hit.start - offset,
+            hit.end - offset,
+            hit.message,
+            hit.replacement,
+            # The excerpt holds the whole wrong text, even a long formulation's.
+            excerpt_span=WORDING_EXCERPT_SPAN,
         )
 
 

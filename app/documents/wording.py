@@ -13,10 +13,11 @@ with the text to put in its place. It looks for
 * 的 before a complement (抓的比较紧), 的 before a verb after an adverbial (认真的开展了),
   即…又…, and an item of a parallel list that lost the 在 or 上 of its siblings' 在……上.
 
-Precision comes first: every candidate must also pass the checks that keep correct prose quiet
-(the window is itself a word or another entry, the wrong character only looks or sounds like the
-right one when it must, a neighbour forms a word with it…). All scanning is linear in the text;
-what costs more per candidate is bounded by a budget per check.
+Precision comes first: a candidate is dropped when the text as written is itself a word of
+jieba's dictionary or another entry of the book, when a set phrase's wrong character neither
+sounds nor looks like the right one, when a corrected common word does not make the text around
+it read much better, or when it lies inside a correctly written fixed expression. Scanning is
+linear in the text; what costs more per candidate is bounded by a budget per check.
 """
 
 from __future__ import annotations
@@ -303,8 +304,6 @@ class _Scan:
 
     def _piece(self, i: int, entry: Entry, phrase: str, offset: int, piece: str) -> None:
         norm = self.norm
-        if not norm.startswith(piece, i):
-            return
         anchor = i - offset
         if norm.startswith(phrase, anchor):
             self.exact.append((anchor, anchor + len(phrase)))
