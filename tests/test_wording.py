@@ -482,6 +482,8 @@ def test_lexicon_frequencies_and_readings():
     assert words.freq("再接再厉") > words.freq("再接再励")
     assert sound_alike("励", "厉") and sound_alike("精", "进")  # fuzzy in/ing
     assert not sound_alike("立", "机")  # 立's rare reading wei does not count
+    assert not sound_alike("赋", "不")  # nor 不's third reading fu (赋能 is no typo of 不能)
+    assert sound_alike("航", "行")  # but 行's second reading hang does
     better = words.plausibility("充分发挥作用") - words.plausibility("充分发辉作用")
     assert better > 8
 

@@ -165,15 +165,20 @@ def _fuzzy(syllable: str) -> str:
     return syllable
 
 
+# The right character may be read its first or second way (行 xing/hang, 重 zhong/chong, 长
+# zhang/chang); further readings are rare (不 fu, 还 fu) and would make 赋能 a typo for 不能.
+RIGHT_READINGS = 2
+
+
 @lru_cache(maxsize=65536)
 def sound_alike(wrong: str, right: str) -> bool:
-    """Is ``wrong`` read (its usual reading) like one of the readings of ``right``, allowing the
+    """Is ``wrong`` read (its usual reading) like ``right`` (its first two readings), allowing the
     usual fuzzy pairs (zh/z, in/ing…)? Rare readings of ``wrong`` do not count (立 is also read
     wei, but no one types 立 for 机)."""
     if wrong == right:
         return True
     usual = readings(wrong)[:1]
-    return any(_fuzzy(u) == _fuzzy(r) for u in usual for r in readings(right))
+    return any(_fuzzy(u) == _fuzzy(r) for u in usual for r in readings(right)[:RIGHT_READINGS])
 
 
 @lru_cache(maxsize=1)
@@ -199,11 +204,11 @@ COMMON_CHARACTER_FREQ = 200
 
 
 def homophones(char: str) -> tuple[str, ...]:
-    """Common characters whose usual reading is one of the readings of ``char`` (tones aside),
-    not ``char`` itself: what a writer typing the pinyin of ``char`` may pick by mistake."""
+    """Common characters whose usual reading is one of the first two readings of ``char`` (tones
+    aside), not ``char`` itself: what a writer typing the pinyin of ``char`` may pick by mistake."""
     table = _homophone_table()
     found: dict[str, None] = {}
-    for syllable in readings(char):
+    for syllable in readings(char)[:RIGHT_READINGS]:
         for other in table.get(syllable, ()):
             if other != char:
                 found[other] = None
