@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import statistics
 import time
-from pathlib import Path
+
+from samples import SAMPLES
 
 from app.documents.checks import RULES, _Line, check
 from app.documents.phrasebook import default_book
 from app.documents.structure import normalise_newlines, parse
 from app.documents.wording import find_wording
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 TARGET_CHARACTERS = 20_000
 
 

@@ -69,11 +69,12 @@ def seed() -> None:
 
     from app import create_app
     from app.auth.models import Role
-    from app.extensions import db
-    from app.org.models import Period, SupervisionGroup, Unit
+    from app.core.extensions import db
+    from app.core.times import utcnow
+    from app.org.models import SupervisionGroup, Unit
     from app.org.operations import create_user
+    from app.periods.models import Period
     from app.reports import operations
-    from app.timeutil import utcnow
 
     app = create_app()
     with app.app_context():
@@ -93,7 +94,7 @@ def seed() -> None:
         users: dict[str, dict] = {}
 
         def add(username, role, unit=None, group=None):
-            user = create_user(username, PASSWORD, role, unit=unit, group=group)
+            user = create_user(None, username, PASSWORD, role, unit=unit, group=group)
             users[username] = {"role": role.value, "user": user}
             return user
 
@@ -765,12 +766,12 @@ def main():
         "--threads",
         type=int,
         default=None,
-        help="gunicorn threads per worker (default: app/gunicorn_conf.py's 1, sync workers; >1: gthread)",
+        help="gunicorn threads per worker (default: app/server/gunicorn_conf.py's 1, sync workers; >1: gthread)",
     )
     parser.add_argument(
         "--no-config",
         action="store_true",
-        help="start gunicorn without app/gunicorn_conf.py (no warm-up, no gc.freeze)",
+        help="start gunicorn without app/server/gunicorn_conf.py (no warm-up, no gc.freeze)",
     )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -818,7 +819,7 @@ def main():
         gunicorn = subprocess.Popen(
             [
                 str(VENV_BIN / "gunicorn"),
-                *([] if args.no_config else ["--config", "python:app.gunicorn_conf"]),
+                *([] if args.no_config else ["--config", "python:app.server.gunicorn_conf"]),
                 "--workers",
                 str(args.workers),
                 *([] if args.threads is None else ["--threads", str(args.threads)]),

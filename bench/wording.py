@@ -17,11 +17,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from samples import SAMPLES
+
 from app.documents.checks import check
 
 HERE = Path(__file__).resolve().parent
 HELDOUT = HERE / "data" / "wording_heldout.txt"
-SAMPLES = HERE.parents[1] / "shared" / "samples"
 MARK = re.compile(r"\[([^|\]]*)\|([^\]]*)\]")
 
 

@@ -34,7 +34,7 @@ def test_failed_login_says_the_same_for_unknown_user_and_wrong_password(
 
 def test_deactivated_user_cannot_log_in(org, client):
     org["author_a"].active = False
-    from app.extensions import db
+    from app.core.extensions import db
 
     db.session.commit()
     response = client.post("/login", data={"username": "author_a", "password": PASSWORD})

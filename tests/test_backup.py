@@ -14,14 +14,17 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from app import backup
 from app.auth.models import User
-from app.extensions import db
-from app.org.models import Period
+from app.cli import backup
+from app.core.extensions import db
+from app.periods.models import Period
 from app.reports import operations
 from app.reports.models import Comment, Report
 from app.reports.workflow import ReportState
 from tests.conftest import IN_CI, make_report
+
+# Real commits: backups and restores read and replace the database through their own connections and processes.
+pytestmark = pytest.mark.committed
 
 
 def on_postgresql() -> bool:

@@ -24,13 +24,16 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from app.demo import seed_demo
-from app.extensions import db
+from app.cli.demo import seed_demo
+from app.core.extensions import db
 from app.notifications import operations as notifications
 from app.reports import operations
 from app.reports.models import Report
 from app.reports.workflow import ReportState
 from tests.conftest import IN_CI, PASSWORD, make_report
+
+# Real commits: a live server thread serves Chromium.
+pytestmark = pytest.mark.committed
 
 try:
     from playwright.sync_api import Page, expect, sync_playwright

@@ -1,13 +1,12 @@
 """Pre-submission checks: every rule finds its defect where it is and stays quiet on clean text."""
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.documents.checks import check
 from app.documents.structure import normalise_newlines
+from tests.samples import SAMPLES, SAMPLES_DIR, needs_samples
 
 CLEAN_REPORT = """2023年主题教育开展情况汇报
 主题教育开展以来，县委坚持高标准谋划、高质量推进，各项工作取得阶段性成效。现将有关情况汇报如下：
@@ -289,7 +288,6 @@ def test_checks_never_crash_on_any_text(body):
     check(body)
 
 
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "samples"
 # The real defects of the samples, by file: (rule, line, column).
 SAMPLE_DEFECTS = {
     "000_21f5e1b268e4dc66.txt": {
@@ -312,7 +310,7 @@ SAMPLE_DEFECTS = {
 }
 
 
-@pytest.mark.skipif(not SAMPLES_DIR.is_dir(), reason="../shared/samples is not present")
+@needs_samples
 @pytest.mark.parametrize("name", [*sorted(SAMPLE_DEFECTS), "002_a6da9b21b22794dd.txt"])
 def test_samples_defects_are_found_where_they_are(name):
     text = (SAMPLES_DIR / name).read_text(encoding="utf-8")
@@ -330,8 +328,8 @@ def test_samples_defects_are_found_where_they_are(name):
             assert lines[line - 1][column - 1] == "*"
 
 
-@pytest.mark.skipif(not SAMPLES_DIR.is_dir(), reason="../shared/samples is not present")
-@pytest.mark.parametrize("path", sorted(SAMPLES_DIR.glob("*.txt")) if SAMPLES_DIR.is_dir() else [])
+@needs_samples
+@pytest.mark.parametrize("path", SAMPLES)
 def test_corrected_samples_have_no_errors(path):
     text = path.read_text(encoding="utf-8")
     corrected = text.replace("**", "某某").replace("*", "5").replace(",", "，")

@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.core.extensions import db
 from app.reports.models import Report
 from app.reports.workflow import ReportState
 from tests.conftest import make_report

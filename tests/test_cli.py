@@ -1,7 +1,9 @@
+import threading
+
 import sqlalchemy as sa
 
 from app.auth.models import Role, User
-from app.extensions import db
+from app.core.extensions import db
 from app.reports.models import Report
 from app.reports.workflow import ReportState
 
@@ -168,3 +170,17 @@ def test_check_command_reads_docx(runner, tmp_path):
     result = runner.invoke(args=["check", str(path)])
     assert result.exit_code == 1
     assert f"{path}:2:6: 错误[placeholder]" in result.output
+
+
+def test_commands_push_their_own_app_context(web_app):
+    """Run as `flask` runs them: in a thread with no app context pushed by anyone."""
+    results = []
+    thread = threading.Thread(
+        target=lambda: results.append(
+            web_app.test_cli_runner().invoke(args=["seed-demo", "--password", "pass-word-1"])
+        )
+    )
+    thread.start()
+    thread.join()
+    assert results[0].exit_code == 0, results[0].output
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) > 0

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.compare.review import changes_since_last_review
-from app.extensions import db
+from app.core.extensions import db
 from app.reports import operations
 from app.reports.models import Report, ReportVersion
 from app.reports.workflow import ReportState

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.core.extensions import db
 from app.reports import operations
 from app.reports.models import DraftRevision, HistoryEntry, Report
 from app.reports.workflow import ReportState

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.core.extensions import db
 from app.reports.models import HistoryEntry, Report
 from app.reports.workflow import ReportState
 from tests.conftest import PASSWORD, lock_version_in

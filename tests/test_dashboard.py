@@ -14,14 +14,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from app.extensions import db
+from app.core.extensions import db
+from app.core.times import local_today, utcnow
 from app.notifications.models import Reminder
-from app.org.models import Period, SupervisionGroup, Unit
+from app.org.models import SupervisionGroup, Unit
 from app.periods import exports
 from app.periods.dashboard import build_dashboard, days_since, deadline_flags
+from app.periods.models import Period
 from app.reports.models import Report
 from app.reports.workflow import ReportState
-from app.timeutil import local_today, utcnow
 from tests.conftest import make_report
 
 S = ReportState

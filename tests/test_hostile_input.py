@@ -11,7 +11,7 @@ import pdfplumber
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.core.extensions import db
 from app.reports import operations
 from app.reports.models import DraftRevision
 from app.reports.workflow import ReportState

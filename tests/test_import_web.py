@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from docx import Document
 
-from app.extensions import db
+from app.core.extensions import db
 from app.reports.models import DraftRevision, Report
 from app.reports.workflow import ReportState
 from tests.conftest import make_report

@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.auth.models import Role, User
-from app.extensions import db
-from app.forms import CONTROL_CHARACTERS_MESSAGE
-from app.org.models import Period, SupervisionGroup, Unit
+from app.core.extensions import db
+from app.core.forms import CONTROL_CHARACTERS_MESSAGE
+from app.org.models import SupervisionGroup, Unit
+from app.periods.models import Period
 from app.reports import operations
 from app.reports.forms import BODY_MAX_LENGTH
 from app.reports.models import Comment, Report

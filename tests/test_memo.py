@@ -2,8 +2,8 @@
 
 from datetime import date
 
+from app.core.memo import Recent
 from app.documents import checks
-from app.memo import Recent
 from app.pdf import render
 from app.pdf.render import PdfSource
 

@@ -6,14 +6,14 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.core.extensions import db
+from app.core.times import utcnow
 from app.notifications import operations as notifications
 from app.notifications.models import Notification, Reminder
-from app.org.models import Period
+from app.periods.models import Period
 from app.reports import operations
 from app.reports.models import HistoryEntry, Report
 from app.reports.workflow import ReportState
-from app.timeutil import utcnow
 from tests.conftest import make_report
 
 S = ReportState

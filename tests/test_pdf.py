@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
+from app.core.extensions import db
 from app.documents.structure import paragraphs
-from app.extensions import db
 from app.pdf import render
 from app.pdf.fetcher import RestrictedFetcher
 from app.pdf.fonts import resolve_roles

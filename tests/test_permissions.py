@@ -4,7 +4,7 @@
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.core.extensions import db
 from app.reports import operations, permissions
 from app.reports.models import Comment, HistoryEntry, Report
 from app.reports.workflow import EVENTS, ReportState

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.core.extensions import db
 from app.reports import operations
 from app.reports.models import Comment, DraftRevision, HistoryEntry, Report, ReportVersion
 from app.reports.workflow import ReportState

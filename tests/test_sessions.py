@@ -6,10 +6,10 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from app.audit import AuditEvent
 from app.auth.models import User
 from app.auth.views import SEEN_AT_PRECISION
-from app.extensions import db, limiter
+from app.core.audit import AuditEvent
+from app.core.extensions import db, limiter
 from app.reports import operations
 from app.reports.workflow import ReportState
 from tests.conftest import PASSWORD, make_report

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from app.extensions import db
+from app.core.extensions import db
 from app.reports import operations
 from app.reports.workflow import ReportState
 from tests.conftest import SAMPLE_BODY, make_report

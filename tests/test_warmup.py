@@ -1,12 +1,12 @@
-"""A new gunicorn worker warms up before its first request (app/warmup.py)."""
+"""A new gunicorn worker warms up before its first request (app/server/warmup.py)."""
 
 import gc
 from types import SimpleNamespace
 
 import pytest
 
-from app import gunicorn_conf, warmup
 from app.pdf.render import render_pdf
+from app.server import gunicorn_conf, warmup
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -23,8 +22,8 @@ from app.documents.phrasebook import (
     load_book,
 )
 from app.documents.wording import MAX_HITS, find_wording
+from tests.samples import SAMPLES_DIR
 
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "samples"
 TYPOS = SAMPLES_DIR / "typos.json"
 
 

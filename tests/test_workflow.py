@@ -3,7 +3,7 @@
 import pytest
 from transitions import Machine
 
-from app.exceptions import RuleViolation, StateConflict
+from app.core.exceptions import RuleViolation, StateConflict
 from app.reports import workflow
 from app.reports.models import Report
 from app.reports.workflow import WORKFLOW, ReportState, apply_event

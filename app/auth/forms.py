@@ -1,7 +1,7 @@
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from app.forms import ChineseForm
+from app.core.forms import ChineseForm
 
 
 class LoginForm(ChineseForm):

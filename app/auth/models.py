@@ -10,9 +10,9 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.dbtypes import enum_type
-from app.extensions import db
-from app.timeutil import UTCDateTime, utcnow
+from app.core.dbtypes import enum_type
+from app.core.extensions import db
+from app.core.times import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from app.org.models import SupervisionGroup, Unit

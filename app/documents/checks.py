@@ -13,6 +13,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from itertools import accumulate, islice
 
+from app.core.memo import Recent
 from app.documents.findings import Finding
 from app.documents.phrasebook import PhraseBook, default_book
 from app.documents.structure import (
@@ -23,7 +24,6 @@ from app.documents.structure import (
     parse,
 )
 from app.documents.wording import find_wording
-from app.memo import Recent
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_PUNCT = "，。、；：？！“”‘’《》（）【】…—·"
@@ -87,39 +87,59 @@ def _is_digit(char: str) -> bool:
     return char.isdigit()
 
 
+PLACEHOLDER_MESSAGE = "“{}”像是没有填写的占位符，请填入实际的数字或名称。"
+
+
 def check_placeholders(lines: list[_Line], blocks: list[Block]) -> Iterator[Finding]:
-    message = "“{}”像是没有填写的占位符，请填入实际的数字或名称。"
     for line in lines:
-        raw = line.raw
-        bold = [m.span() for m in MARKDOWN_BOLD.finditer(raw)]
-        for match in STARS.finditer(raw):
-            if any(start <= match.start() < end for start, end in bold):
-                continue  # Markdown emphasis: reported as markup
-            yield line.finding("placeholder", "error", *match.span(), message.format(match.group()))
-        for match in X_RUN.finditer(raw):
-            before = raw[match.start() - 1] if match.start() else ""
-            after = raw[match.end()] if match.end() < len(raw) else ""
-            if match.group().startswith("×") and (_is_digit(before) or _is_digit(after)):
-                continue  # 3×4, 5×8小时: a multiplication sign
-            if raw[match.start() : match.start() + 2] in ("X光",) or raw.startswith(
-                "X射线", match.start()
-            ):
-                continue
-            if not (HAN.match(before or " ") or HAN.match(after or " ")):
-                continue  # Latin context: a product name or formula, not our business
-            yield line.finding("placeholder", "error", *match.span(), message.format(match.group()))
-        for match in LONE_LETTER.finditer(raw):
-            letter = match.group()
-            if letter in "XxＸ":
-                continue  # already reported above
-            if LETTER_WORDS.match(raw, match.start()):
-                continue
+        yield from _unfilled_stars(line)
+        yield from _unfilled_x(line)
+        yield from _lone_letters(line)
+
+
+def _unfilled_stars(line: _Line) -> Iterator[Finding]:
+    """＊ or *: the usual mark for a number still to be filled in (not Markdown emphasis,
+    which the markup rule reports)."""
+    bold = [m.span() for m in MARKDOWN_BOLD.finditer(line.raw)]
+    for match in STARS.finditer(line.raw):
+        if not any(start <= match.start() < end for start, end in bold):
             yield line.finding(
-                "placeholder",
-                "error",
-                *match.span(),
-                f"中文之间有一个孤立的字母“{letter}”，像是没有替换的占位符，请改为实际内容。",
+                "placeholder", "error", *match.span(), PLACEHOLDER_MESSAGE.format(match.group())
             )
+
+
+def _is_x_placeholder(raw: str, match: re.Match[str]) -> bool:
+    before = raw[match.start() - 1] if match.start() else ""
+    after = raw[match.end()] if match.end() < len(raw) else ""
+    if match.group().startswith("×") and (_is_digit(before) or _is_digit(after)):
+        return False  # 3×4, 5×8小时: a multiplication sign
+    if raw.startswith(("X光", "X射线"), match.start()):
+        return False
+    # In a Latin context it is a product name or a formula, not our business.
+    return bool(HAN.match(before or " ") or HAN.match(after or " "))
+
+
+def _unfilled_x(line: _Line) -> Iterator[Finding]:
+    """XX单位, X月X日, ××同志: names and dates still to be filled in."""
+    for match in X_RUN.finditer(line.raw):
+        if _is_x_placeholder(line.raw, match):
+            yield line.finding(
+                "placeholder", "error", *match.span(), PLACEHOLDER_MESSAGE.format(match.group())
+            )
+
+
+def _lone_letters(line: _Line) -> Iterator[Finding]:
+    """A single Latin letter between Chinese characters (A股, X光 and the like aside)."""
+    for match in LONE_LETTER.finditer(line.raw):
+        letter = match.group()
+        if letter in "XxＸ" or LETTER_WORDS.match(line.raw, match.start()):
+            continue  # X is reported above; the rest are words
+        yield line.finding(
+            "placeholder",
+            "error",
+            *match.span(),
+            f"中文之间有一个孤立的字母“{letter}”，像是没有替换的占位符，请改为实际内容。",
+        )
 
 
 # --- markup -----------------------------------------------------------------------------

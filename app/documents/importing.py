@@ -20,9 +20,9 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from lxml import etree
 
+from app.core.exceptions import RuleViolation
 from app.documents.findings import Finding
 from app.documents.structure import HEADING_PATTERNS, looks_like_title
-from app.exceptions import RuleViolation
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_DOCX_UNPACKED_BYTES = 50 * 1024 * 1024

@@ -486,7 +486,7 @@ def default_cache_dir() -> Path:
 
     if has_app_context():
         return Path(current_app.instance_path) / "font-cache"
-    from app.config import INSTANCE
+    from app.core.config import INSTANCE
 
     return INSTANCE / "font-cache"
 

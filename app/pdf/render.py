@@ -31,8 +31,8 @@ from pypdf import PdfReader, PdfWriter
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from app.core.memo import Recent
 from app.documents.structure import Block, parse
-from app.memo import Recent
 from app.pdf.fetcher import RestrictedFetcher, asset_url
 from app.pdf.fonts import (
     RoleFont,

@@ -16,8 +16,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from app.core.times import to_local
 from app.periods.dashboard import Dashboard, Row
-from app.timeutil import to_local
 
 COLUMNS = ["指导组", "单位", "状态", "在当前状态天数", "截止日期", "到期提示", "最近催办"]
 # What Excel, LibreOffice and Google Sheets treat as the start of a formula (OWASP

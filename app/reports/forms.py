@@ -2,7 +2,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from app.forms import ChineseForm
+from app.core.forms import ChineseForm
 from app.reports.operations import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
 
 BODY_MAX_LENGTH = 200_000

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from app.auth.models import User
-from app.extensions import db
+from app.core.extensions import db
+from app.core.times import utcnow
 from app.reports.models import HistoryEntry, Report
 from app.reports.workflow import ReportState
-from app.timeutil import utcnow
 
 
 def record_history(

@@ -3,19 +3,23 @@ the caller (a view, a CLI command, a test) owns the transaction."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import sqlalchemy as sa
 
 from app.auth.models import User
+from app.core.exceptions import RuleViolation, StaleLockVersion, StateConflict
+from app.core.extensions import db
+from app.core.times import utcnow
+from app.core.transaction import after_commit
 from app.documents.anchoring import find_paragraph
 from app.documents.structure import normalise_newlines, paragraphs
-from app.exceptions import RuleViolation, StaleLockVersion, StateConflict
-from app.extensions import db
 from app.notifications.operations import notify_comment, notify_transition
-from app.org.models import Period
+from app.periods.models import Period
+from app.reports.exports import prepare_approved_pdf
 from app.reports.history import record_history
 from app.reports.models import Comment, DraftRevision, HistoryEntry, Report, ReportVersion
-from app.reports.workflow import ReportState, apply_event
-from app.timeutil import utcnow
+from app.reports.workflow import ReportEvent, ReportState, apply_event
 
 TITLE_MAX_LENGTH = 200
 COMMENT_MAX_LENGTH = 5000
@@ -128,17 +132,22 @@ def trigger_event(
     comment: str = "",
     lock_version: int | str | None,
 ) -> HistoryEntry:
-    """Apply a workflow event to ``report`` (which the caller has locked) and record it."""
+    """Apply a workflow event to ``report`` (which the caller has locked) and record it.
+
+    After an approval, the approved PDF is laid out once the approval is committed, so that
+    the report page and the first download find it ready.
+    """
     _check_lock_version(report, lock_version)
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX_LENGTH:
         raise RuleViolation(f"意见不能超过{COMMENT_MAX_LENGTH}个字。")
     source = report.state
     apply_event(report, event, comment=comment)
+    event = ReportEvent(event)
     now = utcnow()
     report.state_changed_at = now
     version_number = report.versions[-1].number if report.versions else None
-    if event == "submit":
+    if event is ReportEvent.SUBMIT:
         version_number = (version_number or 0) + 1
         version = ReportVersion(
             report=report,
@@ -151,11 +160,12 @@ def trigger_event(
         db.session.add(version)
         reanchor_comments(report, version)
         report.submitted_by = actor
-    elif event == "forward" and report.first_forwarded_at is None:
+    elif event is ReportEvent.FORWARD and report.first_forwarded_at is None:
         report.first_forwarded_at = now
-    elif event == "approve":
+    elif event is ReportEvent.APPROVE:
         report.approved_version_number = version_number
-    elif event == "reopen":
+        after_commit(partial(prepare_approved_pdf, report.id), key=("approved-pdf", report.id))
+    elif event is ReportEvent.REOPEN:
         report.approved_version_number = None
     if report.state is ReportState.DRAFT:
         report.submitted_by = None

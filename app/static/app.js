@@ -216,10 +216,8 @@ document.addEventListener("DOMContentLoaded", () => {
       if (box) box.focus({ preventScroll: true });
     });
   });
-  // Ask before irreversible steps.
-  document.querySelectorAll("form[data-event-form]").forEach((form) => {
-    const event = form.dataset.eventForm;
-    if (!["approve", "forward", "submit", "reopen"].includes(event)) return;
+  // Ask before irreversible steps (the workflow table marks them).
+  document.querySelectorAll("form[data-event-form][data-confirm]").forEach((form) => {
     form.addEventListener("submit", (e) => {
       const label = form.querySelector("button").textContent.trim();
       if (!window.confirm(`确定要${label}吗？`)) e.preventDefault();

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
-from app.timeutil import UTCDateTime, utcnow
+from app.core.extensions import db
+from app.core.times import UTCDateTime, utcnow
 
 EVENT_LABELS = {
     "login": "登录",

@@ -9,7 +9,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from app.config import ROOT
+from app.core.config import ROOT
 
 # Named constraints so that Alembic can alter them on every backend.
 NAMING_CONVENTION = {
@@ -27,7 +27,7 @@ class Base(DeclarativeBase):
 
 def _render_type(type_: str, obj, autogen_context) -> str | bool:
     """Render our UTC column type as a plain DateTime so revisions do not import the app."""
-    from app.timeutil import UTCDateTime
+    from app.core.times import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"

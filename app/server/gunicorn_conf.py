@@ -1,4 +1,4 @@
-"""gunicorn settings: ``gunicorn -c python:app.gunicorn_conf wsgi:app``.
+"""gunicorn settings: ``gunicorn -c python:app.server.gunicorn_conf wsgi:app``.
 
 Command-line options override these (``--workers 4``). Environment: ``GUNICORN_BIND``,
 ``GUNICORN_WORKERS``, ``GUNICORN_THREADS``.
@@ -21,6 +21,6 @@ graceful_timeout = 30
 
 
 def post_worker_init(worker):
-    from app.warmup import warm_up
+    from app.server.warmup import warm_up
 
     warm_up(worker.wsgi)

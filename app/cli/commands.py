@@ -1,4 +1,5 @@
-"""Command-line tools: ``flask --app wsgi <command>``."""
+"""Command-line tools: ``flask --app wsgi <command>``. Each calls the same operations as the
+web pages and commits once it has succeeded."""
 
 from __future__ import annotations
 
@@ -9,26 +10,32 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Blueprint, current_app
 
-from app import backup
 from app.auth.models import Role
-from app.demo import DEFAULT_PASSWORD, DEMO_LOGINS, seed_demo
+from app.cli import backup
+from app.cli.demo import DEFAULT_PASSWORD, DEMO_LOGINS, seed_demo
+from app.compilations.volumes import approved_reports, volume_pdf
+from app.core.exceptions import RuleViolation
+from app.core.extensions import db
 from app.documents.checks import check
 from app.documents.importing import ImportRefused, decode_text, import_file
-from app.exceptions import RuleViolation
-from app.extensions import db
 from app.notifications import mail
 from app.notifications.models import OutgoingMail
-from app.org.models import Period, SupervisionGroup, Unit
+from app.org.models import SupervisionGroup, Unit
 from app.org.operations import create_user
 from app.pdf.fonts import report as fonts_report
 from app.pdf.render import PdfSource, uncovered_characters
+from app.periods.models import Period
 from app.reports import exports
 from app.reports.models import Report
 
+# Commands of a blueprint's cli group run with an app context pushed (Flask wraps them in
+# with_appcontext); cli_group=None puts them at the top level: `flask --app wsgi seed-demo`.
+bp = Blueprint("cli", __name__, cli_group=None)
 
-@click.command("seed-demo")
+
+@bp.cli.command("seed-demo")
 @click.option("--password", default=DEFAULT_PASSWORD, show_default=True, help="演示账号的密码")
 def seed_demo_command(password: str) -> None:
     """写入演示数据（单位、指导组、账号和几份汇报）；已存在时不重复写入。"""
@@ -47,7 +54,7 @@ def seed_demo_command(password: str) -> None:
         click.echo(f"  {username:<10} 密码 {password}  {description}")
 
 
-@click.command("create-user")
+@bp.cli.command("create-user")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--unit", "unit_name", help="单位名称（撰稿人、单位审核人必填）")
@@ -76,7 +83,7 @@ def create_user_command(
             raise click.ClickException(f"指导组“{group_name}”不存在。")
     try:
         user = create_user(
-            username, password, Role(role), display_name=display_name, unit=unit, group=group
+            None, username, password, Role(role), display_name=display_name, unit=unit, group=group
         )
     except RuleViolation as error:
         db.session.rollback()
@@ -85,7 +92,7 @@ def create_user_command(
     click.echo(f"已创建账号 {user.username}（{user.role.label} · {user.scope_label}）。")
 
 
-@click.command("check")
+@bp.cli.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--format",
@@ -130,7 +137,7 @@ def check_command(files: tuple[Path, ...], output_format: str) -> None:
     sys.exit(2 if unreadable else 1 if has_errors else 0)
 
 
-@click.command("render-pdf")
+@bp.cli.command("render-pdf")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--title", default="", help="标题（默认取正文第一行或文件名）")
@@ -160,7 +167,7 @@ def render_pdf_command(
         )
 
 
-@click.command("export-pdf")
+@bp.cli.command("export-pdf")
 @click.argument("report_id", type=int)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def export_pdf_command(report_id: int, output: Path) -> None:
@@ -174,7 +181,7 @@ def export_pdf_command(report_id: int, output: Path) -> None:
     click.echo(f"已生成 {output}")
 
 
-@click.command("compile-pdf")
+@bp.cli.command("compile-pdf")
 @click.option("--period", "period_id", required=True, type=int, help="期次编号")
 @click.option("--unit", "units", multiple=True, help="只汇编这些单位（可多次指定）")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
@@ -183,7 +190,7 @@ def compile_pdf_command(period_id: int, units: tuple[str, ...], output: Path) ->
     period = db.session.get(Period, period_id)
     if period is None:
         raise click.ClickException(f"期次 {period_id} 不存在。")
-    reports = exports.approved_reports(period)
+    reports = approved_reports(period)
     if units:
         reports = [r for r in reports if r.unit.name in units]
     if not reports:
@@ -192,11 +199,11 @@ def compile_pdf_command(period_id: int, units: tuple[str, ...], output: Path) ->
     def progress(done: int, total: int) -> None:
         click.echo(f"\r排版 {done}/{total}", nl=False, err=True)
 
-    output.write_bytes(exports.volume_pdf(period, reports, "ReportFlow", progress))
+    output.write_bytes(volume_pdf(period, reports, "ReportFlow", progress))
     click.echo(f"\n已生成 {output}（{len(reports)} 篇）")
 
 
-@click.command("fonts")
+@bp.cli.command("fonts")
 def fonts_command() -> None:
     """列出公文各部分使用的字体，缺少正式公文字体时给出提示。"""
     for row in fonts_report(exports.font_dir_of(current_app)):
@@ -206,20 +213,7 @@ def fonts_command() -> None:
             click.echo(f"  提示：{row['warning']}")
 
 
-def init_app(app: Flask) -> None:
-    app.cli.add_command(seed_demo_command)
-    app.cli.add_command(create_user_command)
-    app.cli.add_command(check_command)
-    app.cli.add_command(render_pdf_command)
-    app.cli.add_command(export_pdf_command)
-    app.cli.add_command(fonts_command)
-    app.cli.add_command(compile_pdf_command)
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)
-    app.cli.add_command(send_mail_command)
-
-
-@click.command("backup")
+@bp.cli.command("backup")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(output: Path) -> None:
     """在线备份整个数据库（SQLite 用备份接口，PostgreSQL 用 pg_dump），应用可以继续运行。"""
@@ -230,7 +224,7 @@ def backup_command(output: Path) -> None:
     click.echo(f"已写入备份 {summary.describe()}")
 
 
-@click.command("restore")
+@bp.cli.command("restore")
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="不再询问，直接恢复")
 def restore_command(source: Path, yes: bool) -> None:
@@ -250,7 +244,7 @@ def restore_command(source: Path, yes: bool) -> None:
     click.echo(f"已恢复到数据库 {target}。")
 
 
-@click.command("send-mail")
+@bp.cli.command("send-mail")
 def send_mail_command() -> None:
     """发送到期的通知邮件（含失败后待重试的）；可由 cron 定时运行，未配置 MAIL_SERVER 时不发送。"""
     if not mail.enabled():

@@ -8,8 +8,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from app.exceptions import WorkflowError
-from app.extensions import db, login_manager
+from app.core.exceptions import WorkflowError
+from app.core.extensions import db, login_manager
 
 MESSAGES = {
     400: ("请求有误", "提交的内容无法处理，请返回上一页检查后重试。"),
