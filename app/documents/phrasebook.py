@@ -31,6 +31,8 @@ HAN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
 # What may stand inside an entry: Chinese characters, and the marks that separate the parts of a
 # formulation. Anything else (Latin letters, digits) is context, allowed only in before/after.
 ENTRY_TEXT = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff、，；]+$")
+# A confusion may quote: 做到“两个确立”.
+CONFUSION_TEXT = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff、，；“”]+$")
 CONTEXT_TEXT = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff0-9A-Za-z、，；“”]+$")
 FIXED_MAX_LENGTH = 80
 CONFUSION_MAX_LENGTH = 20
@@ -96,7 +98,7 @@ class Entry:
 
     def _validate_confusion(self) -> None:
         for name, value in (("错误写法", self.text), ("正确写法", self.right)):
-            if not value or not ENTRY_TEXT.match(value):
+            if not value or not CONFUSION_TEXT.match(value):
                 raise PhraseBookError(f"常见混用的{name}须是汉字：“{value}”。")
             if len(value) > CONFUSION_MAX_LENGTH:
                 raise PhraseBookError(f"常见混用的{name}不能超过{CONFUSION_MAX_LENGTH}个字。")
