@@ -298,11 +298,14 @@ SAMPLE_DEFECTS = {
         ("punctuation", 15, 75),
         ("punctuation", 15, 129),
         ("punctuation", 15, 150),
+        ("wording", 15, 108),  # 引导督查 → 引导督促 (typos.json)
     },
     "001_50575b0fd58a1697.txt": {
         ("punctuation", 5, 325),
         ("punctuation", 5, 333),
         ("duplicate-sentence", 6, 414),
+        ("wording", 5, 344),  # 学以致用上 → 在学以致用上 (typos.json)
+        ("wording", 9, 328),  # 抓的比较紧 → 抓得比较紧 (typos.json)
     },
 }
 
@@ -316,6 +319,8 @@ def test_samples_defects_are_found_where_they_are(name):
         assert found == SAMPLE_DEFECTS[name]
     else:
         # 002 leaves 46 numbers as “*”; every one is an error at its own line and column.
+        # (Its wording doubts are the proofreader's typos: see test_wording.py.)
+        found = {finding for finding in found if finding[0] != "wording"}
         assert {rule for rule, _, _ in found} == {"placeholder"}
         assert len(found) == text.count("*") == 46
         lines = text.split("\n")

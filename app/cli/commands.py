@@ -103,7 +103,7 @@ def create_user_command(
     help="输出格式",
 )
 def check_command(files: tuple[Path, ...], output_format: str) -> None:
-    """检查汇报文本（.txt 或 .docx）中的占位符、标记、标点、序号等问题。
+    """检查汇报文本（.txt 或 .docx）中的占位符、标记、标点、序号、用语等问题。
 
     有错误时退出码为 1，无法读取的文件为 2，否则为 0。
     """

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from itertools import islice
+from itertools import accumulate, islice
 
 from app.core.memo import Recent
 from app.documents.findings import Finding
+from app.documents.phrasebook import PhraseBook, default_book
 from app.documents.structure import (
     Block,
     cn_number,
@@ -21,6 +23,7 @@ from app.documents.structure import (
     normalise_newlines,
     parse,
 )
+from app.documents.wording import find_wording
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_PUNCT = "，。、；：？！“”‘’《》（）【】…—·"
@@ -30,12 +33,13 @@ MAX_FINDINGS_PER_RULE = 500
 
 
 EXCERPT_SPAN = 30
+WORDING_EXCERPT_SPAN = 100
 
 
-def _excerpt(text: str, start: int, end: int) -> str:
+def _excerpt(text: str, start: int, end: int, span: int = EXCERPT_SPAN) -> str:
     left = max(0, start - EXCERPT_CONTEXT)
-    if end - start > EXCERPT_SPAN:
-        return ("…" if left else "") + text[left : start + EXCERPT_SPAN] + "…"
+    if end - start > span:
+        return ("…" if left else "") + text[left : start + span] + "…"
     right = min(len(text), end + EXCERPT_CONTEXT)
     return ("…" if left else "") + text[left:right] + ("…" if right < len(text) else "")
 
@@ -47,15 +51,25 @@ class _Line:
         self.number = number
         self.raw = raw
 
-    def finding(self, rule: str, severity: str, start: int, end: int, message: str) -> Finding:
+    def finding(
+        self,
+        rule: str,
+        severity: str,
+        start: int,
+        end: int,
+        message: str,
+        suggestion: str = "",
+        excerpt_span: int = EXCERPT_SPAN,
+    ) -> Finding:
         return Finding(
             line=self.number,
             column=start + 1,
             rule=rule,
             severity=severity,  # type: ignore[arg-type]
-            excerpt=_excerpt(self.raw, start, end),
+            excerpt=_excerpt(self.raw, start, end, excerpt_span),
             message=message,
             length=max(1, end - start),
+            suggestion=suggestion,
         )
 
 
@@ -439,6 +453,29 @@ def check_empty_sections(lines: list[_Line], blocks: list[Block]) -> Iterator[Fi
             )
 
 
+# --- wording ----------------------------------------------------------------------------
+
+
+def check_wording(lines: list[_Line], book: PhraseBook) -> Iterator[Finding]:
+    """Wrong characters, transposed words, misquoted fixed expressions (see wording.py). A doubt,
+    never an error: a wording finding does not block submission."""
+    text = "\n".join(line.raw for line in lines)
+    line_starts = list(accumulate((len(line.raw) + 1 for line in lines[:-1]), initial=0))
+    for hit in find_wording(text, book):
+        index = bisect_right(line_starts, hit.start) - 1
+        offset = line_starts[index]
+        yield lines[index].finding(
+            "wording",
+            "warning",
+            hit.start - offset,
+            hit.end - offset,
+            hit.message,
+            hit.replacement,
+            # The excerpt holds the whole wrong text, even a long formulation's.
+            excerpt_span=WORDING_EXCERPT_SPAN,
+        )
+
+
 RULES: list[Callable[[list[_Line], list[Block]], Iterator[Finding]]] = [
     check_placeholders,
     check_markup,
@@ -451,27 +488,32 @@ RULES: list[Callable[[list[_Line], list[Block]], Iterator[Finding]]] = [
 ]
 
 
-def check(body: str) -> list[Finding]:
-    """All findings for ``body``, sorted by line and column."""
+def check(body: str, phrase_book: PhraseBook | None = None) -> list[Finding]:
+    """All findings for ``body``, sorted by line and column. The wording rule uses
+    ``phrase_book`` (the current book with the admins' changes), or the default book."""
     raw_lines = normalise_newlines(body or "").split("\n")
     lines = [_Line(number, raw) for number, raw in enumerate(raw_lines, start=1)]
     blocks = parse(body or "")
+    book = phrase_book if phrase_book is not None else default_book()
     # No one reads past a few hundred findings of one kind; capping keeps a hostile text
     # (200,000 characters of one defect) from costing seconds on every keystroke.
     findings = {
         finding for rule in RULES for finding in islice(rule(lines, blocks), MAX_FINDINGS_PER_RULE)
     }
+    findings.update(islice(check_wording(lines, book), MAX_FINDINGS_PER_RULE))
     return sorted(findings)
 
 
 _RECENT_CHECKS: Recent[bytes, tuple[Finding, ...]] = Recent(256)
 
 
-def check_shown(body: str) -> list[Finding]:
+def check_shown(body: str, phrase_book: PhraseBook | None = None) -> list[Finding]:
     """:func:`check` for a text shown again and again (the report page): the findings of the
-    last few hundred texts are remembered, by a digest of the text."""
-    key = hashlib.blake2b((body or "").encode("utf-8"), digest_size=16).digest()
-    return list(_RECENT_CHECKS.get(key, lambda: tuple(check(body))))
+    last few hundred texts are remembered, by a digest of the text and the book's revision."""
+    book = phrase_book if phrase_book is not None else default_book()
+    digest = hashlib.blake2b((body or "").encode("utf-8"), digest_size=16)
+    digest.update(book.revision.encode("ascii"))
+    return list(_RECENT_CHECKS.get(digest.digest(), lambda: tuple(check(body, book))))
 
 
 def errors_in(findings: list[Finding]) -> list[Finding]:
