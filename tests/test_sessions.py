@@ -147,6 +147,8 @@ def limited_app(web_app, monkeypatch):
     """The test app with low login limits; the counters are emptied before and after."""
     monkeypatch.setitem(web_app.config, "LOGIN_LIMIT_PER_ACCOUNT", "3 per minute")
     monkeypatch.setitem(web_app.config, "LOGIN_LIMIT_PER_ADDRESS", "5 per minute")
+    monkeypatch.setitem(web_app.config, "LOGIN_LIMIT_PER_DEVICE", "3 per minute")
+    monkeypatch.setitem(web_app.config, "PASSWORD_CHECK_LIMIT", "3 per minute")
     limiter.reset()
     yield web_app
     limiter.reset()
@@ -233,3 +235,89 @@ def test_a_poll_without_a_session_is_refused_not_sent_to_the_login_page(client):
     with client.session_transaction() as session:
         assert "_flashes" not in session  # nothing queued for the login page
     assert client.get("/notifications").status_code == 302
+
+
+def from_address(client, address: str, username: str, password: str):
+    return client.post(
+        "/login",
+        data={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_a_stranger_cannot_lock_the_owner_out_of_their_own_browser(org, limited_app):
+    owner = limited_app.test_client()
+    assert from_address(owner, "10.0.0.1", "admin", PASSWORD).status_code == 303
+    owner.post("/logout")
+    stranger = limited_app.test_client()
+    for n in range(5):  # five failures, each from another address
+        from_address(stranger, f"10.9.9.{n}", "admin", "guess")
+    # Anyone new, even with the right password, waits for the account's limit …
+    newcomer = limited_app.test_client()
+    assert from_address(newcomer, "10.0.0.2", "admin", PASSWORD).status_code == 429
+    # … but the owner's browser, which has logged in as admin before, is let in.
+    assert from_address(owner, "10.0.0.1", "admin", PASSWORD).status_code == 303
+
+
+def test_guessing_from_a_known_browser_is_limited_too(org, limited_app):
+    known = limited_app.test_client()
+    assert from_address(known, "10.0.0.1", "author_a", PASSWORD).status_code == 303
+    known.post("/logout")
+    for n in range(3):
+        assert from_address(known, f"10.1.1.{n}", "author_a", "guess").status_code == 200
+    assert from_address(known, "10.1.1.9", "author_a", PASSWORD).status_code == 429
+    # Only that browser's counter ran out: another one's is separate (the account limit).
+    assert (
+        from_address(limited_app.test_client(), "10.2.2.2", "author_a", PASSWORD).status_code == 303
+    )
+
+
+def test_a_forged_device_cookie_is_not_trusted(org, limited_app):
+    forged = limited_app.test_client()
+    forged.set_cookie("rf_device", "eyJpZCI6IngiLCJ1c2VycyI6WyJhZG1pbiJdfQ.forged")
+    for n in range(3):
+        from_address(forged, f"10.3.3.{n}", "admin", "guess")
+    assert from_address(forged, "10.3.3.9", "admin", PASSWORD).status_code == 429
+
+
+def change(client, current: str, new: str = "Qiushui-Changtian-4821"):
+    return client.post(
+        "/account/password",
+        data={"current_password": current, "new_password": new, "confirm_password": new},
+    )
+
+
+def test_guessing_the_current_password_is_limited_and_logged(org, limited_app):
+    thief = limited_app.test_client()
+    thief.post("/login", data={"username": "author_a", "password": PASSWORD})
+    for guess in ("123456", "password", "author_a2026"):
+        response = change(thief, guess)
+        assert response.status_code == 400 and "当前密码不正确" in response.text
+    refused = change(thief, PASSWORD)  # even the right one, now
+    assert refused.status_code == 429 and "当前密码输错次数过多" in refused.text
+    failures = events("password_check_failed")
+    assert [e.username for e in failures] == ["author_a"] * 3
+    db.session.expire_all()
+    assert db.session.get(User, org["author_a"].id).check_password(PASSWORD)
+    # Another account's owner is not affected.
+    other = limited_app.test_client()
+    other.post("/login", data={"username": "author_b", "password": PASSWORD})
+    assert change(other, PASSWORD).status_code == 303
+
+
+def test_an_unknown_username_costs_a_password_check_like_a_wrong_password(org, monkeypatch):
+    """Equal work, so that the time of the answer does not tell which usernames exist
+    (bench/login_timing.py measures it)."""
+    from app.auth import operations as auth_operations
+
+    checked = []
+    real = auth_operations.check_password_hash
+    monkeypatch.setattr(
+        auth_operations, "check_password_hash", lambda h, p: checked.append(h) or real(h, p)
+    )
+    assert auth_operations.authenticate("nobody-here", "wrong") is None
+    assert len(checked) == 1
+    method = checked[0].split("$")[0]
+    from werkzeug.security import generate_password_hash
+
+    assert method == generate_password_hash("x").split("$")[0]  # the same cost as real hashes

@@ -3,7 +3,11 @@ session's objects and never commit; the security log (``audit``) is written with
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import User
 from app.auth.passwords import check_password_strength
@@ -12,11 +16,23 @@ from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 
 
+@functools.cache
+def _hash_of_nobody() -> str:
+    """A hash made like every user's, checked for usernames that do not exist: a wrong
+    username must take as long as a wrong password, or the time tells which usernames exist."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(username: str, password: str) -> User | None:
     """The active user with this username and password, or None (the failure is logged)."""
     username = username.strip()
     user = db.session.scalar(sa.select(User).where(User.username == username))
-    if user is None or not user.check_password(password) or not user.active:
+    if user is None:
+        check_password_hash(_hash_of_nobody(), password)  # as long as a wrong password takes
+        matches = False
+    else:
+        matches = user.check_password(password)
+    if not matches or not user.active:
         audit("login_failed", user=user, username=username)
         return None
     audit("login", user=user)
@@ -32,6 +48,9 @@ def log_out(user: User) -> None:
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
     """A user replaces their own password; every other session of theirs ends."""
     if not user.check_password(current):
+        # Logged even though the request is refused: repeated failures are how a stolen
+        # session guessing the password shows.
+        audit("password_check_failed", user=user, keep_if_refused=True)
         raise RuleViolation("当前密码不正确。")
     if new != confirm:
         raise RuleViolation("两次输入的新密码不一致。")

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import operations
+from app.auth import devices, operations
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.auth.models import User
 from app.core.audit import audit
@@ -117,12 +117,24 @@ def end_stale_sessions():
 
 
 def _failed(response) -> bool:
-    """Only failed attempts count against the login limits."""
+    """Only failed attempts count against the limits."""
     return response.status_code != 303
 
 
-def _account_key() -> str:
-    return "login:" + (request.form.get("username") or "").strip().lower()[:64]
+def _username() -> str:
+    return request.form.get("username") or ""
+
+
+def _untrusted_account_key() -> str:
+    return "login:" + devices.account_key(_username())
+
+
+def _device_key() -> str:
+    return f"login-device:{devices.trusted_device(_username())}:{devices.account_key(_username())}"
+
+
+def _from_known_device() -> bool:
+    return devices.trusted_device(_username()) is not None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -131,11 +143,22 @@ def _account_key() -> str:
 )
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
+    key_func=_untrusted_account_key,
     methods=["POST"],
     deduct_when=_failed,
+    exempt_when=_from_known_device,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_DEVICE"],
+    key_func=_device_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    exempt_when=lambda: not _from_known_device(),
 )
 def login():
+    """Failures are limited per address, and per account: from browsers that have never
+    logged in as the account all together, from one that has on its own (``devices``), so
+    that nobody can lock an account's owner out of their usual browser."""
     if current_user.is_authenticated:
         return redirect(url_for("reports.index"))
     form = LoginForm()
@@ -149,7 +172,9 @@ def login():
             login_user(user)
             now = utcnow().timestamp()
             session["login_at"] = session["seen_at"] = now
-            return redirect(next_url or url_for("reports.index"), 303)
+            response = redirect(next_url or url_for("reports.index"), 303)
+            devices.remember(response, user.username)
+            return response
     return render_template("auth/login.html", form=form)
 
 
@@ -163,10 +188,22 @@ def logout():
     return redirect(url_for("auth.login"), 303)
 
 
+def _own_account_key() -> str:
+    return f"password-check:{current_user.get_id().partition(':')[0]}"
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_CHECK_LIMIT"],
+    key_func=_own_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
 def change_password():
-    """A user changes their own password; their other sessions end, this one goes on."""
+    """A user changes their own password; their other sessions end, this one goes on. Wrong
+    current passwords are limited and logged: a stolen session must not be able to guess the
+    password, change it and lock the owner out."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core import transaction
 from app.core.extensions import db
 from app.core.times import UTCDateTime, utcnow
 
@@ -17,6 +18,7 @@ EVENT_LABELS = {
     "login_failed": "登录失败",
     "logout": "退出登录",
     "password_changed": "修改密码",
+    "password_check_failed": "修改密码时当前密码错误",
     "session_expired": "会话超时",
     "user_created": "新建用户",
     "user_updated": "修改用户",
@@ -42,8 +44,11 @@ class AuditEvent(db.Model):
         return EVENT_LABELS.get(self.event, self.event)
 
 
-def audit(event: str, *, user=None, username: str = "", detail: str = "") -> AuditEvent:
-    """Record a security event (the caller commits, with the change it belongs to)."""
+def audit(
+    event: str, *, user=None, username: str = "", detail: str = "", keep_if_refused: bool = False
+) -> AuditEvent:
+    """Record a security event, committed with the change it belongs to; ``keep_if_refused``
+    for a failed attempt, which is recorded even when its request is refused and rolled back."""
     address = (request.remote_addr or "") if has_request_context() else "cli"
     entry = AuditEvent(
         event=event,
@@ -54,4 +59,6 @@ def audit(event: str, *, user=None, username: str = "", detail: str = "") -> Aud
         created_at=utcnow(),
     )
     db.session.add(entry)
+    if keep_if_refused:
+        transaction.keep_if_refused(entry)
     return entry

@@ -73,6 +73,10 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 10 minutes")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 10 minutes")
+    # A browser that has logged in as the account before has this limit of its own.
+    LOGIN_LIMIT_PER_DEVICE = os.environ.get("LOGIN_LIMIT_PER_DEVICE", "5 per 10 minutes")
+    # Wrong current passwords when changing one's own password, per account.
+    PASSWORD_CHECK_LIMIT = os.environ.get("PASSWORD_CHECK_LIMIT", "5 per 10 minutes")
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
     SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
     # E-mail copies of notifications; off unless MAIL_SERVER is set.
@@ -109,6 +113,8 @@ class TestConfig(Config):
     # tests/test_sessions.py lowers them where it checks them.
     LOGIN_LIMIT_PER_ADDRESS = "100000 per minute"
     LOGIN_LIMIT_PER_ACCOUNT = "100000 per minute"
+    LOGIN_LIMIT_PER_DEVICE = "100000 per minute"
+    PASSWORD_CHECK_LIMIT = "100000 per minute"
 
 
 def load_config() -> type[Config]:

@@ -1,9 +1,10 @@
-"""Error pages in Chinese; a failed request never leaves a half-done transaction behind."""
+"""Error pages in Chinese. The request pipeline (app.core.transaction) has rolled the
+request's transaction back before any of these runs."""
 
 import sqlite3
 from contextlib import suppress
 
-from flask import Flask, current_app, g, render_template
+from flask import Flask, current_app, g, render_template, request
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -22,6 +23,8 @@ MESSAGES = {
     500: ("系统错误", "服务器出现错误，操作未完成。请稍后再试，或联系管理员。"),
     503: ("暂时无法服务", "数据库暂时无法连接，请稍后再试。"),
 }
+# What was tried too often, where it is not a login (the default 429 message).
+LIMITED = {"auth.change_password": "当前密码输错次数过多，为保护账号安全，请稍后再试。"}
 # PostgreSQL SQLSTATEs of a server that is going away or not accepting connections yet.
 _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
 # SQLite: the file cannot be opened or read, or another process holds it for too long.
@@ -75,12 +78,13 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        db.session.rollback()
-        return render_error(error.code, error.description if error.code == 409 else None)
+        message = error.description if error.code == 409 else None
+        if error.code == 429:
+            message = LIMITED.get(request.endpoint)
+        return render_error(error.code, message)
 
     @app.errorhandler(WorkflowError)
     def workflow_error(error: WorkflowError):
-        db.session.rollback()
         return render_error(error.http_status, error.message)
 
     @app.errorhandler(IntegrityError)
@@ -91,11 +95,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(StaleDataError)
     def stale_data(error: StaleDataError):
-        db.session.rollback()
         return render_error(409, "汇报已被他人同时修改，您的操作未生效。请刷新页面后再试。")
 
     @app.errorhandler(500)
     def internal_error(error):
+        # The request's transaction is rolled back already (app.core.transaction), unless
+        # the error came from outside the view (an after_request hook).
         db.session.rollback()
         return render_error(500)
 

@@ -25,6 +25,7 @@ from app.core.extensions import db
 Callback = Callable[[], None]
 _PENDING = "after_commit"  # session.info: what waits for the running transaction
 _COMMITTED = "committed"  # session.info: what the last commit released
+_KEPT = "kept_if_refused"  # session.info: rows written even when the request is refused
 
 
 def after_commit(callback: Callback, *, key: Hashable | None = None) -> None:
@@ -35,6 +36,13 @@ def after_commit(callback: Callback, *, key: Hashable | None = None) -> None:
     """
     pending: dict[Hashable, Callback] = db.session().info.setdefault(_PENDING, {})
     pending.setdefault(key if key is not None else object(), callback)
+
+
+def keep_if_refused(record: Any) -> None:
+    """Write ``record`` (a new row) even if the request is refused or fails: a failed attempt
+    belongs in the security log whatever else the request undoes. Outside a request the
+    caller's commit or rollback decides, as for everything else."""
+    db.session().info.setdefault(_KEPT, []).append(record)
 
 
 def commit() -> None:
@@ -91,16 +99,28 @@ class App(Flask):
         try:
             return step()
         except BaseException:
-            rollback()
+            self._refused()
             raise
+
+    def _refused(self) -> None:
+        rollback()
+        kept = db.session().info.pop(_KEPT, [])
+        if kept:
+            db.session.add_all(kept)  # transient again after the rollback
+            try:
+                db.session.commit()
+            except sa.exc.SQLAlchemyError:
+                self.logger.exception("could not record %d refused attempts", len(kept))
+                rollback()
 
     def _finish(self, response: Response) -> Response:
         if response.status_code >= 400:
-            rollback()
+            self._refused()
             return response
         # A failing commit raises here, inside the request, so that the error handlers
         # answer it (409 for a conflict, 503 for an outage) like any error of the view.
         self._transactional(db.session.commit)
+        db.session().info.pop(_KEPT, None)  # written with the rest
         for callback in take_committed():
             response.call_on_close(_in_app_context(self, callback))
         return response
