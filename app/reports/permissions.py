@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from app.auth.models import Role, User
 from app.org.models import Unit
 from app.reports.models import Comment, Report, ReportVersion
-from app.reports.workflow import EVENTS, REVIEW_DECISIONS, FiredBy, ReportState
+from app.reports.workflow import EVENTS, REVIEW_DECISIONS, WAITS_FOR, Audience, FiredBy, ReportState
 
 
 def _in_unit(user: User, report: Report) -> bool:
@@ -171,13 +171,35 @@ def can_resolve(user: User, comment: Comment, report: Report) -> bool:
     return can_comment(user, report, reply=False)
 
 
-def waiting_states(user: User) -> set[ReportState]:
-    """The states in which a report waits for this user's action (listed first on “my work”)."""
-    return {
-        Role.AUTHOR: {ReportState.DRAFT},
-        Role.UNIT_REVIEWER: {ReportState.DRAFT, ReportState.UNIT_REVIEW},
-        Role.GROUP_MEMBER: {ReportState.GROUP_REVIEW},
-    }.get(user.role, set())
+def _in_audience(user: User, audience: Audience) -> bool:
+    match audience:
+        case Audience.UNIT_AUTHORS:
+            return user.role is Role.AUTHOR
+        case Audience.UNIT_REVIEWERS:
+            return user.role is Role.UNIT_REVIEWER
+        case Audience.UNIT_MEMBERS:
+            return user.role.belongs_to_unit
+        case Audience.GROUP_MEMBERS:
+            return user.role.belongs_to_group
+    return False
+
+
+def waits_for(user: User, report: Report) -> bool:
+    """Is it ``user``'s turn (当前处理)? The state names whose (workflow.WAITS_FOR): the
+    unit's authors while it is a draft, its reviewers in unit review, its supervision group
+    in group review; nobody once approved. A reviewer who returned it waits no more."""
+    audience = WAITS_FOR.get(report.state)
+    if audience is None or not _in_audience(user, audience) or not can_view(user, report):
+        return False
+    return _in_group(user, report) if user.role.belongs_to_group else _in_unit(user, report)
+
+
+def waiting_filter(user: User) -> sa.ColumnElement[bool]:
+    """The SQL twin of :func:`waits_for` (with :func:`visible_reports_filter`)."""
+    states = [state for state, audience in WAITS_FOR.items() if _in_audience(user, audience)]
+    if not states:
+        return sa.false()
+    return sa.and_(visible_reports_filter(user), Report.state.in_(states))
 
 
 def can_preview_pdf(user: User, report: Report) -> bool:

@@ -4,14 +4,16 @@ comment goes, which actions are offered, and how the checks' findings read."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from app.auth.models import User
 from app.documents.anchoring import find_paragraph
 from app.documents.findings import Finding
 from app.documents.structure import looks_like_title, paragraphs
+from app.periods.dashboard import deadline_flags
 from app.reports import permissions
 from app.reports.models import Comment, Report, ReportVersion
-from app.reports.workflow import ReportEvent, events_from
+from app.reports.workflow import WAITS_FOR, Audience, ReportEvent, ReportState, events_from
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,37 @@ def shown_text(user: User, report: Report) -> ShownText:
     if version is not None:
         return ShownText(version.title, version.body, version)
     return ShownText(report.title, report.body, None)
+
+
+def now_with(report: Report) -> str:
+    """当前处理: whose turn it is, by role and unit or group (workflow.WAITS_FOR)."""
+    match WAITS_FOR.get(report.state):
+        case Audience.UNIT_AUTHORS:
+            doing = "修改" if report.versions else "撰写"
+            return f"待{report.unit.name}撰稿人{doing}"
+        case Audience.UNIT_REVIEWERS:
+            return f"待{report.unit.name}审核人审核"
+        case Audience.GROUP_MEMBERS:
+            return f"待{report.unit.group.name}审核"
+    return "已审定，无需处理"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due: date
+    overdue: bool
+    due_soon: bool
+
+    @property
+    def label(self) -> str:
+        return "已逾期" if self.overdue else "即将到期" if self.due_soon else ""
+
+
+def deadline_of(report: Report, today: date) -> Deadline:
+    """The period's due date, marked when the report is late or soon due (not once approved)."""
+    due = report.period.due_date
+    overdue, due_soon = deadline_flags(due, today, approved=report.state is ReportState.APPROVED)
+    return Deadline(due, overdue, due_soon)
 
 
 def available_events(user: User, report: Report) -> list[ReportEvent]:

@@ -25,11 +25,23 @@ REPORT_PAGE_LOADS = (
 )
 
 
+PAGE_SIZE = 50
+
+
 @dataclass(frozen=True)
 class ReportFilters:
     period_id: int | None = None
     unit_id: int | None = None
     state: str = ""
+
+    def apply(self, query: sa.Select) -> sa.Select:
+        if self.period_id:
+            query = query.where(Report.period_id == self.period_id)
+        if self.unit_id:
+            query = query.where(Report.unit_id == self.unit_id)
+        if self.state in {s.value for s in ReportState}:
+            query = query.where(Report.state == ReportState(self.state))
+        return query
 
 
 @dataclass(frozen=True)
@@ -41,27 +53,65 @@ class Listed:
     changed_at: datetime
 
 
-def visible_reports(user: User, filters: ReportFilters) -> list[Listed]:
-    """The reports ``user`` may see, newest period first, then in unit order."""
-    query = (
-        sa.select(
-            Report,
-            permissions.shown_title_column(user),
-            permissions.shown_activity_column(user),
-        )
+@dataclass(frozen=True)
+class ListPage:
+    items: list[Listed]
+    page: int
+    pages: int
+    total: int
+
+
+# The orders a list can be sorted in (the first is the default); each is ascending, and the
+# list is read backwards for “descending”.
+SORT_KEYS = ("due", "changed", "unit", "state", "title")
+_STATE_ORDER = sa.case({state: n for n, state in enumerate(ReportState)}, value=Report.state)
+
+
+def _order(user: User, sort: str, descending: bool) -> list[sa.ColumnElement]:
+    unit_order = [Unit.sort_order, Unit.name]
+    columns = {
+        "due": [Period.due_date, Period.id],
+        "changed": [permissions.shown_activity_column(user)],
+        "unit": unit_order,
+        "state": [_STATE_ORDER],
+        "title": [permissions.shown_title_column(user)],
+    }[sort]
+    direction = sa.desc if descending else sa.asc
+    # Ties in the unit order, then by id: a stable order for paging.
+    return [direction(c) for c in columns] + [*unit_order, Report.id]
+
+
+def visible_reports(
+    user: User,
+    filters: ReportFilters,
+    *,
+    waiting: bool,
+    sort: str = "due",
+    descending: bool = True,
+    page: int = 1,
+) -> ListPage:
+    """One page of the reports ``user`` may see: those waiting for them (``waiting``) or the
+    others, filtered and sorted, with the title and time ``user`` may see of each."""
+    waits = permissions.waiting_filter(user)
+    query = filters.apply(
+        sa.select(Report)
         .join(Report.period)
         .join(Report.unit)
-        .where(permissions.visible_reports_filter(user))
-        .options(joinedload(Report.unit).joinedload(Unit.group), joinedload(Report.period))
-        .order_by(Period.due_date.desc(), Unit.sort_order, Unit.name)
+        .where(permissions.visible_reports_filter(user), waits if waiting else ~waits)
     )
-    if filters.period_id:
-        query = query.where(Report.period_id == filters.period_id)
-    if filters.unit_id:
-        query = query.where(Report.unit_id == filters.unit_id)
-    if filters.state in {s.value for s in ReportState}:
-        query = query.where(Report.state == ReportState(filters.state))
-    return [Listed(*row) for row in db.session.execute(query)]
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(
+        query.add_columns(
+            permissions.shown_title_column(user), permissions.shown_activity_column(user)
+        )
+        .options(joinedload(Report.unit).joinedload(Unit.group), joinedload(Report.period))
+        .order_by(*_order(user, sort if sort in SORT_KEYS else "due", descending))
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    return ListPage([Listed(*row) for row in rows], page, pages, total)
 
 
 def periods_newest_first(*, open_only: bool = False) -> list[Period]:

@@ -101,6 +101,14 @@ class Audience(enum.Enum):
     GROUP_MEMBERS = "the members of the unit's supervision group"
 
 
+# Whose turn it is in each state (当前处理): the report waits for them, and only them.
+WAITS_FOR: dict[ReportState, Audience] = {
+    ReportState.DRAFT: Audience.UNIT_AUTHORS,
+    ReportState.UNIT_REVIEW: Audience.UNIT_REVIEWERS,
+    ReportState.GROUP_REVIEW: Audience.GROUP_MEMBERS,
+}
+
+
 class CommentAsked(enum.Enum):
     NONE = "no comment asked for"
     OPTIONAL = "an optional note beside the button"

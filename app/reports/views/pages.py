@@ -9,37 +9,59 @@ from app.compare.review import changes_since_last_review
 from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 from app.core.routing import is_row_id, row_id
+from app.core.times import local_today
 from app.core.web import form_errors, require
 from app.documents.checks import check_shown
 from app.documents.structure import parse
 from app.reports import exports, operations, permissions, queries
 from app.reports.forms import CommentForm, LockForm, TransitionForm
 from app.reports.models import Comment
-from app.reports.presenters import arrange_comments, available_events, by_line, shown_text
+from app.reports.presenters import (
+    arrange_comments,
+    available_events,
+    by_line,
+    deadline_of,
+    now_with,
+    shown_text,
+)
 from app.reports.views import bp, load_report
 from app.reports.workflow import EVENTS, ReportState
 
 
 @bp.get("/reports/")
 def index():
-    user = current_user
+    """我的工作: what waits for the user, then everything else they may see; both filtered,
+    sorted and paged."""
+    user = current_user._get_current_object()
     filters = queries.ReportFilters(
         period_id=request.args.get("period_id", type=row_id),
         unit_id=request.args.get("unit_id", type=row_id),
         state=request.args.get("state", ""),
     )
-    listed = queries.visible_reports(user, filters)
-    waiting_states = permissions.waiting_states(user)
+    sort = request.args.get("sort", "due")
+    descending = request.args.get("order", "desc") != "asc"
+
+    def listing(waiting: bool, page_arg: str) -> queries.ListPage:
+        page = request.args.get(page_arg, 1, type=row_id) or 1
+        return queries.visible_reports(
+            user, filters, waiting=waiting, sort=sort, descending=descending, page=page
+        )
+
     periods = queries.periods_newest_first()
     return render_template(
         "reports/index.html",
-        waiting=[item for item in listed if item.report.state in waiting_states],
-        others=[item for item in listed if item.report.state not in waiting_states],
+        waiting=listing(True, "wpage"),
+        others=listing(False, "page"),
         periods=periods,
         units=queries.units_with_visible_reports(user),
         filters=filters,
+        sort=sort if sort in queries.SORT_KEYS else "due",
+        descending=descending,
         not_started=queries.periods_not_started(user, periods),
         states=list(ReportState),
+        today=local_today(),
+        now_with=now_with,
+        deadline_of=deadline_of,
     )
 
 
