@@ -44,11 +44,14 @@ from app.documents.word_numbering import (
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_DOCX_UNPACKED_BYTES = 50 * 1024 * 1024
 # What one import may read of a .docx's XML (document, styles, numbering and package parts
-# together). A 200,000-character report written in Word, each run carrying its own fonts and
-# sizes, has well under 300,000 elements; these bounds keep the worst file any upload can be
-# under two seconds of parsing (bench/import_adversarial.py).
-MAX_XML_ELEMENTS = 500_000
-MAX_XML_ATTRIBUTES = 1_000_000
+# together). A 200,000-character report as Word writes it, every run with its own fonts, sizes
+# and revision ids, has about 180,000 elements and 230,000 attributes; these bounds keep the
+# worst file an upload can be to about a second of parsing (bench/import_adversarial.py).
+MAX_XML_ELEMENTS = 400_000
+MAX_XML_ATTRIBUTES = 800_000
+# Markup that never reaches Python (end tags, comments, processing instructions) still costs
+# libxml2 time: every "<" is counted in the raw bytes. The report above has 245,000.
+MAX_XML_MARKUP = 1_000_000
 # Elements kept from styles.xml and numbering.xml, a few hundred bytes each: a style keeps at
 # most five, a list level seven, so this is 20,000 styles or 1,500 nine-level lists, where real
 # documents define tens of each.
@@ -293,7 +296,7 @@ SAFE_XML = {
 def read_docx(data: bytes) -> tuple[list[str], list[Finding]]:
     """The paragraphs of a .docx body in document order, and warnings about what was lost."""
     with _open_docx(data) as archive:
-        budget = _XmlBudget(MAX_XML_ELEMENTS, MAX_KEPT_ELEMENTS, MAX_XML_ATTRIBUTES)
+        budget = _XmlBudget(MAX_XML_ELEMENTS, MAX_KEPT_ELEMENTS, MAX_XML_ATTRIBUTES, MAX_XML_MARKUP)
         document, styles, numbering = _word_parts(archive, budget)
         reader = _BodyReader(
             Numbering.of(
@@ -336,10 +339,11 @@ class _XmlBudget:
     elements: int
     kept: int  # of the elements kept from styles.xml and numbering.xml
     attributes: int
+    markup: int  # "<" signs
     equals_in_open_tag: int = 0  # "=" since the last "<" of the previous chunk
 
     def check_markup(self, chunk: bytes) -> None:
-        """Count attributes in raw XML before lxml parses it, by their "=" signs.
+        """Count markup and attributes in raw XML before lxml parses it: "<" and "=" signs.
 
         An attribute value cannot contain "<", so the "=" between two "<" bound the attributes
         of one tag (text with many "=" is refused too; no report has a thousand in a row).
@@ -348,7 +352,8 @@ class _XmlBudget:
         stretches[0] += self.equals_in_open_tag
         self.equals_in_open_tag = stretches[-1]
         self.attributes -= chunk.count(b"=")
-        if max(stretches) > MAX_TAG_ATTRIBUTES or self.attributes < 0:
+        self.markup -= len(stretches) - 1
+        if max(stretches) > MAX_TAG_ATTRIBUTES or self.attributes < 0 or self.markup < 0:
             raise ImportRefused(TOO_COMPLEX)
 
 
@@ -379,11 +384,16 @@ def _parse(archive: zipfile.ZipFile, name: str, target: object, budget: _XmlBudg
 
 @dataclass(frozen=True)
 class _Kept:
-    """The elements of a small part that the import uses: the root, then children by parent."""
+    """The elements of a small part that the import uses: the root, then children by parent.
+
+    Of a ``values`` element (w:numFmt, w:basedOn…) only the first under its parent is used, and
+    only its attributes: they are kept as a dict, not an element.
+    """
 
     root: str
     children: dict[str, set[str]]
     attributes: set[str]
+    values: set[str] = field(default_factory=set)
 
 
 class _KeptTreeBuilder:
@@ -417,9 +427,12 @@ class _KeptTreeBuilder:
         self.budget.kept -= 1
         if self.budget.kept < 0:
             raise ImportRefused(TOO_COMPLEX)
-        element = KeptElement(
-            tag, {name: attrib[name] for name in self.kept.attributes if name in attrib}
-        )
+        kept = {name: attrib[name] for name in self.kept.attributes if name in attrib}
+        if tag in self.kept.values:
+            self.open[-1].keep_value(tag, kept)
+            self.skipped = 1
+            return
+        element = KeptElement(tag, kept)
         if self.open:
             self.open[-1].append(element)
         else:
@@ -462,6 +475,7 @@ STYLES_KEPT = _Kept(
         W_NUMPR: _w("numId", "ilvl"),
     },
     attributes=_w("styleId", "type", "default", "val"),
+    values=_w("basedOn", "numId", "ilvl"),
 )
 NUMBERING_KEPT = _Kept(
     root=qn("w:numbering"),
@@ -473,6 +487,7 @@ NUMBERING_KEPT = _Kept(
         qn("w:lvlOverride"): _w("startOverride", "lvl"),
     },
     attributes=_w("abstractNumId", "numId", "ilvl", "val"),
+    values=_LEVEL_CHILDREN | _w("numStyleLink", "abstractNumId", "startOverride"),
 )
 _REL, _TYPES = NAMESPACE.OPC_RELATIONSHIPS, NAMESPACE.OPC_CONTENT_TYPES
 RELATIONSHIPS_KEPT = _Kept(

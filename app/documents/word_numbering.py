@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import NamedTuple
 
 from docx.oxml.ns import qn as _qn
 
@@ -47,8 +48,7 @@ MAX_LEVELS = 9
 MAX_LEVEL_TEXT = 64
 
 
-@dataclass(frozen=True)
-class ParagraphNumbering:
+class ParagraphNumbering(NamedTuple):
     """What a paragraph's w:pPr says about its numbering: each the first of its kind, or None."""
 
     style: str | None = None  # w:pStyle/@w:val
@@ -59,43 +59,47 @@ class ParagraphNumbering:
 class KeptElement:
     """An element kept from styles.xml or numbering.xml, with the children kept under it.
 
-    The few lxml calls the numbering uses, each cheap whatever the file holds (``find`` gives
-    the first child with a tag from a dict, not by a scan), in a few hundred bytes.
+    The few lxml calls the numbering uses, each cheap whatever the file holds: ``find`` gives
+    the first child with a tag from a dict, not by a scan. Children read only for their
+    attributes (w:numFmt, w:basedOn…) are kept as those attributes' dict, the first of each tag.
     """
 
     __slots__ = ("attrib", "children", "first", "tag")
 
     def __init__(self, tag: str, attrib: dict[str, str]) -> None:
         self.tag, self.attrib = tag, attrib
-        # Most kept elements are leaves (w:numFmt, w:basedOn…): no list or dict until a child.
-        self.children: list[KeptElement] | None = None
-        self.first: dict[str, KeptElement] | None = None
+        self.children: list[KeptElement] = []
+        self.first: dict[str, KeptElement | dict[str, str]] = {}
 
     def append(self, child: KeptElement) -> None:
-        if self.children is None or self.first is None:
-            self.children, self.first = [], {}
         self.children.append(child)
         self.first.setdefault(child.tag, child)
+
+    def keep_value(self, tag: str, attrib: dict[str, str]) -> None:
+        self.first.setdefault(tag, attrib)
 
     def get(self, name: str) -> str | None:
         return self.attrib.get(name)
 
-    def find(self, tag: str) -> KeptElement | None:
-        return None if self.first is None else self.first.get(tag)
+    def find(self, tag: str) -> KeptElement | dict[str, str] | None:
+        return self.first.get(tag)
 
     def iterchildren(self, tag: str | None = None) -> Iterator[KeptElement]:
-        return (child for child in self.children or () if tag is None or child.tag == tag)
+        return (child for child in self.children if tag is None or child.tag == tag)
 
 
-def _find(element: KeptElement | None, *path: str) -> KeptElement | None:
+Kept = KeptElement | dict[str, str]
+
+
+def _find(element: Kept | None, *path: str) -> Kept | None:
     for tag in path:
-        if element is None:
+        if not isinstance(element, KeptElement):
             return None
         element = element.find(qn(tag))
     return element
 
 
-def _val(element: KeptElement | None, *path: str) -> str | None:
+def _val(element: Kept | None, *path: str) -> str | None:
     element = _find(element, *path)
     return None if element is None else element.get(W_VAL)
 
@@ -110,7 +114,7 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def is_on(element: KeptElement | None) -> bool:
+def is_on(element: Kept | None) -> bool:
     return element is not None and element.get(W_VAL) not in ("0", "false", "off")
 
 
