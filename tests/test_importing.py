@@ -1286,3 +1286,11 @@ def test_a_text_file_at_the_limits_is_imported_whole():
     result = import_file("汇报.txt", "\r\n\r\n  ".join(lines).encode("gb18030"))
     assert result.text == "\n".join(lines)
     assert len(result.text) == BODY_MAX_LENGTH - 1
+
+
+def test_a_zip_needing_a_newer_zip_version_is_refused():
+    # Found by test_corrupted_docx_is_read_or_refused: zipfile raises NotImplementedError.
+    data = bytearray(_PLAIN_DOCX)
+    directory = data.rindex(b"PK\x01\x02")
+    data[directory + 6] = 198  # "version needed to extract": 19.8
+    assert refused_message(bytes(data)) == importing.BAD_DOCX

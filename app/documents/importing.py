@@ -320,7 +320,14 @@ def _open_docx(data: bytes) -> zipfile.ZipFile:
         raise ImportRefused(BAD_DOCX)
     try:
         archive = zipfile.ZipFile(BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        OSError,
+        EOFError,
+        NotImplementedError,  # a directory entry needing a newer zip version
+    ) as exc:
         raise ImportRefused(BAD_DOCX) from exc
     members = archive.infolist()
     # Checked on the directory before anything is inflated; zipfile then never reads a member
