@@ -186,7 +186,7 @@ class _Lines:
         self.lines.append(line)
 
     def expect(self, characters: int) -> None:
-        """Refuse now if a line still being read already has this many characters too many."""
+        """Refuse now if a line still being read, already this many characters long, cannot fit."""
         if self.length + (1 if self.lines else 0) + characters > BODY_MAX_LENGTH:
             raise ImportRefused(TEXT_TOO_LONG)
 
@@ -281,8 +281,9 @@ RUN_CHARACTERS = {
 }
 
 # lxml's settings for every part: no DTD (a DOCTYPE is refused, so no entity is ever defined,
-# let alone expanded), nothing fetched, libxml2's own limits on depth and node size kept
-# (huge_tree off), comments and processing instructions dropped as they are parsed.
+# let alone expanded), nothing fetched, libxml2's limits on the size of one text, value or name
+# kept (huge_tree off; its depth limit applies to trees only, so the targets count depth), and
+# comments and processing instructions dropped as they are parsed.
 SAFE_XML = {
     "resolve_entities": False,
     "load_dtd": False,
