@@ -1,13 +1,22 @@
 """Uploading a file: preview first, nothing changes until the user saves, history keeps the old text."""
 
 import io
+import zipfile
 
 import pytest
 import sqlalchemy as sa
 from docx import Document
 
 from app.core.extensions import db
+from app.documents.importing import TOO_MANY_PARAGRAPHS
+from app.documents.limits import (
+    BODY_MAX_LENGTH,
+    BODY_MAX_PARAGRAPHS,
+    BODY_TOO_LONG,
+    BODY_TOO_MANY_PARAGRAPHS,
+)
 from app.reports.models import DraftRevision, Report
+from app.reports.views import editor
 from app.reports.workflow import ReportState
 from tests.conftest import make_report
 
@@ -123,3 +132,78 @@ def test_import_needs_edit_rights_and_a_draft(org, client, login):
     login(org["secretary"])
     assert upload(client, f"/reports/{report.id}/import", data, "a.docx").status_code == 403
     assert upload(client, "/reports/new/import", data, "a.docx").status_code == 403
+
+
+# --- the limits: a preview never shows more than saving accepts --------------------------------
+
+
+def test_a_file_at_the_limits_previews_and_saves_as_the_browser_sends_it(org, client, login):
+    report = make_report(org, "a", body="原来的草稿。")
+    login(org["author_a"])
+    lines = ["一、" + "字" * (BODY_MAX_LENGTH // BODY_MAX_PARAGRAPHS - 3)] * BODY_MAX_PARAGRAPHS
+    lines[-1] += "字" * (BODY_MAX_LENGTH - len("\n".join(lines)))
+    data = "\n".join(lines).encode("gb18030")
+    response = upload(
+        client, f"/reports/{report.id}/import", data, "满额.txt", lock_version=report.lock_version
+    )
+    assert response.status_code == 200 and "导入预览" in response.text
+    # A browser submits the textarea's line breaks as CRLF: each still counts as one character.
+    response = client.post(
+        f"/reports/{report.id}/edit",
+        data={
+            "title": report.title,
+            "body": "\r\n".join(lines),
+            "lock_version": report.lock_version,
+        },
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Report, report.id).body == "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("字" * (BODY_MAX_LENGTH + 1), BODY_TOO_LONG),
+        ("\r\n".join(["字"] * (BODY_MAX_PARAGRAPHS + 1)), BODY_TOO_MANY_PARAGRAPHS),
+    ],
+)
+def test_saving_refuses_a_body_over_the_limits(org, client, login, body, message):
+    report = make_report(org, "a", body="原来的草稿。")
+    login(org["author_a"])
+    response = client.post(
+        f"/reports/{report.id}/edit",
+        data={"title": report.title, "body": body, "lock_version": report.lock_version},
+    )
+    assert response.status_code == 400
+    assert message in response.text
+    db.session.expire_all()
+    assert db.session.get(Report, report.id).body == "原来的草稿。"
+
+
+def test_an_oversized_file_is_refused_before_any_check_runs(org, client, login, monkeypatch):
+    checked = []
+    monkeypatch.setattr(editor, "check", lambda text: checked.append(len(text)) or [])
+    report = make_report(org, "a", body="原来的草稿。")
+    login(org["author_a"])
+    # The reported file: a small upload of a million one-character paragraphs.
+    data = docx_bytes("正文。")
+    with zipfile.ZipFile(io.BytesIO(data)) as original:
+        members = {name: original.read(name) for name in original.namelist()}
+    paragraph = b"<w:p><w:r><w:t>\xe5\xad\x97</w:t></w:r></w:p>"
+    members["word/document.xml"] = members["word/document.xml"].replace(
+        b"<w:body>", b"<w:body>" + paragraph * 1_000_000, 1
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    for url, fields in [
+        (f"/reports/{report.id}/import", {"lock_version": report.lock_version}),
+        ("/reports/new/import", {"period_id": org.period.id}),
+    ]:
+        response = upload(client, url, buffer.getvalue(), "百万段.docx", **fields)
+        assert response.status_code == 400
+        assert TOO_MANY_PARAGRAPHS in response.text
+    assert max(checked) <= len("原来的草稿。")  # the pages' own drafts, never the file
+    assert count(Report) == 1 and count(DraftRevision) == 0

@@ -4,28 +4,64 @@ The result is the plain-text model of app.documents.structure: one paragraph per
 text is kept; images, headers and footers, comments, embedded objects and external links are
 dropped and never fetched. What the import had to change (tables flattened, automatic numbers it
 could not rebuild) is reported as warnings anchored to lines of the imported text.
+
+An upload is small, but what it unpacks to is not: a 150 KB .docx can hold millions of empty
+paragraphs. So nothing is read whole. The .docx parts are streamed through lxml as they are
+inflated, keeping only the elements used; the text is refused as soon as it exceeds what saving
+accepts (app.documents.limits), and the XML as soon as it holds more elements or attributes than
+any real report needs, before anything else (checks, the preview) sees it.
 """
 
 from __future__ import annotations
 
-import io
+import posixpath
 import re
 import zipfile
+import zlib
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from io import BytesIO
+from itertools import repeat
 
-import docx
-from docx.document import Document as WordDocument
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import NAMESPACE
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from lxml import etree
 
 from app.core.exceptions import RuleViolation
 from app.documents.findings import Finding
-from app.documents.structure import HEADING_PATTERNS, looks_like_title
+from app.documents.limits import BODY_MAX_LENGTH, BODY_MAX_PARAGRAPHS
+from app.documents.structure import looks_like_title
+from app.documents.word_numbering import (
+    KeptElement,
+    Numbering,
+    ParagraphNumbering,
+    full_width_parens,
+    is_on_value,
+)
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_DOCX_UNPACKED_BYTES = 50 * 1024 * 1024
+# What one import may read of a .docx's XML (document, styles, numbering and package parts
+# together). A 200,000-character report as Word writes it, every run with its own fonts, sizes
+# and revision ids, has about 180,000 elements and 230,000 attributes; these bounds keep the
+# worst file an upload can be to about a second of parsing (bench/import_adversarial.py).
+MAX_XML_ELEMENTS = 400_000
+MAX_XML_ATTRIBUTES = 800_000
+# Markup that never reaches Python (end tags, comments, processing instructions) still costs
+# libxml2 time: every "<" is counted in the raw bytes. The report above has 245,000.
+MAX_XML_MARKUP = 1_000_000
+# Elements kept from styles.xml and numbering.xml, a few hundred bytes each: a style keeps at
+# most five, a list level seven, so this is 20,000 styles or 1,500 nine-level lists, where real
+# documents define tens of each.
+MAX_KEPT_ELEMENTS = 100_000
+# lxml hands each element's attributes to Python as one dict, built before anything can count
+# them: a single tag with a million attributes costs a gigabyte. Real tags have a dozen at most.
+MAX_TAG_ATTRIBUTES = 1_000
+# libxml2's own limit, which it enforces only when it builds a tree; Word nests far less deep.
+MAX_XML_DEPTH = 256
+CHUNK_BYTES = 64 * 1024
 
 UNSUPPORTED = "不支持该文件格式，请另存为 .docx 或 .txt 后上传。"
 LEGACY_WORD = "不支持 .doc 和 .wps 格式，请在 Word 或 WPS 中另存为 .docx 或 .txt 后上传。"
@@ -41,15 +77,19 @@ ENCRYPTED_DOCX = (
 UNPACKED_TOO_LARGE = (
     "文件解压后超过 50 MB，可能含有大量图片或已损坏，请删去图片后另存为 .docx 或 .txt 再上传。"
 )
+TEXT_TOO_LONG = (
+    f"文件中的文字超过 {BODY_MAX_LENGTH} 字，超出了正文能保存的上限，未能导入。"
+    "请删去附件、大型表格等内容，或分成几份后再上传。"
+)
+TOO_MANY_PARAGRAPHS = (
+    f"文件中的段落（表格每行算一段）超过 {BODY_MAX_PARAGRAPHS} 段，超出了正文能保存的上限，"
+    "未能导入。请删去附件、大型表格等内容，或分成几份后再上传。"
+)
+TOO_COMPLEX = (
+    "文件内部的格式标记过多（例如数十万个空段落、空单元格或格式设置），已停止读取，未能导入。"
+    "请在 Word 或 WPS 中另存为 .txt 后再上传。"
+)
 TABLE_FLATTENED = "表格已按行转为段落，请检查格式。"
-BULLET_LOST = "此段在 Word 中使用了自动编号（项目符号），导入后编号已丢失，请手工补上序号。"
-NUMBER_LOST = (
-    "此段在 Word 中使用了自动编号“{label}”，不属于“一、（一）1.（1）”层次序号，"
-    "导入后编号已丢失，请手工补上序号。"
-)
-NUMBER_UNKNOWN = (
-    "此段在 Word 中使用了自动编号，但无法识别其格式，导入后编号已丢失，请手工补上序号。"
-)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -74,40 +114,12 @@ PRIVATE_USE = re.compile(r"[\ue000-\uf8ff\U000f0000-\U0010ffff]")
 INSIDE_LATIN_WORD = re.compile(r"(?<=[A-Za-z])[^\x00-\x7f](?=[A-Za-z])")
 MIN_COMMON_SHARE = 0.5
 LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x85\u2028\u2029]")
+# A line with text, from its first visible character to its line break (white space between
+# lines, however much, is skipped by the regular expression engine, not by Python).
+TEXT_LINE = re.compile(r"\S[^\n\r\v\f\x85\u2028\u2029]*")
 EXCERPT_LENGTH = 30
-
-W_P, W_TBL, W_TR, W_TC, W_R = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc"), qn("w:r")
-W_VAL = qn("w:val")
-# Elements that only wrap content (content controls, custom XML, tracked insertions, fields):
-# their children are read as if they stood in the wrapper's place.
-BLOCK_WRAPPERS = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")}
-INLINE_WRAPPERS = BLOCK_WRAPPERS | {
-    qn(f"w:{tag}") for tag in ("hyperlink", "ins", "moveTo", "smartTag", "fldSimple", "dir", "bdo")
-}
-SOFT_BREAK = "\n"
-RUN_TEXT = {
-    qn("w:t"): None,
-    qn("w:tab"): "\t",
-    qn("w:ptab"): "\t",
-    qn("w:cr"): SOFT_BREAK,
-    qn("w:noBreakHyphen"): "-",
-}
-W_BR = qn("w:br")
-W_PPR, W_NUMPR = qn("w:pPr"), qn("w:numPr")
-RUN_HIDDEN = f"{qn('w:rPr')}/{qn('w:vanish')}"
-
-CN_DIGITS = "〇一二三四五六七八九"
-CHINESE_FORMATS = {
-    "chineseCounting",
-    "chineseCountingThousand",
-    "taiwaneseCounting",
-    "taiwaneseCountingThousand",
-    "japaneseCounting",
-    "ideographDigital",
-}
-DECIMAL_FORMATS = {"decimal", "decimalHalfWidth"}
-HEAVENLY_STEMS = "甲乙丙丁戊己庚辛壬癸"
-MAX_LEVELS = 9
+# A table row with more distinct numbering warnings than this gets only the first ones.
+MAX_ROW_WARNINGS = 3
 
 
 class ImportRefused(RuleViolation):
@@ -124,7 +136,11 @@ class ImportResult:
 
 
 def import_file(filename: str, data: bytes) -> ImportResult:
-    """Turn an uploaded file into report text, or raise ImportRefused with what to do instead."""
+    """Turn an uploaded file into report text, or raise ImportRefused with what to do instead.
+
+    The text is never longer than saving accepts (app.documents.limits): a file with more is
+    refused as soon as the reading gets past the limit.
+    """
     extension = _extension(filename)
     if extension in LEGACY_EXTENSIONS:
         raise ImportRefused(LEGACY_WORD)
@@ -154,14 +170,36 @@ def _extension(filename: str) -> str:
     return name.rpartition(".")[2].lower() if "." in name else ""
 
 
+@dataclass
+class _Lines:
+    """The imported text, line by line, refused the moment it exceeds what saving accepts."""
+
+    lines: list[str] = field(default_factory=list)
+    length: int = 0  # of "\n".join(lines)
+
+    def add(self, line: str) -> None:
+        if len(self.lines) == BODY_MAX_PARAGRAPHS:
+            raise ImportRefused(TOO_MANY_PARAGRAPHS)
+        self.length += len(line) + (1 if self.lines else 0)
+        if self.length > BODY_MAX_LENGTH:
+            raise ImportRefused(TEXT_TOO_LONG)
+        self.lines.append(line)
+
+    def expect(self, characters: int) -> None:
+        """Refuse now if a line still being read, already this many characters long, cannot fit."""
+        if self.length + (1 if self.lines else 0) + characters > BODY_MAX_LENGTH:
+            raise ImportRefused(TEXT_TOO_LONG)
+
+
 def _text_lines(text: str) -> list[str]:
     """The non-empty lines of ``text``, stripped, for any line-break convention."""
-    return [line for line in (part.strip() for part in LINE_BREAKS.split(text)) if line]
+    lines = _Lines()
+    for match in TEXT_LINE.finditer(text):
+        lines.add(match.group().rstrip())
+    return lines.lines
 
 
 # --- Plain text -------------------------------------------------------------------------------
-
-
 def decode_text(data: bytes) -> tuple[str, str]:
     """Decode an uploaded text file: BOM, then strict UTF-8, then GB18030 if it reads as Chinese.
 
@@ -215,16 +253,64 @@ def _plausible_chinese(text: str) -> bool:
 
 # --- Word documents ---------------------------------------------------------------------------
 
+W_DOCUMENT, W_BODY = qn("w:document"), qn("w:body")
+W_P, W_TBL, W_TR, W_TC, W_R, W_T = (
+    qn("w:p"),
+    qn("w:tbl"),
+    qn("w:tr"),
+    qn("w:tc"),
+    qn("w:r"),
+    qn("w:t"),
+)
+W_PPR, W_NUMPR, W_RPR = qn("w:pPr"), qn("w:numPr"), qn("w:rPr")
+W_PSTYLE, W_NUMID, W_ILVL, W_VANISH = qn("w:pStyle"), qn("w:numId"), qn("w:ilvl"), qn("w:vanish")
+W_VAL, W_TYPE, W_BR = qn("w:val"), qn("w:type"), qn("w:br")
+# Elements that only wrap content (content controls, custom XML, tracked insertions, fields):
+# their children are read as if they stood in the wrapper's place.
+BLOCK_WRAPPERS = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")}
+INLINE_WRAPPERS = BLOCK_WRAPPERS | {
+    qn(f"w:{tag}") for tag in ("hyperlink", "ins", "moveTo", "smartTag", "fldSimple", "dir", "bdo")
+}
+SOFT_BREAK = "\n"
+# Run content other than w:t and w:br, and the text it stands for.
+RUN_CHARACTERS = {
+    qn("w:tab"): "\t",
+    qn("w:ptab"): "\t",
+    qn("w:cr"): SOFT_BREAK,
+    qn("w:noBreakHyphen"): "-",
+}
+
+# lxml's settings for every part: no DTD (a DOCTYPE is refused, so no entity is ever defined,
+# let alone expanded), nothing fetched, libxml2's limits on the size of one text, value or name
+# kept (huge_tree off; its depth limit applies to trees only, so the targets count depth), and
+# comments and processing instructions dropped as they are parsed.
+SAFE_XML = {
+    "resolve_entities": False,
+    "load_dtd": False,
+    "no_network": True,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+
 
 def read_docx(data: bytes) -> tuple[list[str], list[Finding]]:
     """The paragraphs of a .docx body in document order, and warnings about what was lost."""
-    document = _open_docx(data)
-    reader = _BodyReader(_Numbering.of(document))
-    reader.read_blocks(document.element.body)
-    return reader.lines, sorted(reader.findings)
+    with _open_docx(data) as archive:
+        budget = _XmlBudget(MAX_XML_ELEMENTS, MAX_KEPT_ELEMENTS, MAX_XML_ATTRIBUTES, MAX_XML_MARKUP)
+        document, styles, numbering = _word_parts(archive, budget)
+        reader = _BodyReader(
+            Numbering.of(
+                _kept_tree(archive, styles, STYLES_KEPT, budget),
+                _kept_tree(archive, numbering, NUMBERING_KEPT, budget),
+            ),
+            budget,
+        )
+        _parse(archive, document, reader, budget)
+    return reader.body.lines, sorted(reader.findings)
 
 
-def _open_docx(data: bytes) -> WordDocument:
+def _open_docx(data: bytes) -> zipfile.ZipFile:
     if data.startswith(OLE_MAGIC):
         # Word saves password-protected documents as an OLE container, even with a .docx name.
         raise ImportRefused(ENCRYPTED_DOCX)
@@ -234,437 +320,466 @@ def _open_docx(data: bytes) -> WordDocument:
                 raise ImportRefused(f"文件扩展名是 .docx，但内容是{kind}。{UNSUPPORTED}")
         raise ImportRefused(BAD_DOCX)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+        archive = zipfile.ZipFile(BytesIO(data))
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        OSError,
+        EOFError,
+        NotImplementedError,  # a directory entry needing a newer zip version
+    ) as exc:
         raise ImportRefused(BAD_DOCX) from exc
+    members = archive.infolist()
     # Checked on the directory before anything is inflated; zipfile then never reads a member
-    # past the size the directory declares, so this bounds the memory python-docx can use.
+    # past the size the directory declares (and fails on a CRC mismatch).
     if sum(member.file_size for member in members) > MAX_DOCX_UNPACKED_BYTES:
         raise ImportRefused(UNPACKED_TOO_LARGE)
     if any(member.flag_bits & 0x1 for member in members):
         raise ImportRefused(ENCRYPTED_DOCX)
+    return archive
+
+
+@dataclass
+class _XmlBudget:
+    """What is left of the elements and attributes one import may read, across all parts."""
+
+    elements: int
+    kept: int  # of the elements kept from styles.xml and numbering.xml
+    attributes: int
+    markup: int  # "<" signs
+    equals_in_open_tag: int = 0  # "=" since the last "<" of the previous chunk
+
+    def check_markup(self, chunk: bytes) -> None:
+        """Count markup and attributes in raw XML before lxml parses it: "<" and "=" signs.
+
+        An attribute value cannot contain "<", so the "=" between two "<" bound the attributes
+        of one tag (text with many "=" is refused too; no report has a thousand in a row).
+        """
+        stretches = list(map(bytes.count, chunk.split(b"<"), repeat(b"=")))
+        stretches[0] += self.equals_in_open_tag
+        self.equals_in_open_tag = stretches[-1]
+        self.attributes -= chunk.count(b"=")
+        self.markup -= len(stretches) - 1
+        if max(stretches) > MAX_TAG_ATTRIBUTES or self.attributes < 0 or self.markup < 0:
+            raise ImportRefused(TOO_COMPLEX)
+
+
+def _parse(archive: zipfile.ZipFile, name: str, target: object, budget: _XmlBudget) -> object:
+    """Stream one part through ``target`` (an lxml parser target) as it is inflated."""
+    parser = etree.XMLParser(target=target, **SAFE_XML)
     try:
-        return docx.Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises KeyError, ValueError, lxml and zip errors alike
+        with archive.open(name) as stream:
+            while chunk := stream.read(CHUNK_BYTES):
+                budget.check_markup(chunk)
+                parser.feed(chunk)
+        return parser.close()
+    except ImportRefused:
+        raise
+    except (
+        etree.LxmlError,
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        KeyError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
         raise ImportRefused(BAD_DOCX) from exc
 
 
-def _related_element(document: WordDocument, reltype: str) -> etree._Element | None:
-    try:
-        return document.part.part_related_by(reltype).element
-    except (KeyError, AttributeError):
-        return None
-
-
-def _val(element: etree._Element | None, *path: str) -> str | None:
-    for tag in path:
-        if element is None:
-            return None
-        element = element.find(qn(tag))
-    return None if element is None else element.get(W_VAL)
-
-
-def _int(value: str | None) -> int | None:
-    # Word's numbers (levels, start values) are small; longer digit strings are damage.
-    if value is None or len(value) > 9:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-def _is_on(element: etree._Element | None) -> bool:
-    return element is not None and element.get(W_VAL) not in ("0", "false", "off")
-
-
 @dataclass(frozen=True)
-class _Level:
-    fmt: str
-    text: str
-    start: int
-    restart: int | None  # w:lvlRestart: restart after this (1-based) level; 0 = never
-    style: str | None
+class _Kept:
+    """The elements of a small part that the import uses: the root, then children by parent.
 
-
-@dataclass
-class _Numbering:
-    """Word's automatic numbering, replayed paragraph by paragraph to rebuild the labels."""
-
-    levels: dict[str, dict[int, _Level]]  # numId -> ilvl -> level, overrides applied
-    list_of: dict[str, str]  # numId -> the list whose counters it advances
-    style_numbering: dict[str, tuple[str | None, int | None]]  # styleId -> (numId, ilvl)
-    default_style: str | None
-    counters: dict[str, list[int | None]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, document: WordDocument) -> _Numbering:
-        styles = _related_element(document, RT.STYLES)
-        style_numbering, default_style, style_elements = _style_numbering(styles)
-        levels: dict[str, dict[int, _Level]] = {}
-        list_of: dict[str, str] = {}
-        numbering = _related_element(document, RT.NUMBERING)
-        if numbering is not None:
-            abstracts = {
-                element.get(qn("w:abstractNumId")): element
-                for element in numbering.iterchildren(qn("w:abstractNum"))
-            }
-            nums = {
-                element.get(qn("w:numId")): element
-                for element in numbering.iterchildren(qn("w:num"))
-            }
-            for num_id, num in nums.items():
-                abstract_id = _resolve_abstract(
-                    _val(num, "w:abstractNumId"), abstracts, nums, style_elements
-                )
-                if abstract_id is None:
-                    continue
-                levels[num_id], restarted = _num_levels(abstracts[abstract_id], num)
-                # Word continues one list across w:num elements sharing an abstractNum, unless
-                # the w:num restarts it with a start override.
-                list_of[num_id] = f"num:{num_id}" if restarted else f"abstract:{abstract_id}"
-        return cls(levels, list_of, style_numbering, default_style)
-
-    def label(self, p_pr: etree._Element | None) -> tuple[str, str | None]:
-        """The label Word shows before this paragraph, and a warning if it cannot be kept."""
-        num_id, ilvl = self._num_pr(p_pr)
-        if num_id is None or num_id == "0":
-            return "", None
-        levels = self.levels.get(num_id)
-        if levels is None or ilvl not in levels:
-            return "", NUMBER_UNKNOWN
-        counters = self.counters.setdefault(self.list_of[num_id], [None] * MAX_LEVELS)
-        current = counters[ilvl]
-        counters[ilvl] = levels[ilvl].start if current is None else current + 1
-        for deeper in range(ilvl + 1, MAX_LEVELS):
-            level = levels.get(deeper)
-            restart_after = deeper if level is None or level.restart is None else level.restart
-            if ilvl < restart_after:
-                counters[deeper] = None
-        return _official_label(levels, ilvl, counters)
-
-    def _num_pr(self, p_pr: etree._Element | None) -> tuple[str | None, int]:
-        style_id = _val(p_pr, "w:pStyle") or self.default_style
-        num_pr = None if p_pr is None else p_pr.find(W_NUMPR)
-        num_id, ilvl = _val(num_pr, "w:numId"), _int(_val(num_pr, "w:ilvl"))
-        style_num_id, style_ilvl = self.style_numbering.get(style_id or "", (None, None))
-        if num_id is None:
-            num_id = style_num_id
-        if ilvl is None:
-            ilvl = style_ilvl
-        if ilvl is None:
-            # A list level can name the paragraph style that selects it (w:lvl/w:pStyle).
-            linked = self.levels.get(num_id or "", {})
-            ilvl = next((i for i, level in linked.items() if level.style == style_id), 0)
-        return num_id, ilvl
-
-
-def _style_numbering(
-    styles: etree._Element | None,
-) -> tuple[dict[str, tuple[str | None, int | None]], str | None, dict[str, etree._Element]]:
-    """Each style's numbering (numId, ilvl), inherited along w:basedOn; and the default style."""
-    if styles is None:
-        return {}, None, {}
-    elements = {
-        element.get(qn("w:styleId")): element
-        for element in styles.iterchildren(qn("w:style"))
-        if element.get(qn("w:styleId"))
-    }
-    default = next(
-        (
-            style_id
-            for style_id, element in elements.items()
-            if element.get(qn("w:type")) == "paragraph" and _is_on_attribute(element)
-        ),
-        None,
-    )
-    resolved: dict[str, tuple[str | None, int | None]] = {}
-    for style_id in elements:
-        num_id = ilvl = None
-        seen = set()
-        current: str | None = style_id
-        while current in elements and current not in seen and (num_id is None or ilvl is None):
-            seen.add(current)
-            num_pr = elements[current].find(f"{W_PPR}/{W_NUMPR}")
-            num_id = num_id if num_id is not None else _val(num_pr, "w:numId")
-            ilvl = ilvl if ilvl is not None else _int(_val(num_pr, "w:ilvl"))
-            current = _val(elements[current], "w:basedOn")
-        resolved[style_id] = (num_id, ilvl)
-    return resolved, default, elements
-
-
-def _is_on_attribute(element: etree._Element) -> bool:
-    return element.get(qn("w:default")) in ("1", "true", "on")
-
-
-def _resolve_abstract(
-    abstract_id: str | None,
-    abstracts: dict[str, etree._Element],
-    nums: dict[str, etree._Element],
-    styles: dict[str, etree._Element],
-) -> str | None:
-    """Follow w:numStyleLink (a list defined by a numbering style) to the abstractNum it uses."""
-    seen = set()
-    while abstract_id in abstracts and abstract_id not in seen:
-        seen.add(abstract_id)
-        link = _val(abstracts[abstract_id], "w:numStyleLink")
-        if link is None:
-            return abstract_id
-        num_pr = styles.get(link)
-        num_id = _val(num_pr, "w:pPr", "w:numPr", "w:numId")
-        abstract_id = _val(nums.get(num_id or ""), "w:abstractNumId")
-    return None
-
-
-def _num_levels(abstract: etree._Element, num: etree._Element) -> tuple[dict[int, _Level], bool]:
-    levels = {}
-    for lvl in abstract.iterchildren(qn("w:lvl")):
-        ilvl = _int(lvl.get(qn("w:ilvl")))
-        if ilvl is not None and 0 <= ilvl < MAX_LEVELS:
-            levels[ilvl] = _level(lvl, None)
-    restarted = False
-    for override in num.iterchildren(qn("w:lvlOverride")):
-        ilvl = _int(override.get(qn("w:ilvl")))
-        if ilvl is None or not 0 <= ilvl < MAX_LEVELS:
-            continue
-        lvl = override.find(qn("w:lvl"))
-        if lvl is not None:
-            levels[ilvl] = _level(lvl, levels.get(ilvl))
-        start = _int(_val(override, "w:startOverride"))
-        if start is not None and ilvl in levels:
-            levels[ilvl] = replace(levels[ilvl], start=start)
-            restarted = True
-    return levels, restarted
-
-
-def _level(lvl: etree._Element, base: _Level | None) -> _Level:
-    fmt = _val(lvl, "w:numFmt") or (base.fmt if base else "decimal")
-    if _is_on(lvl.find(qn("w:isLgl"))):
-        fmt = "decimal"
-    text = _val(lvl, "w:lvlText")
-    start = _int(_val(lvl, "w:start"))
-    return _Level(
-        fmt=fmt,
-        text=text if text is not None else (base.text if base else ""),
-        # ECMA-376 17.9.25: an omitted w:start means 0.
-        start=start if start is not None else (base.start if base else 0),
-        restart=_int(_val(lvl, "w:lvlRestart")),
-        style=_val(lvl, "w:pStyle"),
-    )
-
-
-def _official_label(
-    levels: dict[int, _Level], ilvl: int, counters: list[int | None]
-) -> tuple[str, str | None]:
-    """The label to put back when Word shows one of the official heading labels."""
-    if levels[ilvl].fmt == "bullet":
-        return "", BULLET_LOST
-    shown = _render_template(levels, levels[ilvl].text, counters)
-    if shown is None:
-        return "", NUMBER_UNKNOWN
-    shown = shown.strip()
-    if not shown:
-        return "", None
-    label = _full_width_parens(re.sub(r"\s+", "", shown))
-    if any(
-        (match := pattern.match(label)) and match.end() == len(label)
-        for _, pattern in HEADING_PATTERNS
-    ):
-        return label, None
-    return "", NUMBER_LOST.format(label=shown)
-
-
-def _full_width_parens(text: str) -> str:
-    return text.replace("(", "（").replace(")", "）")
-
-
-def _render_template(
-    levels: dict[int, _Level], text: str, counters: list[int | None]
-) -> str | None:
-    """What Word shows for a w:lvlText: %N is level N's counter in level N's format."""
-    parts = re.split(r"%([1-9])", text)
-    shown = parts[0]
-    for index in range(1, len(parts), 2):
-        level = levels.get(int(parts[index]) - 1)
-        if level is None:
-            return None
-        number = counters[int(parts[index]) - 1]
-        rendered = _render_number(level.start if number is None else number, level.fmt)
-        if rendered is None:
-            return None
-        shown += rendered + parts[index + 1]
-    return shown
-
-
-def _render_number(number: int, fmt: str) -> str | None:
-    if fmt == "none":
-        return ""
-    if fmt in DECIMAL_FORMATS:
-        return str(number)
-    if fmt in CHINESE_FORMATS:
-        return _chinese_number(number, fmt)
-    if 1 <= number <= 26 and fmt in ("lowerLetter", "upperLetter"):
-        letter = chr(ord("a") + number - 1)
-        return letter if fmt == "lowerLetter" else letter.upper()
-    if 1 <= number <= 20 and fmt == "decimalEnclosedCircle":
-        return chr(0x2460 + number - 1)
-    if 1 <= number <= 10 and fmt == "ideographTraditional":
-        return HEAVENLY_STEMS[number - 1]
-    if 1 <= number < 40 and fmt in ("lowerRoman", "upperRoman"):
-        roman = (
-            "x" * (number // 10)
-            + ["", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix"][number % 10]
-        )
-        return roman if fmt == "lowerRoman" else roman.upper()
-    return None
-
-
-def _chinese_number(number: int, fmt: str) -> str:
-    """Word's Chinese counting formats: 十 for 10 to 99 (十一, 二十); digit by digit beyond.
-
-    The "thousand" formats read hundreds out (一百零一); ideographDigital is always digit by digit.
+    Of a ``values`` element (w:numFmt, w:basedOn…) only the first under its parent is used, and
+    only its attributes: they are kept as a dict, not an element.
     """
-    if number < 0:
-        return str(number)
-    if fmt == "ideographDigital" or (number >= 100 and "Thousand" not in fmt):
-        return "".join(CN_DIGITS[int(digit)] for digit in str(number))
-    if number < 10:
-        return CN_DIGITS[number]
-    if number < 100:
-        tens, ones = divmod(number, 10)
-        return ("" if tens == 1 else CN_DIGITS[tens]) + "十" + (CN_DIGITS[ones] if ones else "")
-    return _chinese_thousands(number)
+
+    root: str
+    children: dict[str, set[str]]
+    attributes: set[str]
+    values: set[str] = field(default_factory=set)
 
 
-def _chinese_thousands(number: int) -> str:
-    if number >= 10000:
-        high, low = divmod(number, 10000)
-        head = _chinese_thousands(high) + "万"
-        if not low:
-            return head
-        return head + ("零" if low < 1000 else "") + _chinese_thousands(low)
-    out = ""
-    pending_zero = False
-    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        digit = number // value % 10
-        if digit == 0:
-            pending_zero = bool(out)
-            continue
-        if pending_zero:
-            out += "零"
-            pending_zero = False
-        out += CN_DIGITS[digit] + unit
-    return out
+class _KeptTreeBuilder:
+    """An lxml parser target building a tree of the kept elements only, with kept attributes."""
+
+    def __init__(self, kept: _Kept, budget: _XmlBudget) -> None:
+        self.kept, self.budget = kept, budget
+        self.open: list[KeptElement] = []
+        self.skipped = 0  # depth inside an element that is not kept
+        self.root: KeptElement | None = None
+
+    def doctype(self, *args: object) -> None:
+        raise ImportRefused(BAD_DOCX)
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        self.budget.elements -= 1
+        if self.budget.elements < 0:
+            raise ImportRefused(TOO_COMPLEX)
+        if self.skipped:
+            self.skipped += 1
+            if self.skipped > MAX_XML_DEPTH:
+                raise ImportRefused(BAD_DOCX)
+            return
+        if self.open:
+            wanted = tag in self.kept.children.get(self.open[-1].tag, ())
+        else:
+            wanted = tag == self.kept.root and self.root is None
+        if not wanted:
+            self.skipped = 1
+            return
+        self.budget.kept -= 1
+        if self.budget.kept < 0:
+            raise ImportRefused(TOO_COMPLEX)
+        kept = {name: attrib[name] for name in self.kept.attributes if name in attrib}
+        if tag in self.kept.values:
+            self.open[-1].keep_value(tag, kept)
+            self.skipped = 1
+            return
+        element = KeptElement(tag, kept)
+        if self.open:
+            self.open[-1].append(element)
+        else:
+            self.root = element
+        self.open.append(element)  # the kept elements nest a few levels deep at most
+
+    def end(self, tag: str) -> None:
+        if self.skipped:
+            self.skipped -= 1
+        else:
+            self.open.pop()
+
+    def data(self, text: str) -> None:
+        pass  # none of the kept elements has text that matters
+
+    def close(self) -> KeptElement | None:
+        return self.root
 
 
-@dataclass
+def _kept_tree(
+    archive: zipfile.ZipFile, name: str | None, kept: _Kept, budget: _XmlBudget
+) -> KeptElement | None:
+    if name is None:
+        return None
+    tree = _parse(archive, name, _KeptTreeBuilder(kept, budget), budget)
+    return tree if isinstance(tree, KeptElement) else None
+
+
+def _w(*tags: str) -> set[str]:
+    return {qn(f"w:{tag}") for tag in tags}
+
+
+_LEVEL_CHILDREN = _w("start", "numFmt", "isLgl", "lvlText", "lvlRestart", "pStyle")
+STYLES_KEPT = _Kept(
+    root=qn("w:styles"),
+    children={
+        qn("w:styles"): _w("style"),
+        qn("w:style"): _w("basedOn", "pPr"),
+        W_PPR: _w("numPr"),
+        W_NUMPR: _w("numId", "ilvl"),
+    },
+    attributes=_w("styleId", "type", "default", "val"),
+    values=_w("basedOn", "numId", "ilvl"),
+)
+NUMBERING_KEPT = _Kept(
+    root=qn("w:numbering"),
+    children={
+        qn("w:numbering"): _w("abstractNum", "num"),
+        qn("w:abstractNum"): _w("numStyleLink", "lvl"),
+        qn("w:lvl"): _LEVEL_CHILDREN,
+        qn("w:num"): _w("abstractNumId", "lvlOverride"),
+        qn("w:lvlOverride"): _w("startOverride", "lvl"),
+    },
+    attributes=_w("abstractNumId", "numId", "ilvl", "val"),
+    values=_LEVEL_CHILDREN | _w("numStyleLink", "abstractNumId", "startOverride"),
+)
+_REL, _TYPES = NAMESPACE.OPC_RELATIONSHIPS, NAMESPACE.OPC_CONTENT_TYPES
+RELATIONSHIPS_KEPT = _Kept(
+    root=f"{{{_REL}}}Relationships",
+    children={f"{{{_REL}}}Relationships": {f"{{{_REL}}}Relationship"}},
+    attributes={"Type", "Target", "TargetMode"},
+)
+CONTENT_TYPES_KEPT = _Kept(
+    root=f"{{{_TYPES}}}Types",
+    children={f"{{{_TYPES}}}Types": {f"{{{_TYPES}}}Default", f"{{{_TYPES}}}Override"}},
+    attributes={"Extension", "PartName", "ContentType"},
+)
+
+
+def _word_parts(archive: zipfile.ZipFile, budget: _XmlBudget) -> tuple[str, str | None, str | None]:
+    """The members holding the main document, its styles and its numbering (Open Packaging
+    Conventions: the package's relationships name the document, the document's name the rest).
+    """
+    names = set(archive.namelist())
+    if not {"[Content_Types].xml", "_rels/.rels"} <= names:
+        raise ImportRefused(BAD_DOCX)
+    content_types = _kept_tree(archive, "[Content_Types].xml", CONTENT_TYPES_KEPT, budget)
+    package_rels = _kept_tree(archive, "_rels/.rels", RELATIONSHIPS_KEPT, budget)
+    document = _related(package_rels, "/", RT.OFFICE_DOCUMENT)
+    if document not in names or _content_type(content_types, document) != CT.WML_DOCUMENT_MAIN:
+        raise ImportRefused(BAD_DOCX)
+    folder, _, filename = document.rpartition("/")
+    rels_name = posixpath.join(folder, "_rels", f"{filename}.rels")
+    if rels_name not in names:
+        return document, None, None
+    document_rels = _kept_tree(archive, rels_name, RELATIONSHIPS_KEPT, budget)
+    styles = _related(document_rels, f"/{folder}", RT.STYLES)
+    numbering = _related(document_rels, f"/{folder}", RT.NUMBERING)
+    return (
+        document,
+        styles if styles in names else None,
+        numbering if numbering in names else None,
+    )
+
+
+def _related(rels: KeptElement | None, base: str, reltype: str) -> str | None:
+    """The member a part's first internal relationship of this type points to."""
+    for rel in () if rels is None else rels.iterchildren():
+        target = rel.get("Target")
+        if rel.get("Type") == reltype and rel.get("TargetMode") != "External" and target:
+            return posixpath.normpath(posixpath.join(base, target)).lstrip("/")
+    return None
+
+
+def _content_type(types: KeptElement | None, member: str) -> str | None:
+    """A part's content type: its Override, else the Default for its extension (any case)."""
+    part_name = f"/{member}".lower()
+    extension = member.rpartition(".")[2].lower()
+    default = None
+    for entry in () if types is None else types.iterchildren():
+        if entry.tag.endswith("}Override") and (entry.get("PartName") or "").lower() == part_name:
+            return entry.get("ContentType")
+        if entry.tag.endswith("}Default") and (entry.get("Extension") or "").lower() == extension:
+            default = default or entry.get("ContentType")
+    return default
+
+
+# Where the body reader is: what the current element may contain.
+(_ROOT, _DOCUMENT, _BLOCKS, _TABLE, _ROW, _PARAGRAPH, _INLINE, _RUN, _TEXT, _PPR, _NUMPR, _RPR) = (
+    range(12)
+)
+# Elements read for their attributes alone.
+_BREAK, _CHARACTER, _VANISH, _PSTYLE, _NUMID, _ILVL = range(100, 106)
+# (where, element) -> where its content is read, or what is read from it (the codes from 100);
+# an element not listed is skipped whole.
+_READ = {
+    (_ROOT, W_DOCUMENT): _DOCUMENT,
+    (_DOCUMENT, W_BODY): _BLOCKS,
+    (_BLOCKS, W_P): _PARAGRAPH,
+    (_BLOCKS, W_TBL): _TABLE,
+    (_TABLE, W_TR): _ROW,
+    (_ROW, W_TC): _BLOCKS,
+    (_PARAGRAPH, W_PPR): _PPR,
+    (_PARAGRAPH, W_R): _RUN,
+    (_INLINE, W_R): _RUN,
+    (_RUN, W_RPR): _RPR,
+    (_RUN, W_T): _TEXT,
+    (_RUN, W_BR): _BREAK,
+    (_RPR, W_VANISH): _VANISH,
+    (_PPR, W_PSTYLE): _PSTYLE,
+    (_PPR, W_NUMPR): _NUMPR,
+    (_NUMPR, W_NUMID): _NUMID,
+    (_NUMPR, W_ILVL): _ILVL,
+    **{(_RUN, tag): _CHARACTER for tag in RUN_CHARACTERS},
+    **{(where, tag): where for where in (_BLOCKS, _TABLE, _ROW) for tag in BLOCK_WRAPPERS},
+    **{(where, tag): _INLINE for where in (_PARAGRAPH, _INLINE) for tag in INLINE_WRAPPERS},
+}
+# The same as one dict per place: the lookup runs for every element of the body.
+_READ_IN = [
+    {tag: read for (place, tag), read in _READ.items() if place == where}
+    for where in range(_RPR + 1)
+]
+
+
 class _BodyReader:
-    numbering: _Numbering
-    lines: list[str] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    """An lxml parser target reading the body of word/document.xml as it streams by.
 
-    def read_blocks(self, container: etree._Element) -> None:
-        for child in container.iterchildren():
-            if child.tag == W_P:
-                text, lost = self.paragraph(child)
-                if text:
-                    self.lines.append(text)
-                    if lost:
-                        self.warn(lost)
-            elif child.tag == W_TBL:
-                self.table(child)
-            elif child.tag in BLOCK_WRAPPERS:
-                self.read_blocks(child)
+    Keeps no tree: each paragraph becomes its line when it ends, each table row one line, and the
+    text is counted as it comes (app.documents.limits), so a file with more than a report may
+    hold is refused as soon as the reading gets past the limit. Runs once per element of the
+    body (hundreds of thousands), hence the plain attributes and the dispatch by table.
+    """
 
-    def paragraph(self, p: etree._Element) -> tuple[str, str | None]:
-        label, lost = self.numbering.label(p.find(W_PPR))
-        pieces: list[str] = []
-        _inline_text(p, pieces)
-        text = _join_soft_breaks("".join(pieces))
+    def __init__(self, numbering: Numbering, budget: _XmlBudget) -> None:
+        self.numbering, self.budget = numbering, budget
+        self.default_numbered = numbering.numbers_default_style()
+        self.body = _Lines()
+        self.findings: list[Finding] = []
+        self.where = [_ROOT]
+        self.skipped = 0  # depth inside an element that is not read
+        self.in_text = False
+        # The top-level table: its first line, the current row's cells and the current cell's
+        # paragraphs (nested tables' included), the row's length so far (at least), its warnings.
+        self.tables = 0  # depth of tables at the current point
+        self.first_table_line = 0
+        self.cells: list[str] = []
+        self.cell_lines: list[str] = []
+        self.row_length = 0
+        self.row_warnings: dict[str, None] = {}
+        # The current paragraph: its runs' visible text, what its w:pPr says about numbering (the
+        # first of each kind), the characters read so far (hidden ones and spaces included) and
+        # the non-space ones among the first ``counted`` pieces.
+        self.pieces: list[str] = []
+        self.properties: dict[int, str | None] = {}
+        self.read = self.visible = self.counted = 0
+        # The current run: its text and whether it is hidden (None: not said).
+        self.run: list[str] = []
+        self.hidden: bool | None = None
+
+    def doctype(self, *args: object) -> None:
+        raise ImportRefused(BAD_DOCX)
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        budget = self.budget
+        budget.elements -= 1
+        if budget.elements < 0:
+            raise ImportRefused(TOO_COMPLEX)
+        if self.skipped:
+            self.skipped += 1
+            if self.skipped > MAX_XML_DEPTH:
+                raise ImportRefused(BAD_DOCX)
+            return
+        where = self.where[-1]
+        read = _READ_IN[where].get(tag)
+        if read is None:
+            if where == _ROOT:
+                raise ImportRefused(BAD_DOCX)  # not a WordprocessingML document
+            self.skipped = 1
+        elif read >= _BREAK:
+            self._read_attributes(read, tag, attrib)
+            self.skipped = 1
+        elif read in self.properties:  # only the first w:pPr, and its first w:numPr, count
+            self.skipped = 1
+        else:
+            if read == _RUN:
+                self.run, self.hidden = [], None
+            elif read == _TEXT:
+                self.in_text = True
+            elif read == _PARAGRAPH:
+                self.pieces, self.properties = [], {}
+                self.read = self.visible = self.counted = 0
+            elif read in (_PPR, _NUMPR):
+                self.properties[read] = None
+            elif tag == W_TBL:
+                self.tables += 1
+                if self.tables == 1:
+                    self.first_table_line = len(self.body.lines) + 1
+            if len(self.where) > MAX_XML_DEPTH:
+                raise ImportRefused(BAD_DOCX)
+            self.where.append(read)
+
+    def _read_attributes(self, read: int, tag: str, attrib: dict[str, str]) -> None:
+        if read == _BREAK:
+            if attrib.get(W_TYPE) != "page":
+                self.run.append(SOFT_BREAK)
+                self.read += 1
+        elif read == _CHARACTER:
+            self.run.append(RUN_CHARACTERS[tag])
+            self.read += 1
+        elif read == _VANISH:
+            if self.hidden is None:
+                self.hidden = is_on_value(attrib.get(W_VAL))
+        else:  # w:pStyle, w:numId, w:ilvl
+            self.properties.setdefault(read, attrib.get(W_VAL))
+
+    def data(self, text: str) -> None:
+        if self.in_text and not self.skipped:
+            self.run.append(text)
+            self.read += len(text)
+            # Hidden text and spaces are not kept, so they are not counted against the length;
+            # but no real paragraph holds twice as much of them as a whole report's text.
+            if self.read > 2 * BODY_MAX_LENGTH:
+                raise ImportRefused(TEXT_TOO_LONG)
+
+    def end(self, tag: str) -> None:
+        if self.skipped:
+            self.skipped -= 1
+            return
+        where = self.where.pop()
+        if where == _TEXT:
+            self.in_text = False
+        elif where == _RUN:
+            if self.run and not self.hidden:
+                self.pieces.append("".join(self.run))
+                self._expect_paragraph()
+        elif where == _PARAGRAPH:
+            self._end_paragraph()
+        elif tag == W_TBL:
+            self._end_table()
+        elif self.tables == 1 and tag == W_TR and where == _ROW:
+            self._end_row()
+        elif self.tables == 1 and tag == W_TC and where == _BLOCKS:
+            cell = _join_soft_breaks(SOFT_BREAK.join(self.cell_lines))
+            if cell:
+                self.cells.append(cell)
+            self.cell_lines = []
+
+    def close(self) -> None:
+        pass  # lxml itself reports a document that ends early
+
+    def _expect_paragraph(self) -> None:
+        """Refuse as soon as the paragraph read so far, with what precedes, is over the limit.
+
+        Its visible characters are counted only once what was read could be over: spaces and
+        hidden text are then left out, as the import leaves them out.
+        """
+        if self.body.length + 1 + self.row_length + self.read <= BODY_MAX_LENGTH:
+            return
+        for piece in self.pieces[self.counted :]:
+            self.visible += len("".join(piece.split()))
+        self.counted = len(self.pieces)
+        self.body.expect(self.row_length + self.visible)
+
+    def _end_paragraph(self) -> None:
+        properties = self.properties
+        if _PSTYLE not in properties and _NUMID not in properties and not self.default_numbered:
+            if not self.pieces:
+                return  # the common empty paragraph: no text, no number for Word to count
+            label, lost = "", None
+            text = _join_soft_breaks("".join(self.pieces))
+        else:
+            text = _join_soft_breaks("".join(self.pieces))
+            numbering = ParagraphNumbering(
+                properties.get(_PSTYLE), properties.get(_NUMID), properties.get(_ILVL)
+            )
+            label, lost = self.numbering.label(numbering, has_text=bool(text))
         if not text:
-            return "", None
-        if label and _full_width_parens(text[: len(label)]) != label:
+            return
+        if label and full_width_parens(text[: len(label)]) != label:
             text = label + text
-        return text, lost
+        if self.tables:
+            self.cell_lines.append(text)
+            self.row_length += len(text)
+            self.body.expect(self.row_length)
+            if lost and len(self.row_warnings) < MAX_ROW_WARNINGS:
+                self.row_warnings[lost] = None
+            return
+        self.body.add(text)
+        if lost:
+            self.warn(lost)
 
-    def table(self, tbl: etree._Element) -> None:
-        first_line = len(self.lines) + 1
-        for tr in _children(tbl, W_TR):
-            cells: list[str] = []
-            lost_in_row: list[str] = []
-            for tc in _children(tr, W_TC):
-                cell_lines: list[str] = []
-                for text, lost in self.cell_paragraphs(tc):
-                    cell_lines.append(text)
-                    if lost:
-                        lost_in_row.append(lost)
-                cell = _join_soft_breaks(SOFT_BREAK.join(cell_lines))
-                if cell:
-                    cells.append(cell)
-            if cells:
-                # An ideographic space, not a comma: cells are often labels or figures, and
-                # may end in 。, so a comma would invent punctuation the checks then flag.
-                self.lines.append("　".join(cells))
-                for lost in dict.fromkeys(lost_in_row):
-                    self.warn(lost)
-        if len(self.lines) >= first_line:
-            self.warn(TABLE_FLATTENED, first_line)
+    def _end_row(self) -> None:
+        if self.cells:
+            self.body.add("　".join(self.cells))
+            for lost in self.row_warnings:
+                self.warn(lost)
+        self.cells, self.row_length, self.row_warnings = [], 0, {}
 
-    def cell_paragraphs(self, container: etree._Element) -> list[tuple[str, str | None]]:
-        found: list[tuple[str, str | None]] = []
-        for child in container.iterchildren():
-            if child.tag == W_P:
-                text, lost = self.paragraph(child)
-                if text:
-                    found.append((text, lost))
-            elif child.tag == W_TBL:
-                for tr in _children(child, W_TR):
-                    for tc in _children(tr, W_TC):
-                        found.extend(self.cell_paragraphs(tc))
-            elif child.tag in BLOCK_WRAPPERS:
-                found.extend(self.cell_paragraphs(child))
-        return found
+    def _end_table(self) -> None:
+        self.tables -= 1
+        if not self.tables and len(self.body.lines) >= self.first_table_line:
+            self.warn(TABLE_FLATTENED, self.first_table_line)
 
     def warn(self, message: str, line: int | None = None) -> None:
-        line = line or len(self.lines)
-        text = self.lines[line - 1]
+        line = line or len(self.body.lines)
+        text = self.body.lines[line - 1]
         excerpt = text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
         length = min(len(text), EXCERPT_LENGTH)
         self.findings.append(Finding(line, 1, "import", "warning", excerpt, message, length))
-
-
-def _children(element: etree._Element, tag: str) -> list[etree._Element]:
-    found = []
-    for child in element.iterchildren():
-        if child.tag == tag:
-            found.append(child)
-        elif child.tag in BLOCK_WRAPPERS:
-            found.extend(_children(child, tag))
-    return found
-
-
-def _inline_text(element: etree._Element, pieces: list[str]) -> None:
-    """Collect the visible text of a paragraph's runs, skipping deleted and hidden text.
-
-    Text boxes and drawings sit inside runs and are not descended into.
-    """
-    for child in element.iterchildren():
-        if child.tag == W_R:
-            if not _is_on(child.find(RUN_HIDDEN)):
-                _run_text(child, pieces)
-        elif child.tag in INLINE_WRAPPERS:
-            _inline_text(child, pieces)
-
-
-def _run_text(run: etree._Element, pieces: list[str]) -> None:
-    for child in run.iterchildren():
-        if child.tag == W_BR:
-            if child.get(qn("w:type")) != "page":
-                pieces.append(SOFT_BREAK)
-        elif child.tag in RUN_TEXT:
-            replacement = RUN_TEXT[child.tag]
-            pieces.append(child.text or "" if replacement is None else replacement)
 
 
 def _join_soft_breaks(text: str) -> str:

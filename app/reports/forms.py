@@ -1,11 +1,20 @@
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from app.core.forms import ChineseForm
+from app.documents.limits import BODY_MAX_LENGTH as BODY_MAX_LENGTH  # the views import it here
+from app.documents.limits import body_limit_error
 from app.reports.operations import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
 
-BODY_MAX_LENGTH = 200_000
+
+class WithinBodyLimits:
+    """The body's length and paragraph count (app.documents.limits), as the text is stored."""
+
+    def __call__(self, form, field) -> None:
+        error = body_limit_error(field.data or "")
+        if error:
+            raise ValidationError(error)
 
 
 class NewReportForm(ChineseForm):
@@ -17,10 +26,7 @@ class NewReportForm(ChineseForm):
             Length(max=TITLE_MAX_LENGTH, message=f"标题不能超过{TITLE_MAX_LENGTH}个字。"),
         ],
     )
-    body = TextAreaField(
-        "正文",
-        validators=[Length(max=BODY_MAX_LENGTH, message=f"正文不能超过{BODY_MAX_LENGTH}个字。")],
-    )
+    body = TextAreaField("正文", validators=[WithinBodyLimits()])
 
 
 class EditReportForm(ChineseForm):
@@ -31,10 +37,7 @@ class EditReportForm(ChineseForm):
             Length(max=TITLE_MAX_LENGTH, message=f"标题不能超过{TITLE_MAX_LENGTH}个字。"),
         ],
     )
-    body = TextAreaField(
-        "正文",
-        validators=[Length(max=BODY_MAX_LENGTH, message=f"正文不能超过{BODY_MAX_LENGTH}个字。")],
-    )
+    body = TextAreaField("正文", validators=[WithinBodyLimits()])
     lock_version = HiddenField()
 
 
