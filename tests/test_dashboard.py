@@ -19,8 +19,8 @@ from app.core.times import local_today, utcnow
 from app.notifications.models import Reminder
 from app.org.models import SupervisionGroup, Unit
 from app.periods import exports
-from app.periods.dashboard import build_dashboard, days_since, deadline_flags
-from app.periods.models import Period
+from app.periods.dashboard import build_dashboard, days_since
+from app.periods.models import Period, deadline_flags
 from app.reports.models import Report
 from app.reports.workflow import ReportState
 from tests.conftest import make_report
@@ -147,7 +147,15 @@ def test_rows_are_grouped_and_ordered(client, org, login):
     assert headers == ["第一指导组 （2个单位）", "第二指导组 （1个单位）"]
     assert [c["unit"] for c in status_cells(tree).values()] == ["乙单位", "甲单位", "丙单位"]
     columns = [" ".join(th.text_content().split()) for th in tree.xpath("//thead//th")]
-    assert columns[:6] == ["单位", "状态", "在当前状态天数", "截止日期", "最近催办", "汇报"]
+    assert columns[:7] == [
+        "单位",
+        "状态",
+        "当前处理",
+        "在当前状态天数",
+        "截止日期",
+        "最近催办",
+        "汇报",
+    ]
 
 
 def test_overdue_reports_are_red_and_say_so(client, org, login):
@@ -431,17 +439,35 @@ def test_csv_download_matches_the_page(client, org, login):
     rows = list(csv.reader(io.StringIO(text, newline="")))
     due = org.period.due_date.isoformat()
     assert rows == [
-        ["指导组", "单位", "状态", "在当前状态天数", "截止日期", "到期提示", "最近催办"],
-        ["第一指导组", "甲单位", "已审定", "2", due, "", ""],
-        ["第一指导组", "乙单位", "草稿", "0", due, "逾期", ""],
-        ["第二指导组", "丙单位", "未开始", "", due, "逾期", "2026-11-20 14:05"],
+        [
+            "指导组",
+            "单位",
+            "状态",
+            "当前处理",
+            "在当前状态天数",
+            "截止日期",
+            "到期提示",
+            "最近催办",
+        ],
+        ["第一指导组", "甲单位", "已审定", "已审定，无需处理", "2", due, "", ""],
+        ["第一指导组", "乙单位", "草稿", "待乙单位撰稿人撰写", "0", due, "逾期", ""],
+        [
+            "第二指导组",
+            "丙单位",
+            "未开始",
+            "待丙单位撰稿人撰写",
+            "",
+            due,
+            "逾期",
+            "2026-11-20 14:05",
+        ],
     ]
     # The same standing as the page says.
     for row, cell in zip(rows[1:], cells.values(), strict=True):
         assert row[1] == cell["unit"]
         assert cell["text"].startswith(row[2])
-        assert (row[5] == "逾期") == (cell["overdue"] == "true")
-        assert cell["days"] == (f"{row[3]} 天" if row[3] else "—")
+        assert (row[6] == "逾期") == (cell["overdue"] == "true")
+        assert cell["days"] == (f"{row[4]} 天" if row[4] else "—")
 
 
 def test_xlsx_download_matches_the_page(client, org, login):
@@ -457,9 +483,9 @@ def test_xlsx_download_matches_the_page(client, org, login):
     assert rows[0] == exports.COLUMNS
     assert [row[1] for row in rows[1:]] == [c["unit"] for c in cells.values()]
     assert [row[2] for row in rows[1:]] == ["已审定", "草稿"]
-    assert [row[5] for row in rows[1:]] == [None, "逾期"]
-    assert rows[1][4] == datetime.combine(org.period.due_date, datetime.min.time())
-    assert sheet["E2"].number_format == exports.DATE_FORMAT
+    assert [row[6] for row in rows[1:]] == [None, "逾期"]
+    assert rows[1][5] == datetime.combine(org.period.due_date, datetime.min.time())
+    assert sheet["F2"].number_format == exports.DATE_FORMAT
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["B"].width >= 8

@@ -704,3 +704,15 @@ def test_ids_beyond_the_integer_range_find_nothing(org, client, login, in_review
     )
     assert response.status_code == 404
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == before
+
+
+def test_the_live_check_refuses_what_saving_would_refuse(org, client, as_author):
+    """The same limits as saving: characters, and paragraphs (short ones, under the length)."""
+    from app.documents.limits import BODY_MAX_PARAGRAPHS
+
+    many = "\n".join(["一段。"] * (BODY_MAX_PARAGRAPHS + 1))
+    response = client.post("/reports/check", json={"body": many})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == f"正文不能超过{BODY_MAX_PARAGRAPHS}段。"
+    fits = "\n".join(["一段。"] * BODY_MAX_PARAGRAPHS)
+    assert client.post("/reports/check", json={"body": fits}).status_code == 200

@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(can_view_dashboard, "can_view_dashboard")
     app.add_template_global(unread_notifications, "unread_notifications")
     app.add_template_global(report_title, "report_title")
+    app.add_template_global(now_with, "now_with")
 
 
 def unread_notifications() -> int:
@@ -46,3 +47,10 @@ def report_title(report) -> str:
     from app.reports.presenters import shown_text
 
     return shown_text(current_user, report).title
+
+
+def now_with(report) -> str:
+    """当前处理 of a report (see ``presenters.now_with``)."""
+    from app.reports.presenters import report_now_with
+
+    return report_now_with(report)

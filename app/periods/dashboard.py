@@ -21,17 +21,16 @@ from app.core.extensions import db
 from app.core.times import local_zone, to_local
 from app.notifications.models import Reminder
 from app.org.models import SupervisionGroup, Unit
-from app.periods.models import Period
+from app.periods.models import Period, deadline_flags
 from app.periods.permissions import can_remind, dashboard_units_filter
 from app.reports import permissions
 from app.reports.models import Report
+from app.reports.presenters import is_revising, now_with
 from app.reports.workflow import ReportState
 
 NOT_STARTED = "not_started"
 OVERDUE = "overdue"
 DUE_SOON = "due_soon"
-# “Due soon” means the due date is today or within this many days.
-DUE_SOON_DAYS = 3
 
 NOT_STARTED_LABEL = "未开始"
 OVERDUE_LABEL = "逾期"
@@ -68,6 +67,12 @@ class Row:
     @property
     def state_value(self) -> str:
         return self.report.state.value if self.report is not None else NOT_STARTED
+
+    @property
+    def now_with(self) -> str:
+        """当前处理 (see ``reports.presenters.now_with``)."""
+        revising = self.report is not None and is_revising(self.report)
+        return now_with(self.state, self.unit, self.group, revising=revising)
 
     @property
     def state_label(self) -> str:
@@ -125,14 +130,6 @@ def days_since(moment: datetime, today: date, zone: tzinfo | None = None) -> int
     return max(0, (today - local.date()).days)
 
 
-def deadline_flags(due_date: date, today: date, approved: bool) -> tuple[bool, bool]:
-    """(overdue, due soon) for a report that is or is not approved yet."""
-    if approved:
-        return False, False
-    days_left = (due_date - today).days
-    return days_left < 0, 0 <= days_left <= DUE_SOON_DAYS
-
-
 def _visible_units(user: User) -> tuple[list[Unit], dict[int, SupervisionGroup]]:
     units_filter = dashboard_units_filter(user)
     units = list(
@@ -160,6 +157,7 @@ def _reports_by_unit(user: User, period: Period) -> dict[int, Report]:
                 Report.unit_id,
                 Report.state,
                 Report.state_changed_at,
+                Report.created_at,  # with state_changed_at: 撰写 or 修改 (当前处理)
                 Report.first_forwarded_at,
             )
         )

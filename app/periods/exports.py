@@ -19,7 +19,16 @@ from openpyxl.utils import get_column_letter
 from app.core.times import to_local
 from app.periods.dashboard import Dashboard, Row
 
-COLUMNS = ["指导组", "单位", "状态", "在当前状态天数", "截止日期", "到期提示", "最近催办"]
+COLUMNS = [
+    "指导组",
+    "单位",
+    "状态",
+    "当前处理",
+    "在当前状态天数",
+    "截止日期",
+    "到期提示",
+    "最近催办",
+]
 # What Excel, LibreOffice and Google Sheets treat as the start of a formula (OWASP
 # “CSV injection”): such a cell gets a leading apostrophe in CSV.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -44,6 +53,7 @@ def row_values(row: Row, due_date: date) -> list[str | int | date | datetime | N
         row.group.name,
         row.unit.name,
         row.state_label,
+        row.now_with,
         row.days_in_state,
         due_date,
         row.deadline_label,

@@ -8,6 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.extensions import db
 from app.core.times import UTCDateTime
 
+# “Due soon” means the due date is today or within this many days.
+DUE_SOON_DAYS = 3
+
 
 class Period(db.Model):
     """A reporting period, e.g. 第二批主题教育10月份阶段性总结."""
@@ -22,3 +25,11 @@ class Period(db.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+def deadline_flags(due_date: date, today: date, approved: bool) -> tuple[bool, bool]:
+    """(overdue, due soon) for a report that is or is not approved yet."""
+    if approved:
+        return False, False
+    days_left = (due_date - today).days
+    return days_left < 0, 0 <= days_left <= DUE_SOON_DAYS

@@ -19,14 +19,9 @@ from app.core.times import local_today
 from app.core.web import file_response, login_required_blueprint, render_form, require
 from app.notifications.operations import REMINDER_MAX_LENGTH
 from app.periods import exports, operations, permissions
-from app.periods.dashboard import (
-    DUE_SOON_DAYS,
-    STATE_FILTERS,
-    build_dashboard,
-    period_summaries,
-)
+from app.periods.dashboard import STATE_FILTERS, build_dashboard, period_summaries
 from app.periods.forms import PeriodForm
-from app.periods.models import Period
+from app.periods.models import DUE_SOON_DAYS, Period
 
 bp = login_required_blueprint("periods", __name__, url_prefix="/periods")
 

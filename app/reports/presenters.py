@@ -10,7 +10,8 @@ from app.auth.models import User
 from app.documents.anchoring import find_paragraph
 from app.documents.findings import Finding
 from app.documents.structure import looks_like_title, paragraphs
-from app.periods.dashboard import deadline_flags
+from app.org.models import SupervisionGroup, Unit
+from app.periods.models import deadline_flags
 from app.reports import permissions
 from app.reports.models import Comment, Report, ReportVersion
 from app.reports.workflow import WAITS_FOR, Audience, ReportEvent, ReportState, events_from
@@ -33,17 +34,28 @@ def shown_text(user: User, report: Report) -> ShownText:
     return ShownText(report.title, report.body, None)
 
 
-def now_with(report: Report) -> str:
-    """当前处理: whose turn it is, by role and unit or group (workflow.WAITS_FOR)."""
-    match WAITS_FOR.get(report.state):
+def now_with(
+    state: ReportState | None, unit: Unit, group: SupervisionGroup, *, revising: bool
+) -> str:
+    """当前处理: whose turn it is, by role and unit or group (workflow.WAITS_FOR). ``state``
+    None: the unit has not started its report."""
+    match WAITS_FOR.get(state) if state is not None else Audience.UNIT_AUTHORS:
         case Audience.UNIT_AUTHORS:
-            doing = "修改" if report.versions else "撰写"
-            return f"待{report.unit.name}撰稿人{doing}"
+            return f"待{unit.name}撰稿人{'修改' if revising else '撰写'}"
         case Audience.UNIT_REVIEWERS:
-            return f"待{report.unit.name}审核人审核"
+            return f"待{unit.name}审核人审核"
         case Audience.GROUP_MEMBERS:
-            return f"待{report.unit.group.name}审核"
+            return f"待{group.name}审核"
     return "已审定，无需处理"
+
+
+def is_revising(report: Report) -> bool:
+    """A draft that has moved since it was created came back (returned, withdrawn, reopened)."""
+    return report.state_changed_at > report.created_at
+
+
+def report_now_with(report: Report) -> str:
+    return now_with(report.state, report.unit, report.unit.group, revising=is_revising(report))
 
 
 @dataclass(frozen=True)

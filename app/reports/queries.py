@@ -34,14 +34,22 @@ class ReportFilters:
     unit_id: int | None = None
     state: str = ""
 
-    def apply(self, query: sa.Select) -> sa.Select:
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        found = []
         if self.period_id:
-            query = query.where(Report.period_id == self.period_id)
+            found.append(Report.period_id == self.period_id)
         if self.unit_id:
-            query = query.where(Report.unit_id == self.unit_id)
+            found.append(Report.unit_id == self.unit_id)
         if self.state in {s.value for s in ReportState}:
-            query = query.where(Report.state == ReportState(self.state))
-        return query
+            found.append(Report.state == ReportState(self.state))
+        return found
+
+    def apply(self, query: sa.Select) -> sa.Select:
+        return query.where(*self.conditions())
+
+    @property
+    def any(self) -> bool:
+        return bool(self.conditions())
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from app.org.models import Unit
 from app.periods.models import Period
 from app.reports import permissions
 from app.reports.models import Report, ReportVersion
+from app.reports.queries import ReportFilters
 from app.search.schema import SQLITE_FTS_TABLES
 from app.search.snippets import Segment, finder, highlight, snippet
 
@@ -313,13 +314,14 @@ def matching_texts(
     backend: SearchBackend,
     *,
     confirm: sa.ColumnElement[bool] | None = None,
+    narrowed: list[sa.ColumnElement[bool]] | None = None,
 ) -> sa.Subquery:
     """(report_id, version_id, unit_id, period_id) of each visible report whose displayed
     text contains every term; version_id is None where the report's own text is the
     displayed one. Where the index is used and is not exact (``backend.confirm``), the
     reports' own texts are only its candidates, unless that ``confirm`` condition is given
     here too (the versions always match)."""
-    visible = permissions.visible_reports_filter(user)
+    visible = sa.and_(permissions.visible_reports_filter(user), *(narrowed or []))
     # Outside the unit a report back in draft is found by its last submitted version.
     shows_version = permissions.shows_last_version_filter(user)
     if uses_index(user):
@@ -374,19 +376,26 @@ def matching_texts(
 
 
 def search_reports(
-    user: User, query: str, *, limit: int = PAGE_SIZE, offset: int = 0
+    user: User,
+    query: str,
+    *,
+    filters: ReportFilters | None = None,
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
 ) -> SearchPage:
     """The reports ``user`` may see whose displayed title or body contains every term of
-    ``query``, newest period first, with highlighted snippets; RuleViolation for a query
-    that cannot be searched (too long, too many terms, control characters)."""
+    ``query`` (and that ``filters`` let through: period, unit, state), newest period first,
+    with highlighted snippets; RuleViolation for a query that cannot be searched (too long,
+    too many terms, control characters)."""
     terms = parse_terms(query)
     if not terms:
         return SearchPage(terms, 0, [], limit, offset)
     backend = backend_for(db.session)
-    hits = matching_texts(user, terms, backend)
+    narrowed = filters.conditions() if filters else []
+    hits = matching_texts(user, terms, backend, narrowed=narrowed)
     confirm = backend.confirm(terms, Report.title, Report.body) if uses_index(user) else None
     if confirm is not None:
-        return _confirmed_page(user, terms, backend, hits, confirm, limit, offset)
+        return _confirmed_page(user, terms, backend, hits, confirm, limit, offset, narrowed)
     # Counted in a subquery, ordered and cut outside it. With ORDER BY … LIMIT on the same
     # level as count(*) OVER (), PostgreSQL 15 planned for stopping after the first rows:
     # guessing a few hundred hits (a condition on the texts is a guess for the planner),
@@ -438,6 +447,7 @@ def _confirmed_page(
     confirm: sa.ColumnElement[bool],
     limit: int,
     offset: int,
+    narrowed: list[sa.ColumnElement[bool]],
 ) -> SearchPage:
     """The page when the index only found candidates: they are taken in the order shown
     and confirmed a batch at a time until the page is full, so that a phrase in most reports
@@ -472,7 +482,7 @@ def _confirmed_page(
     if position < len(report_ids):
         # Counted in the database, confirming up to one report beyond the cap.
         cap = offset + MAX_COUNTED
-        matches = matching_texts(user, terms, backend, confirm=confirm)
+        matches = matching_texts(user, terms, backend, confirm=confirm, narrowed=narrowed)
         total = db.session.scalar(
             sa.select(sa.func.count()).select_from(sa.select(matches).limit(cap + 1).subquery())
         )

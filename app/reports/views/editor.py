@@ -14,10 +14,10 @@ from app.core.routing import row_id
 from app.core.web import form_errors, require
 from app.documents.checks import check
 from app.documents.importing import MAX_UPLOAD_BYTES, ImportRefused, ImportResult, import_file
+from app.documents.limits import body_limit_error
 from app.periods.models import Period
 from app.reports import operations, permissions, queries
 from app.reports.forms import (
-    BODY_MAX_LENGTH,
     EditReportForm,
     ImportForm,
     LockForm,
@@ -137,8 +137,9 @@ def check_text():
     body = data.get("body") if isinstance(data, dict) else None
     if not isinstance(body, str):
         return jsonify(error="请求格式不正确：需要 JSON 字段 body。"), 400
-    if len(body) > BODY_MAX_LENGTH:
-        return jsonify(error=f"正文不能超过{BODY_MAX_LENGTH}个字。"), 400
+    too_much = body_limit_error(body)
+    if too_much:
+        return jsonify(error=too_much), 400
     if has_control_characters(body):
         return jsonify(error=CONTROL_CHARACTERS_MESSAGE), 400
     findings = check(body)

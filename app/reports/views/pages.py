@@ -21,7 +21,7 @@ from app.reports.presenters import (
     available_events,
     by_line,
     deadline_of,
-    now_with,
+    report_now_with,
     shown_text,
 )
 from app.reports.views import bp, load_report
@@ -60,7 +60,6 @@ def index():
         not_started=queries.periods_not_started(user, periods),
         states=list(ReportState),
         today=local_today(),
-        now_with=now_with,
         deadline_of=deadline_of,
     )
 
@@ -110,6 +109,9 @@ def render_report(
         shown_at=placed.shown_at,
         since_review=changes_since_last_review(user, report, comments=comments),
         last_return=report.last_return,
+        now_with=report_now_with(report),
+        my_turn=permissions.waits_for(user, report),
+        deadline=deadline_of(report, local_today()),
         approval=report.approval,
         pdf_digest=pdf_digest,
         pdf_uncovered=pdf_uncovered,
