@@ -933,6 +933,8 @@ def report(font_dir: Path | None) -> list[dict]:
             "official": bool(font and font.official),
             "official_text": "是" if font and font.official else "否",
             "stand_in": choice.tier == STAND_IN,
+            # What prints instead of the official typeface, in plain words (None if official).
+            "stand_in_text": stand_in_text(font) if font else None,
             "missing_official": list(font.missing_official) if font else list(spec.names(OFFICIAL)),
             "characters": _face_metrics(font.face).count if font else 0,
             "level": "ok",
