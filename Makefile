@@ -47,17 +47,17 @@ help:
 	@echo "make fmt     ruff --fix + ruff format"
 	@echo "make lock    regenerate requirements/*.lock from pyproject.toml (LOCK_ARGS=--upgrade to bump)"
 	@echo "make deps    only create .venv and install requirements/runtime.lock (deps-dev: dev.lock)"
-	@echo "make fonts   only unpack the free Fandol fonts (仿宋, 楷体) into fonts/fandol"
+	@echo "make fonts   only unpack the free Fandol fonts (仿宋, 楷体) into fonts/fandol (after make deps)"
 	@echo "make clean   remove .venv and caches (keeps instance/, i.e. the dev database)"
 
 ## ---- the two main commands -------------------------------------------------
 
-run: sysdeps-run fonts deps
+run: sysdeps-run deps fonts
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	exec $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: sysdeps-test fonts deps-dev
+test: sysdeps-test deps-dev fonts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## ---- system packages -------------------------------------------------------
@@ -71,7 +71,8 @@ sysdeps-test:
 	@bash scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)
 
 # FandolFang (仿宋) and FandolKai (楷体) from Debian's texlive-lang-chinese, downloaded and
-# unpacked into fonts/fandol without installing TeX; a no-op once they are there.
+# unpacked into fonts/fandol without installing TeX, their outlines made smaller with .venv's
+# Python (so after deps); a no-op once they are there.
 fonts:
 	@bash scripts/free-fonts.sh
 

@@ -5,7 +5,11 @@
 #
 #   scripts/free-fonts.sh [DEST]      (default: fonts/fandol next to this script's folder)
 #
-# - Does nothing when the fonts are already there.
+# The outlines are then made smaller with the project's own Python (app/pdf/straighten.py:
+# straight curves become lines; nothing moves by more than 1/1000 em), so run it after
+# `make deps`; without .venv the fonts are copied as they are and a later run straightens them.
+#
+# - Does nothing when the straightened fonts are already there.
 # - Not a Debian/Ubuntu system, or the download fails: a warning, exit 0 — the PDFs then use
 #   Noto Serif CJK SC for 仿宋 and LXGW WenKai for 楷体 (`flask --app wsgi fonts` says so).
 # - SKIP_SYSTEM_DEPS=1 skips it, like scripts/system-deps.sh.
@@ -14,7 +18,10 @@ set -euo pipefail
 
 PACKAGE=texlive-lang-chinese
 FONTS=(FandolFang-Regular.otf FandolKai-Regular.otf)
-DEST=${1:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/fonts/fandol"}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DEST=${1:-"$ROOT/fonts/fandol"}
+PY="$ROOT/.venv/bin/python"
+STAMP="$DEST/.straightened"
 
 warn() { printf 'WARNING: %s\n' "$*" >&2; }
 
@@ -22,7 +29,7 @@ missing=0
 for font in "${FONTS[@]}"; do
     [ -s "$DEST/$font" ] || missing=1
 done
-[ "$missing" = 0 ] && exit 0
+[ "$missing" = 0 ] && [ -f "$STAMP" ] && exit 0
 
 if [ "${SKIP_SYSTEM_DEPS:-0}" = 1 ]; then
     echo "free-fonts: SKIP_SYSTEM_DEPS=1, not fetching the Fandol fonts"
@@ -54,9 +61,23 @@ mkdir -p "$work/x"
 dpkg-deb --fsys-tarfile "$work"/"$PACKAGE"_*.deb \
     | tar -x -C "$work/x" --wildcards '*/fonts/opentype/public/fandol/*' '*/doc/*/fonts/fandol/*'
 mkdir -p "$DEST"
+rm -f "$STAMP"
+straightened=1
 for font in "${FONTS[@]}"; do
-    install -m 644 "$(find "$work/x" -name "$font" | head -1)" "$DEST/$font.partial"
+    unpacked=$(find "$work/x" -name "$font" | head -1)
+    if [ -x "$PY" ] && (cd "$ROOT" && "$PY" -m app.pdf.straighten "$unpacked" "$DEST/$font.partial"); then
+        :
+    else
+        straightened=0
+        install -m 644 "$unpacked" "$DEST/$font.partial"
+    fi
+    chmod 644 "$DEST/$font.partial"
     mv "$DEST/$font.partial" "$DEST/$font"
 done
 find "$work/x" -path '*/doc/*fandol/*' -type f -exec install -m 644 {} "$DEST/" \;
-echo "free-fonts: ${FONTS[*]} in $DEST"
+if [ "$straightened" = 1 ]; then
+    touch "$STAMP"
+    echo "free-fonts: ${FONTS[*]} in $DEST"
+else
+    warn "the Fandol fonts in $DEST are not straightened (no .venv yet): PDFs are ~20 % larger until \`make fonts\` runs again after \`make deps\`"
+fi

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
+import math
 import time
 from pathlib import Path
 
@@ -443,3 +445,127 @@ def test_embed_cuts_each_face_to_the_characters_it_prints(free_roles, cache_dir)
     assert '--rf-body: "FandolFang-Regular_body", "NotoSerifCJKsc-Regular_body";' in css
     assert '--rf-heading2: "FandolKai-Regular_heading2";' in css  # its fallback prints nothing
     assert 'src: url("reportflow:fonts/FandolFang-Regular_body.otf")' in css
+
+
+def _outline_font(tmp_path: Path) -> Path:
+    """A small CFF font: 'a' a square drawn with straight curves and a point on its side, 'b' a
+    round shape of real curves."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.t2CharStringPen import T2CharStringPen
+
+    def square(pen):
+        pen.moveTo((100, 0))
+        pen.curveTo((300, 0), (500, 0), (700, 0))  # straight: controls on the chord
+        pen.lineTo((700, 350))
+        pen.lineTo((700, 700))  # continues the line before it
+        pen.curveTo((500, 700.4), (300, 699.6), (100, 700))  # within 0.4 units of straight
+        pen.closePath()
+
+    def round_(pen):
+        pen.moveTo((100, 350))
+        pen.curveTo((100, 600), (250, 700), (400, 700))
+        pen.curveTo((550, 700), (700, 600), (700, 350))
+        pen.curveTo((700, 100), (550, 0), (400, 0))
+        pen.curveTo((250, 0), (100, 100), (100, 350))
+        pen.closePath()
+
+    builder = FontBuilder(1000, isTTF=False)
+    builder.setupGlyphOrder([".notdef", "a", "b"])
+    builder.setupCharacterMap({ord("a"): "a", ord("b"): "b"})
+    charstrings = {}
+    for name, draw in ((".notdef", None), ("a", square), ("b", round_)):
+        pen = T2CharStringPen(800, None)
+        if draw:
+            draw(pen)
+        charstrings[name] = pen.getCharString()
+    builder.setupCFF("TestOutlines", {"FullName": "Test Outlines"}, charstrings, {})
+    builder.setupHorizontalMetrics({name: (800, 0) for name in charstrings})
+    builder.setupHorizontalHeader(ascent=880, descent=-120)
+    builder.setupNameTable({"familyName": "Test Outlines", "styleName": "Regular"})
+    builder.setupOS2()
+    builder.setupPost()
+    path = tmp_path / "outlines.otf"
+    builder.save(path)
+    return path
+
+
+def _polyline(glyph_set, name: str, steps: int = 40) -> list[tuple[float, float]]:
+    """Points along a glyph's outline (curves flattened)."""
+    from fontTools.pens.basePen import BasePen
+
+    class Flatten(BasePen):
+        def __init__(self):
+            super().__init__(glyph_set)
+            self.points = []
+
+        def _moveTo(self, p):
+            self.points.append(p)
+
+        def _lineTo(self, p):
+            start = self._getCurrentPoint()
+            self.points += [
+                (start[0] + (p[0] - start[0]) * t / 8, start[1] + (p[1] - start[1]) * t / 8)
+                for t in range(1, 9)
+            ]
+
+        def _curveToOne(self, p1, p2, p3):
+            p0 = self._getCurrentPoint()
+            for i in range(1, steps + 1):
+                t = i / steps
+                a, b, c, d = (1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t**3
+                self.points.append(
+                    (
+                        a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
+                        a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1],
+                    )
+                )
+
+    pen = Flatten()
+    glyph_set[name].draw(pen)
+    return pen.points
+
+
+def _to_segment(point, start, end) -> float:
+    (x, y), (x1, y1), (x2, y2) = point, start, end
+    length2 = (x2 - x1) ** 2 + (y2 - y1) ** 2
+    t = (
+        0
+        if length2 == 0
+        else max(0, min(1, ((x - x1) * (x2 - x1) + (y - y1) * (y2 - y1)) / length2))
+    )
+    return math.dist(point, (x1 + t * (x2 - x1), y1 + t * (y2 - y1)))
+
+
+def test_straightening_draws_straight_curves_as_lines_and_moves_no_point(tmp_path):
+    from fontTools.pens.recordingPen import RecordingPen
+
+    from app.pdf.straighten import TOLERANCE, straighten
+
+    source = _outline_font(tmp_path)
+    target = tmp_path / "straight.otf"
+
+    before, after = straighten(source, target)
+
+    assert after < before
+    with TTFont(source) as old, TTFont(target) as new:
+        square = RecordingPen()
+        new.getGlyphSet()["a"].draw(square)
+        assert [op for op, _ in square.value] == [
+            "moveTo",
+            "lineTo",
+            "lineTo",
+            "lineTo",
+            "closePath",
+        ]
+        round_ = RecordingPen()
+        new.getGlyphSet()["b"].draw(round_)
+        assert [op for op, _ in round_.value].count("curveTo") == 4  # real curves stay
+        for name in ("a", "b"):
+            assert new["hmtx"][name] == old["hmtx"][name]
+            was, now = _polyline(old.getGlyphSet(), name), _polyline(new.getGlyphSet(), name)
+            segments = list(itertools.pairwise(now))
+            for point in was:  # every point of the old outline is on the new one, nearly
+                assert min(_to_segment(point, *s) for s in segments) <= TOLERANCE, (name, point)
+        assert new["head"].modified == old["head"].modified  # same input, same file
+    assert straighten(source, tmp_path / "again.otf") == (before, after)
+    assert (tmp_path / "again.otf").read_bytes() == target.read_bytes()
