@@ -99,6 +99,7 @@ lock: deps
 	$(LOCK_UV) pyproject.toml requirements/build.in -o requirements/runtime.lock
 	$(LOCK_UV) pyproject.toml requirements/build.in --extra dev -c requirements/runtime.lock \
 	    -o requirements/dev.lock
+	$(LOCK_UV) requirements/build.in -c requirements/runtime.lock -o requirements/build.lock
 	@git status --short requirements/ 2>/dev/null || true
 
 ## ---- code quality ----------------------------------------------------------

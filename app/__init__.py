@@ -6,13 +6,15 @@ from typing import Any
 
 from flask import Flask
 
-from app.core import routing
+from app.core import routing, transaction
 from app.core.config import INSTANCE, ROOT, Config, _local_secret_key, load_config
 from app.core.extensions import csrf, db, limiter, login_manager, migrate
+from app.core.transaction import App
+from app.core.web import JSONProvider
 
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
-    app = Flask(
+    app = App(
         __name__,
         template_folder=str(ROOT / "templates"),
         instance_path=str(INSTANCE),
@@ -24,6 +26,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     _ensure_secret_key(app)
+    app.json = JSONProvider(app)
 
     register_security(app)
     register_extensions(app)
@@ -58,6 +61,7 @@ def register_extensions(app: Flask) -> None:
         options["connect_args"] = {"options": "-c jit=off", **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    transaction.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -69,6 +73,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.compare.views import bp as compare_bp
+    from app.compilations.views import bp as compilations_bp
     from app.notifications.views import bp as notifications_bp
     from app.org.views import bp as org_bp
     from app.periods.views import bp as periods_bp
@@ -77,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(compilations_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(periods_bp)
     app.register_blueprint(notifications_bp)
@@ -98,8 +104,8 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app.cli import init_app
+    from app.compilations.jobs import init_app as init_jobs
     from app.notifications.mail import init_app as init_mail
-    from app.reports.jobs import init_app as init_jobs
 
     init_app(app)
     init_jobs(app)

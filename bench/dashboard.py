@@ -32,7 +32,8 @@ from app.auth.models import Role, User
 from app.core.config import TestConfig
 from app.core.extensions import db
 from app.notifications.models import Reminder
-from app.org.models import Period, SupervisionGroup, Unit
+from app.org.models import SupervisionGroup, Unit
+from app.periods.models import Period
 from app.reports.models import Report
 from app.reports.workflow import ReportState
 

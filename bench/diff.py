@@ -12,11 +12,11 @@ import random
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
+
+from samples import SAMPLES
 
 from app.documents.diff import compare_texts
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 CN_NUMERALS = "一二三四五六七八九十"
 
 

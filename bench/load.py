@@ -71,8 +71,9 @@ def seed() -> None:
     from app.auth.models import Role
     from app.core.extensions import db
     from app.core.times import utcnow
-    from app.org.models import Period, SupervisionGroup, Unit
+    from app.org.models import SupervisionGroup, Unit
     from app.org.operations import create_user
+    from app.periods.models import Period
     from app.reports import operations
 
     app = create_app()
@@ -93,7 +94,7 @@ def seed() -> None:
         users: dict[str, dict] = {}
 
         def add(username, role, unit=None, group=None):
-            user = create_user(username, PASSWORD, role, unit=unit, group=group)
+            user = create_user(None, username, PASSWORD, role, unit=unit, group=group)
             users[username] = {"role": role.value, "user": user}
             return user
 

@@ -20,6 +20,7 @@ from html import escape
 from pathlib import Path
 
 from pypdf import PdfReader
+from samples import SAMPLES
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
@@ -29,7 +30,6 @@ from app.documents.structure import parse
 from app.pdf.fonts import font_face_css, resolve_roles
 from app.pdf.render import PdfSource, render_pdf
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 GENERATED = "\n".join(
     f"（{'一二三四五六七八九'[n % 9]}）推进第{n}项重点工作。一是强化组织领导，成立工作专班{n % 7 + 2}个，"
     f"明确责任分工；二是深化学习教育，开展集中学习{n * 3}场次，参学率达{90 + n % 10}.5%。"

@@ -24,10 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from itertools import pairwise
-from pathlib import Path
 
 import pdfplumber
 from fontTools.ttLib import TTFont
+from samples import SAMPLES
 from weasyprint import HTML
 
 from app.documents.structure import paragraphs
@@ -40,7 +40,6 @@ from app.pdf.linebreak import (
     split_end,
 )
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 MM = 72 / 25.4
 LEFT = 28 * MM
 TYPE_WIDTH, TYPE_HEIGHT = 156 * MM, 225 * MM

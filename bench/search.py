@@ -41,7 +41,8 @@ from app import create_app  # noqa: E402
 from app.auth.models import Role, User  # noqa: E402
 from app.core.config import TestConfig  # noqa: E402
 from app.core.extensions import db  # noqa: E402
-from app.org.models import Period, SupervisionGroup, Unit  # noqa: E402
+from app.org.models import SupervisionGroup, Unit  # noqa: E402
+from app.periods.models import Period  # noqa: E402
 from app.reports.models import Report, ReportVersion  # noqa: E402
 from app.reports.workflow import ReportState  # noqa: E402
 from app.search.backend import search_reports  # noqa: E402

@@ -12,6 +12,8 @@
 # 3. uv makes the environment equal to the lock (`uv pip sync --require-hashes`:
 #    installs, upgrades and removes), then installs the project itself with
 #    --no-deps --no-build-isolation (its build backend, setuptools, is in the lock).
+#    A package published only as source (jieba) is built with the build backend pinned,
+#    with hashes, in requirements/build.lock: nothing is resolved there either.
 #
 # requirements/dev.lock holds every pin of runtime.lock (same versions) plus the test
 # tools, so an environment synced from dev.lock serves `runtime` as well. The
@@ -28,7 +30,8 @@ VENV=.venv
 STAMP=$VENV/.installed
 
 digest() {  # the inputs an environment synced from lock $1 depends on
-    cat requirements/bootstrap.lock "requirements/$1.lock" pyproject.toml | sha256sum | cut -c1-16
+    cat requirements/bootstrap.lock requirements/build.lock "requirements/$1.lock" pyproject.toml |
+        sha256sum | cut -c1-16
 }
 
 if [ -f "$STAMP" ]; then
@@ -64,6 +67,7 @@ fi
 
 # ---- 3. the environment, exactly ------------------------------------------------
 echo "Installing requirements/$want.lock into $VENV"
-"$VENV/bin/uv" pip sync -q --python "$VENV/bin/python" --require-hashes "requirements/$want.lock"
+"$VENV/bin/uv" pip sync -q --python "$VENV/bin/python" --require-hashes \
+    --build-constraints requirements/build.lock "requirements/$want.lock"
 "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" --no-deps --no-build-isolation -e .
 echo "$want $(digest "$want")" >"$STAMP"

@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.auth.models import Role, User
 from app.core.config import TestConfig
 from app.core.extensions import db
-from app.org.models import Period, SupervisionGroup, Unit
+from app.org.models import SupervisionGroup, Unit
+from app.periods.models import Period
 from app.reports import operations
 from app.reports.models import Report
 from app.reports.workflow import ReportState
@@ -38,6 +41,11 @@ def database_url(tmp_dir) -> str:
 
 
 def _drop_everything(engine: sa.Engine) -> None:
+    """An empty database, whatever an interrupted run left in it (tables, functions…)."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        return
     existing = sa.MetaData()
     existing.reflect(engine)
     existing.drop_all(engine)
@@ -84,20 +92,79 @@ def web_app(app, config):
         db.engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _app_context(app):
-    """Each test runs in an app context and leaves every table empty behind it."""
-    with app.app_context():
+@contextmanager
+def _rolled_back_afterwards(*apps):
+    """Every session of ``apps`` works inside one transaction of one connection, which is
+    rolled back at the end: each commit of the code under test releases a savepoint only.
+
+    SQLite: sqlite3 (before Python 3.12) begins transactions itself and would let the first
+    RELEASE commit; this one connection is put into autocommit mode and begun by hand, so
+    that its savepoints nest inside a real transaction.
+    """
+    connection = db.engine.connect()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.connection.driver_connection.isolation_level = None
+    transaction = connection.begin()
+    if sqlite:
+        connection.exec_driver_sql("BEGIN")
+    engines = [db._app_engines[a] for a in apps]
+    own = [e[None] for e in engines]
+    for e in engines:
+        e[None] = connection
+    db.session.configure(join_transaction_mode="create_savepoint")
+    try:
         yield
-        db.session.rollback()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-        db.session.remove()
+    finally:
+        for e, engine in zip(engines, own, strict=True):
+            e[None] = engine
+        try:
+            db.session.remove()
+            transaction.rollback()
+        finally:
+            connection.invalidate()  # not back into the pool (SQLite: in autocommit mode)
+            connection.close()
+
+
+def _empty_every_table() -> None:
+    db.session.rollback()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+    db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _app_context(request, app, web_app):
+    """Each test runs in an app context, inside a transaction that is rolled back after it.
+
+    Tests marked ``committed`` (threads, other processes or connections, a live server) make
+    real commits instead, and every table is emptied after them.
+    """
+    with app.app_context():
+        if request.node.get_closest_marker("committed"):
+            yield
+            _empty_every_table()
+        else:
+            with _rolled_back_afterwards(app, web_app):
+                yield
+
+
+class ServerLikeClient(FlaskClient):
+    """Closes each response once it has been read, as a WSGI server does after sending it, so
+    that work deferred to then (``transaction.after_commit`` callbacks: mail, approved PDFs,
+    compilations) has run before the test goes on."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        response.get_data()
+        response.close()
+        return response
 
 
 @pytest.fixture
 def client(web_app):
+    web_app.test_client_class = ServerLikeClient
     return web_app.test_client()
 
 

@@ -11,7 +11,9 @@ from app.auth.models import Role, User
 from app.core.exceptions import RuleViolation, StateConflict
 from app.core.extensions import db
 from app.org import operations
-from app.org.models import Period, SupervisionGroup, Unit
+from app.org.models import SupervisionGroup, Unit
+from app.periods import operations as period_operations
+from app.periods.models import Period
 from tests.conftest import PASSWORD, make_user
 
 NON_ADMINS = ["author_a", "reviewer_a", "group1", "secretary"]
@@ -45,13 +47,13 @@ def admin_posts(org) -> list[str]:
 
 
 def fresh(model, **where):
-    """Read a row as the database has it: drop anything the request left uncommitted."""
-    db.session.rollback()
+    """Read a row as the database has it now, not as this session last saw it."""
+    db.session.expire_all()
     return db.session.scalar(sa.select(model).filter_by(**where))
 
 
 def count(model) -> int:
-    db.session.rollback()
+    db.session.expire_all()
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
@@ -531,7 +533,7 @@ def test_periods_are_no_longer_an_admin_section(client, org, admin):
 def test_operations_never_commit(org):
     operations.create_group("第三指导组")
     operations.update_unit(org.unit_a, name="新名字", group=org.group2, sort_order=4)
-    operations.close_period(org.period)
+    period_operations.close_period(org.period)
     db.session.rollback()
     assert count(SupervisionGroup) == 2
     assert fresh(Unit, id=org.unit_a.id).name == "甲单位"
@@ -543,12 +545,12 @@ def test_operation_rules(org):
     with pytest.raises(RuleViolation, match="不能停用自己的账号"):
         operations.deactivate_user(admin, admin)
     with pytest.raises(StateConflict):
-        operations.activate_user(org["author_a"])
+        operations.activate_user(admin, org["author_a"])
     with pytest.raises(RuleViolation, match="请选择该单位所属的指导组"):
         operations.create_unit("丁单位", None)
     with pytest.raises(RuleViolation, match="请填写截止日期"):
-        operations.create_period("某期次", None)
+        period_operations.create_period("某期次", None)
     with pytest.raises(RuleViolation, match="不能修改自己的角色"):
         operations.update_user(admin, admin, display_name="a", role=Role.SECRETARY)
     with pytest.raises(RuleViolation, match="用户名不能超过64个字符"):
-        operations.create_user("x" * 65, PASSWORD, Role.SECRETARY)
+        operations.create_user(admin, "x" * 65, PASSWORD, Role.SECRETARY)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -14,6 +13,7 @@ from app.reports import operations
 from app.reports.models import Comment, Report
 from app.reports.workflow import ReportState
 from tests.conftest import make_report
+from tests.samples import SAMPLES, needs_samples
 
 S = ReportState
 
@@ -209,11 +209,7 @@ def test_unit_members_see_comments_follow_their_unsaved_edits(org, reviewed, cli
     assert places[str(comments[4].id)] == "4"
 
 
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "samples"
-SAMPLES = sorted(SAMPLES_DIR.glob("*.txt")) if SAMPLES_DIR.is_dir() else []
-
-
-@pytest.mark.skipif(not SAMPLES, reason="../shared/samples is not present")
+@needs_samples
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
 def test_every_paragraph_of_a_sample_is_found_after_a_realistic_edit(sample):
     """Fill the placeholders, fix half-width commas, swap two paragraphs and delete one:

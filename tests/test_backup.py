@@ -17,11 +17,14 @@ import sqlalchemy as sa
 from app.auth.models import User
 from app.cli import backup
 from app.core.extensions import db
-from app.org.models import Period
+from app.periods.models import Period
 from app.reports import operations
 from app.reports.models import Comment, Report
 from app.reports.workflow import ReportState
 from tests.conftest import IN_CI, make_report
+
+# Real commits: backups and restores read and replace the database through their own connections and processes.
+pytestmark = pytest.mark.committed
 
 
 def on_postgresql() -> bool:

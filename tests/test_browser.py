@@ -32,6 +32,9 @@ from app.reports.models import Report
 from app.reports.workflow import ReportState
 from tests.conftest import IN_CI, PASSWORD, make_report
 
+# Real commits: a live server thread serves Chromium.
+pytestmark = pytest.mark.committed
+
 try:
     from playwright.sync_api import Page, expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the environment
@@ -514,3 +517,38 @@ def test_the_unread_count_follows_new_notifications_without_a_reload(chromium, l
         page.locator(".mainnav").get_by_role("link", name="我的工作").click()
         page.wait_for_url(re.compile(r"/login\?next="))
     assert problems == [f"HTTP 401 {poll}"]
+
+
+@pytest.mark.browser
+def test_a_wording_suggestion_is_applied_with_one_click(chromium, live_server, org):
+    problems: list[str] = []
+    with browser_tab(chromium, problems, []) as page:
+        s = Session(page, live_server, screenshot_dir())
+        s.login("author_a")
+        page.goto(f"{live_server}/reports/new?period_id={org.period.id}")
+        body_box = page.get_by_label("正文")
+        body_box.fill(
+            "一、工作开展情况\n全镇上下真抓实于，学习教育抓的比较紧，截止目前已开展研调12次。\n"
+            "下一步，我们将再接再励，推动各项工作落地见效。"
+        )
+        doubts = page.locator('#findings .finding[data-rule="wording"]')
+        expect(doubts).to_have_count(5)
+        s.shot("wording-suggestions.png")
+
+        doubts.filter(has_text="再接再励").get_by_role("button", name="改为“再接再厉”").click()
+        expect(body_box).to_have_value(re.compile("我们将再接再厉，"))
+        selected = body_box.evaluate("box => box.value.slice(box.selectionStart, box.selectionEnd)")
+        assert selected == "再接再厉"
+        expect(doubts).to_have_count(4)  # checked again after the change
+
+        # Typed over since the check: the click changes nothing and the text is checked again.
+        apply = page.get_by_role("button", name="改为“真抓实干”")
+        body_box.evaluate("box => { box.value = box.value.replace('真抓实于', '真抓实於'); }")
+        apply.click()
+        expect(body_box).to_have_value(re.compile("真抓实於"))
+
+        for label in ("改为“抓得比较紧”", "改为“截至”", "改为“调研”"):
+            page.get_by_role("button", name=label).click()
+            expect(page.get_by_role("button", name=label)).to_have_count(0)
+        expect(body_box).to_have_value(re.compile("学习教育抓得比较紧，截至目前已开展调研12次"))
+    assert problems == []

@@ -26,6 +26,7 @@ def test_live_check_returns_findings_as_json(org, client, login):
         "excerpt": "全区*个党组织开展学习…",
         "message": "“*”像是没有填写的占位符，请填入实际的数字或名称。",
         "length": 1,
+        "suggestion": "",
     }
     assert data["title_suggestion"] is None
 

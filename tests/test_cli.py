@@ -145,6 +145,7 @@ def test_check_command_json_output(runner, tmp_path):
             "excerpt": "全区*个党组织。",
             "message": "“*”像是没有填写的占位符，请填入实际的数字或名称。",
             "length": 1,
+            "suggestion": "",
         }
     ]
 

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.core.extensions import db
+from app.notifications.models import Reminder
 from app.reports import operations
 from app.reports.models import DraftRevision, HistoryEntry, Report
 from app.reports.workflow import ReportState
@@ -21,6 +22,7 @@ from tests.conftest import PASSWORD, make_report
 
 ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith(("postgresql", "postgres:"))
 pytestmark = [
+    pytest.mark.committed,  # the threads work on connections of their own
     pytest.mark.postgres,
     pytest.mark.skipif(
         not ON_POSTGRESQL,
@@ -158,3 +160,42 @@ def test_ten_simultaneous_resolves_record_one(web_app, org):
     assert sorted(r.status_code for r in responses) == [303] + [409] * 9
     history = history_of(report_id)
     assert [h.event for h in history[before:]] == ["resolve_comment"]
+
+
+def test_ten_simultaneous_starts_of_the_same_report_make_one(web_app, org):
+    """A double click, or two colleagues at once: one report, the others get the conflict
+    page with a link to it and their text kept (never a 500 from the unique constraint)."""
+    clients = logged_in_clients(web_app, ["author_a", "author_a2", "reviewer_a"] * 3 + ["author_a"])
+
+    def start(client, n):
+        data = {"period_id": org.period.id, "title": "阶段性总结", "body": f"第{n}位的正文。"}
+        return lambda: client.post("/reports/new", data=data)
+
+    responses = all_at_once([start(c, n) for n, c in enumerate(clients)])
+
+    assert sorted(r.status_code for r in responses) == [303] + [409] * 9
+    db.session.expire_all()
+    reports = db.session.scalars(sa.select(Report).where(Report.unit_id == org.unit_a.id)).all()
+    assert len(reports) == 1
+    for n, response in enumerate(responses):
+        if response.status_code == 409:
+            assert f'data-existing-report="{reports[0].id}"' in response.text
+            assert f"第{n}位的正文。" in response.text
+
+
+def test_ten_simultaneous_reminders_store_one(web_app, org):
+    """The ten-minute rule against repeated reminders (催办) holds when the button is pressed
+    ten times at once — also for a unit that has not started its report (no row to lock)."""
+    clients = logged_in_clients(web_app, ["secretary"] * 10)
+    url = f"/periods/{org.period.id}/units/{org.unit_b.id}/remind"
+
+    responses = all_at_once(
+        [lambda c=c: c.post(url, data={"message": "请抓紧。"}) for c in clients]
+    )
+
+    assert all(r.status_code == 303 for r in responses)
+    db.session.expire_all()
+    stored = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Reminder).where(Reminder.unit_id == org.unit_b.id)
+    )
+    assert stored == 1

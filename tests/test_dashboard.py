@@ -17,9 +17,10 @@ from sqlalchemy import event
 from app.core.extensions import db
 from app.core.times import local_today, utcnow
 from app.notifications.models import Reminder
-from app.org.models import Period, SupervisionGroup, Unit
+from app.org.models import SupervisionGroup, Unit
 from app.periods import exports
 from app.periods.dashboard import build_dashboard, days_since, deadline_flags
+from app.periods.models import Period
 from app.reports.models import Report
 from app.reports.workflow import ReportState
 from tests.conftest import make_report

@@ -26,6 +26,9 @@ from app.cli import backup
 from app.core.extensions import db
 from tests.conftest import PASSWORD
 
+# Real commits: the app is cut off from the database and reconnects.
+pytestmark = pytest.mark.committed
+
 OUTAGE_TEXT = "数据库暂时无法连接，请稍后再试。"
 
 

@@ -2,7 +2,6 @@
 
 import re
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -26,9 +25,7 @@ from app.documents.diff import (
     segments,
 )
 from app.documents.structure import paragraphs
-
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "samples"
-SAMPLES = sorted(SAMPLES_DIR.glob("*.txt")) if SAMPLES_DIR.is_dir() else []
+from tests.samples import SAMPLES, needs_samples
 
 REPORT = """乙单位关于第二批主题教育开展情况的报告
 按照上级统一部署，乙单位党组聚焦主题主线，扎实推进各项工作，现将有关情况报告如下：
@@ -395,7 +392,7 @@ def test_char_runs_spell_out_both_texts(old, new):
 # --- the real samples ---------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not SAMPLES, reason="../shared/samples is not present")
+@needs_samples
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
 def test_a_realistic_revision_of_a_sample_is_found_exactly(path):
     """A placeholder filled in (or a figure corrected) and two body paragraphs swapped:

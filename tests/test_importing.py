@@ -9,7 +9,6 @@ import socket
 import struct
 import zipfile
 import zlib
-from pathlib import Path
 
 import docx
 import pytest
@@ -37,9 +36,7 @@ from app.documents.structure import (
     paragraphs,
     parse,
 )
-
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "samples"
-SAMPLES = sorted(SAMPLES_DIR.glob("*.txt")) if SAMPLES_DIR.is_dir() else []
+from tests.samples import SAMPLES, needs_samples
 
 TITLE = "关于全区2024年上半年基层党建工作情况的汇报"
 INTRO = "今年以来，区委坚持把抓好基层党建作为第一责任，各项工作稳步推进。现将有关情况汇报如下："
@@ -774,7 +771,7 @@ def test_corrupted_docx_is_read_or_refused(position, value):
 # --- real report texts and size -------------------------------------------------------------
 
 
-@pytest.mark.skipif(not SAMPLES, reason="../shared/samples is not present")
+@needs_samples
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda path: path.name)
 def test_samples_round_trip_through_docx_and_gbk_text(path):
     expected = paragraphs(path.read_text(encoding="utf-8"))

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from app.auth.models import Role, User
 from app.core.extensions import db
 from app.core.forms import CONTROL_CHARACTERS_MESSAGE
-from app.org.models import Period, SupervisionGroup, Unit
+from app.org.models import SupervisionGroup, Unit
+from app.periods.models import Period
 from app.reports import operations
 from app.reports.forms import BODY_MAX_LENGTH
 from app.reports.models import Comment, Report
@@ -338,6 +339,11 @@ SPECIALS = [
     "０１２",
     "-1",
     "99999999999999999999",
+    "100000000000000000000",
+    "²",  # str.isdigit() says yes, int() says no
+    "١٢",  # Arabic-Indic digits: int() reads them
+    "1e3",
+    "/reports/\r\nSet-Cookie: x=1",
 ]
 pieces = st.one_of(st.text(max_size=20), st.sampled_from(SPECIALS))
 hostile = st.one_of(
@@ -406,6 +412,11 @@ def as_reviewer(org, login):
 @pytest.fixture
 def as_admin(org, login):
     login(org["admin"])
+
+
+@pytest.fixture
+def as_secretary(org, login):
+    login(org["secretary"])
 
 
 @FUZZ
@@ -566,6 +577,99 @@ def test_fuzz_check_endpoint(body, org, client, as_author):
     raw = json.dumps({"body": body})
     response = client.post("/reports/check", data=raw, content_type="application/json")
     no_server_error(response)
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), hostile),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(["body", "x"]), inner)
+    ),
+    max_leaves=20,
+)
+# Deeper than Python's parser goes (its recursion limit), and just around it.
+deep_json = st.integers(10, 200_000).flatmap(
+    lambda depth: st.sampled_from(["[" * depth, "[" * depth + "]" * depth, '{"body":' * depth])
+)
+
+
+@FUZZ
+@given(raw=st.one_of(json_values.map(json.dumps), deep_json, hostile))
+def test_fuzz_check_endpoint_with_any_json(raw, org, client, as_author):
+    response = client.post("/reports/check", data=raw, content_type="application/json")
+    no_server_error(response)
+    if response.status_code == 400:
+        assert "请求格式不正确" in response.get_json()["error"] or "正文" in response.text
+
+
+def test_json_nested_too_deeply_is_a_clear_400(org, client, as_author):
+    response = client.post(
+        "/reports/check", data="[" * 100_000 + "]" * 100_000, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "请求格式不正确：需要 JSON 字段 body。"}
+
+
+ids = st.one_of(
+    st.integers(-(10**20), 10**20).map(str), st.sampled_from(["²", "١٢", "１", "", " 1"]), hostile
+)
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_compile(data, org, client, as_secretary):
+    unit_ids = data.draw(st.lists(st.one_of(ids, st.just(str(org.unit_a.id))), max_size=4))
+    form = {
+        "period_id": data.draw(st.one_of(st.just(str(org.period.id)), ids)),
+        "format": data.draw(st.one_of(st.sampled_from(["pdf", "zip"]), hostile)),
+        "unit_id": unit_ids,
+    }
+    no_server_error(client.post("/compile", data=form))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_remind(data, org, client, as_secretary):
+    period = data.draw(st.one_of(st.just(str(org.period.id)), ids))
+    unit = data.draw(st.one_of(st.just(str(org.unit_a.id)), ids))
+    message = data.draw(hostile)
+    if period.isascii() and period.isdigit() and unit.isascii() and unit.isdigit():
+        no_server_error(
+            client.post(f"/periods/{period}/units/{unit}/remind", data={"message": message})
+        )
+
+
+@FUZZ
+@given(next_url=st.one_of(hostile, st.sampled_from(["/reports/\r\nX: y", "/a\nb", "//x.cn"])))
+def test_fuzz_login_next(next_url, org, client):
+    client.post("/logout")
+    response = client.post(
+        "/login",
+        query_string={"next": next_url},
+        data={"username": "author_a", "password": PASSWORD},
+    )
+    no_server_error(response)
+    if response.status_code == 303:
+        location = response.headers["Location"]
+        assert "\r" not in location and "\n" not in location
+        assert location.startswith("/")
+
+
+def test_a_next_with_a_line_break_goes_to_my_work(org, client):
+    response = client.post(
+        "/login?next=/reports/%0d%0aSet-Cookie:%20x=1",
+        data={"username": "author_a", "password": PASSWORD},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/reports/"
+
+
+@pytest.mark.committed  # the compilation runs on a thread of its own
+def test_ids_written_in_other_digits_are_ignored(org, client, as_secretary, web_app):
+    make_report(org, "a", ReportState.APPROVED)
+    db.session.commit()
+    response = client.post("/compile", data={"period_id": org.period.id, "unit_id": ["²", "١"]})
+    web_app.extensions["compile_runner"].wait()
+    assert response.status_code == 303  # all approved reports, as when none is ticked
 
 
 BEYOND_ID_RANGE = str(2**64)

@@ -85,3 +85,14 @@ def test_dev_lock_installs_exactly_what_production_installs_plus_the_tools():
         for r in project()["project"]["optional-dependencies"]["dev"]
     }
     assert not test_tools & {name for name, _ in runtime}, "test tools in the production lock"
+
+
+def test_source_packages_are_built_with_a_pinned_hashed_backend():
+    build = read_lock("build.lock")
+    backend = [Requirement(r) for r in project()["build-system"]["requires"]]
+    for requirement in backend:
+        pinned = versions(build, canonicalize_name(requirement.name))
+        assert pinned and all(requirement.specifier.contains(v) for v in pinned)
+    runtime = read_lock("runtime.lock")
+    for key, (version, hashes) in build.items():
+        assert runtime.get(key, (version, hashes)) == (version, hashes), key

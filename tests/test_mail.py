@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from app.core import transaction
 from app.core.extensions import db
 from app.core.times import utcnow
 from app.notifications import mail
@@ -19,6 +20,9 @@ from app.notifications.models import OutgoingMail
 from app.reports import operations
 from app.reports.workflow import ReportState
 from tests.conftest import lock_version_in, make_report
+
+# Real commits: the mail sender is a thread of its own.
+pytestmark = pytest.mark.committed
 
 S = ReportState
 
@@ -160,10 +164,11 @@ def test_the_request_does_not_wait_for_the_mail_server(org, client, login, smtp,
 def test_a_rolled_back_action_queues_no_mail(org, app, mail_on):
     with_addresses(org)
     report = make_report(org, "a")
+    sender = app.extensions["mail_sender"]
     operations.trigger_event(org["author_a"], report, "submit", lock_version=report.lock_version)
-    assert db.session.info.get(mail._QUEUED)
     db.session.rollback()
-    assert outbox() == [] and not db.session.info.get(mail._QUEUED)
+    transaction.commit()  # the next commit must not run what the rolled-back action asked for
+    assert outbox() == [] and not sender.woken.is_set() and sender.thread is None
 
 
 def test_failures_are_logged_and_retried_later(org, app, smtp, caplog, mail_on):
@@ -172,7 +177,7 @@ def test_failures_are_logged_and_retried_later(org, app, smtp, caplog, mail_on):
     app.config["MAIL_PORT"] = free_port()  # nobody listens there
     report = make_report(org, "a")
     operations.trigger_event(org["author_a"], report, "submit", lock_version=report.lock_version)
-    db.session.commit()
+    transaction.commit()
     # The attempt is counted when claimed, the error stored after it failed: wait for both.
     assert wait_until(lambda: outbox() and outbox()[0].last_error is not None)
     app.extensions["mail_sender"].woken.clear()

@@ -35,7 +35,9 @@ def test_shown_checks_are_the_checks_of_the_text_shown(monkeypatch):
     assert checks.check_shown(body) == checks.check(body)
     calls = []
     real = checks.check
-    monkeypatch.setattr(checks, "check", lambda text: calls.append(text) or real(text))
+    monkeypatch.setattr(
+        checks, "check", lambda text, book=None: calls.append(text) or real(text, book)
+    )
     checks.check_shown(body)
     assert calls == []  # remembered
     edited = body.replace("*", "3")

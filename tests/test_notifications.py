@@ -10,7 +10,7 @@ from app.core.extensions import db
 from app.core.times import utcnow
 from app.notifications import operations as notifications
 from app.notifications.models import Notification, Reminder
-from app.org.models import Period
+from app.periods.models import Period
 from app.reports import operations
 from app.reports.models import HistoryEntry, Report
 from app.reports.workflow import ReportState

@@ -34,9 +34,7 @@ from app.pdf.fonts import (
     subset_face,
 )
 from tests.conftest import IN_CI
-
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "samples"
-SAMPLES = sorted(SAMPLES_DIR.glob("*.txt")) if SAMPLES_DIR.is_dir() else []
+from tests.samples import SAMPLES, needs_samples
 
 # The free fonts of Debian's fonts-noto-cjk and fonts-lxgw-wenkai, and the Fandol fonts that
 # `make` unpacks into fonts/fandol (see the Makefile).
@@ -396,7 +394,7 @@ def test_missing_characters_reads_the_chosen_face_then_its_fallbacks(
     }
 
 
-@pytest.mark.skipif(not SAMPLES, reason="../shared/samples is not present")
+@needs_samples
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
 def test_free_fonts_cover_the_sample_reports(free_roles, sample):
     text = sample.read_text(encoding="utf-8")

@@ -10,7 +10,6 @@ import subprocess
 import unicodedata
 from collections.abc import Callable
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -27,14 +26,13 @@ from app.pdf.linebreak import (
     grid_spacing,
     split_end,
 )
+from tests.samples import SAMPLES, needs_samples
 
 MM = 72 / 25.4
 WIDTH = 156 * MM
 SIZE = 16.0
 GRID = grid_spacing(SIZE, WIDTH, 28)
 INDENT = 2 * (SIZE + GRID)
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "samples"
-SAMPLES = sorted(SAMPLES_DIR.glob("*.txt")) if SAMPLES_DIR.is_dir() else []
 # The rules as ReportFlow's specification lists them (the module's sets are larger).
 MAY_NOT_START = "，。、；：？！）》」』】〉”’…%"
 MAY_NOT_END = "（《「『【〈“‘"
@@ -291,7 +289,7 @@ def test_any_paragraph_keeps_the_rules(text):
     check_lines(lay_out(text), text, simple_advance)
 
 
-@pytest.mark.skipif(not SAMPLES, reason="../shared/samples is not present")
+@needs_samples
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
 def test_sample_paragraphs(path, noto_advance):
     for paragraph in paragraphs(path.read_text(encoding="utf-8")):

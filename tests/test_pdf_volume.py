@@ -9,8 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 from app.auth.models import Role
+from app.compilations import jobs
 from app.core.extensions import db
-from app.reports import exports
 from app.reports.workflow import ReportState
 from tests.conftest import IN_CI, make_report, make_user
 
@@ -141,7 +141,7 @@ def test_a_failing_job_says_so(org, client, login, approved_three, web_app, monk
     def broken(*args, **kwargs):
         raise RuntimeError("磁盘已满")
 
-    monkeypatch.setattr(exports, "volume_pdf", broken)
+    monkeypatch.setattr(jobs, "volume_pdf", broken)
     login(org["secretary"])
     response = client.post("/compile", data={"period_id": org.period.id, "format": "pdf"})
     web_app.extensions["compile_runner"].wait()
@@ -169,7 +169,7 @@ def test_rq_worker_runs_a_job_when_redis_is_configured(org, client, login, appro
         response = client.post("/compile", data={"period_id": org.period.id, "format": "zip"})
         assert queue.count == 1
         job_id = int(response.location.rsplit("/", 1)[1])
-        assert queue.jobs[0].func_name == "app.reports.jobs._rq_run"
+        assert queue.jobs[0].func_name == "app.compilations.jobs._rq_run"
         assert queue.jobs[0].args == (job_id,)
         # `rq worker reportflow` would call _rq_run in its own process with the deployment's
         # settings; here the same job function runs against the test database.
@@ -181,7 +181,7 @@ def test_rq_worker_runs_a_job_when_redis_is_configured(org, client, login, appro
 
 
 def run_compile_job_in(app, job_id):
-    from app.reports.jobs import run_compile_job
+    from app.compilations.jobs import run_compile_job
 
     with app.app_context():
         run_compile_job(job_id)
@@ -268,7 +268,7 @@ def test_a_broken_worker_pool_falls_back_to_one_document(org, monkeypatch):
 def test_thread_runner_restarts_after_idling_and_outlives_a_failing_job(app, caplog):
     import time
 
-    from app.reports.jobs import ThreadRunner
+    from app.compilations.jobs import ThreadRunner
 
     done = []
 
@@ -297,7 +297,7 @@ def test_thread_runner_does_not_strand_a_job_submitted_as_its_thread_gives_up(ap
     import queue
     import time
 
-    from app.reports.jobs import ThreadRunner
+    from app.compilations.jobs import ThreadRunner
 
     done = []
     runner = ThreadRunner(app, done.append, "test-runner", idle_seconds=0.01)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from app.core.extensions import db
 from app.core.times import local_today, utcnow
-from app.org.models import Period
+from app.periods.models import Period
 from app.reports.models import Report
 from app.reports.workflow import ReportState
 from tests.conftest import PASSWORD, make_report
@@ -24,13 +24,13 @@ NAME = "第二批主题教育11月份阶段性总结"
 
 
 def fresh(model, **where):
-    """Read a row as the database has it: drop anything the request left uncommitted."""
-    db.session.rollback()
+    """Read a row as the database has it now, not as this session last saw it."""
+    db.session.expire_all()
     return db.session.scalar(sa.select(model).filter_by(**where))
 
 
 def period_count() -> int:
-    db.session.rollback()
+    db.session.expire_all()
     return db.session.scalar(sa.select(sa.func.count(Period.id)))
 
 
@@ -311,7 +311,6 @@ def test_a_closed_period_takes_no_new_reports(client, org, login):
         "/reports/new", data={"period_id": org.period.id, "title": "总结", "body": "正文。"}
     )
     assert response.status_code == 400
-    db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Report.id))) == 0
 
 
@@ -323,7 +322,7 @@ def test_reports_in_progress_still_move_through_review_after_closing(client, org
 
     def fire(user, event):
         login(org[user])
-        db.session.rollback()
+        db.session.expire_all()
         lock_version = db.session.get(Report, report.id).lock_version
         response = client.post(
             f"/reports/{report.id}/transition",
@@ -344,6 +343,6 @@ def test_reports_in_progress_still_move_through_review_after_closing(client, org
     fire("author_a", "submit")
     fire("reviewer_a", "forward")
     fire("group1", "approve")
-    db.session.rollback()
+    db.session.expire_all()
     assert db.session.get(Report, report.id).state is S.APPROVED
     assert not fresh(Period, id=org.period.id).is_open

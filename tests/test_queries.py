@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from app.core.extensions import db
-from app.org.models import Period
+from app.periods.models import Period
 from app.reports import operations
 from app.reports.workflow import ReportState
 from tests.conftest import make_report

@@ -236,13 +236,33 @@ class TestDrafts:
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 0
 
     def test_one_report_per_unit_and_period(self, org, client, login):
-        make_report(org, "a")
+        existing = make_report(org, "a")
         login(org["author_a2"])
         response = client.post(
-            "/reports/new", data={"period_id": org.period.id, "title": "第二份", "body": "正文。"}
+            "/reports/new",
+            data={"period_id": org.period.id, "title": "第二份", "body": "我的正文。"},
         )
-        assert response.status_code == 400
+        assert response.status_code == 409
         assert "本单位在该期次已有汇报" in response.text
+        assert f'data-existing-report="{existing.id}"' in response.text
+        assert "我的正文。" in response.text  # nothing typed is lost
+
+    def test_a_report_started_by_a_colleague_a_moment_ago_is_a_conflict_not_an_error(
+        self, org, client, login, monkeypatch
+    ):
+        """Both passed the check for an existing report before either inserted its row."""
+        existing = make_report(org, "a")
+        answers = iter([None, existing.id])  # not there yet when checked; there when inserted
+        monkeypatch.setattr(operations, "existing_report_id", lambda *ids: next(answers))
+        login(org["author_a2"])
+        response = client.post(
+            "/reports/new",
+            data={"period_id": org.period.id, "title": "第二份", "body": "我的正文。"},
+        )
+        assert response.status_code == 409
+        assert f'data-existing-report="{existing.id}"' in response.text
+        assert "我的正文。" in response.text
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
 
     def test_closed_period_is_not_offered(self, org, client, login):
         org.period.closed_at = datetime.now(UTC)

@@ -20,18 +20,13 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth.models import Role
+from app.compilations.models import CompileJob
 from app.core.extensions import db
 from app.notifications.models import Notification, Reminder
-from app.org.models import Period, SupervisionGroup, Unit
+from app.org.models import SupervisionGroup, Unit
+from app.periods.models import Period
 from app.reports import operations
-from app.reports.models import (
-    Comment,
-    CompileJob,
-    DraftRevision,
-    HistoryEntry,
-    Report,
-    ReportVersion,
-)
+from app.reports.models import Comment, DraftRevision, HistoryEntry, Report, ReportVersion
 from app.reports.workflow import ReportState
 from tests.conftest import PASSWORD, PASSWORD_HASH, SAMPLE_BODY, make_user
 
@@ -363,7 +358,7 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
             logged_in(UNIT_MEMBERS, 200), json=lambda ids: {"body": "正文。"}, report=False
         )
     },
-    "reports.compile_volume": {
+    "compilations.index": {
         "GET": Case(logged_in(COMPILERS, 200), report=False),
         # A period without approved reports: the refusal is a message on the page (303).
         "POST": Case(
@@ -372,9 +367,9 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
             report=False,
         ),
     },
-    "reports.compile_job": {"GET": Case(logged_in(COMPILERS, 200), report=False)},
-    "reports.compile_job_status": {"GET": Case(logged_in(COMPILERS, 200), report=False)},
-    "reports.compile_job_download": {"GET": Case(logged_in(COMPILERS, 200), report=False)},
+    "compilations.job": {"GET": Case(logged_in(COMPILERS, 200), report=False)},
+    "compilations.job_status": {"GET": Case(logged_in(COMPILERS, 200), report=False)},
+    "compilations.download": {"GET": Case(logged_in(COMPILERS, 200), report=False)},
     # --- notifications and reminders
     "notifications.inbox": {"GET": Case(logged_in(None, 200), report=False)},
     "notifications.unread": {

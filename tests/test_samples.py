@@ -2,7 +2,6 @@
 
 import html
 import re
-from pathlib import Path
 
 import pytest
 
@@ -11,11 +10,9 @@ from app.documents.structure import paragraphs, parse
 from app.reports.models import Report
 from app.reports.workflow import ReportState
 from tests.conftest import make_report
+from tests.samples import SAMPLES, needs_samples
 
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "samples"
-SAMPLES = sorted(SAMPLES_DIR.glob("*.txt")) if SAMPLES_DIR.is_dir() else []
-
-pytestmark = pytest.mark.skipif(not SAMPLES, reason="../shared/samples is not present")
+pytestmark = needs_samples
 
 
 @pytest.fixture(params=SAMPLES, ids=lambda p: p.name)

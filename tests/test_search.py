@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from app.core.extensions import db
-from app.org.models import Period
+from app.periods.models import Period
 from app.reports import operations, permissions
 from app.reports.models import Report
 from app.reports.workflow import ReportState
@@ -27,6 +26,7 @@ from app.search.backend import (
 from app.search.schema import SQLITE_FTS_TABLES, SQLITE_TRIGGER_SUFFIXES, include_name
 from app.search.snippets import CONTEXT, ELLIPSIS, Segment, finder, highlight, snippet
 from tests.conftest import make_report
+from tests.samples import SAMPLES, needs_samples
 
 S = ReportState
 USERS = [
@@ -43,7 +43,6 @@ USERS = [
     "admin",
 ]
 UNIT_NAMES = {"a": "甲", "b": "乙", "c": "丙"}
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "samples"
 
 
 def body_with(*extra: str) -> str:
@@ -190,7 +189,9 @@ def test_a_never_submitted_draft_is_searched_by_the_unit_and_the_secretariat(org
 def test_the_sql_twin_of_can_edit_agrees_with_can_edit(org, spread):
     for user in USERS:
         rows = set(
-            db.session.scalars(sa.select(Report.id).where(backend._sees_working_draft(org[user])))
+            db.session.scalars(
+                sa.select(Report.id).where(permissions.working_draft_filter(org[user]))
+            )
         )
         assert rows == {r.id for r in spread if permissions.can_edit(org[user], r)}, user
 
@@ -587,9 +588,9 @@ def test_the_count_of_a_phrase_in_many_reports_stops_at_a_cap(org, client, login
     assert search_reports(org["secretary"], "乡村", limit=2).total == 7
 
 
-@pytest.mark.skipif(not SAMPLES_DIR.is_dir(), reason="../shared/samples is not present")
+@needs_samples
 def test_a_real_sample_is_found_by_a_phrase_of_its_own(org):
-    sample = sorted(SAMPLES_DIR.glob("*.txt"))[0].read_text(encoding="utf-8")
+    sample = SAMPLES[0].read_text(encoding="utf-8")
     report = make_report(org, "a", S.DRAFT, body=sample)
     line = next(line for line in sample.splitlines() if len(line) > 30)
     phrase = line[10:18]

@@ -156,6 +156,7 @@ def add_remember_route(app):
         return "ok"
 
 
+@pytest.mark.committed  # another app instance: its own connections
 def test_cookies_are_httponly_and_samesite_lax_but_not_secure_over_plain_http(org, fresh_app):
     app = fresh_app()
     add_remember_route(app)
@@ -168,6 +169,7 @@ def test_cookies_are_httponly_and_samesite_lax_but_not_secure_over_plain_http(or
     assert {"httponly", "samesite=lax"} <= remember and "secure" not in remember
 
 
+@pytest.mark.committed  # another app instance: its own connections
 def test_production_cookies_are_secure_httponly_and_samesite_lax(org, fresh_app):
     app = fresh_app(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     add_remember_route(app)
@@ -245,6 +247,7 @@ def test_untrusted_hosts_are_refused_in_chinese(fresh_app):
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
+@pytest.mark.committed  # another app instance: its own connections
 def test_a_crashing_view_shows_the_chinese_500_page_and_rolls_back(org, fresh_app):
     app = fresh_app(PROPAGATE_EXCEPTIONS=False)
     seen: dict[str, object] = {}

@@ -49,3 +49,12 @@ def test_gunicorn_warms_each_worker_up(app, monkeypatch):
     monkeypatch.setattr(warmup, "warm_up", seen.append)
     gunicorn_conf.post_worker_init(SimpleNamespace(wsgi=app))
     assert seen == [app]
+
+
+def test_warm_up_loads_the_wording_checks_dictionaries(app, monkeypatch, unfrozen):
+    from app.documents.phrasebook import default_book
+
+    monkeypatch.setattr(warmup, "render_pdf", lambda *args, **kwargs: b"%PDF")
+    default_book.cache_clear()
+    warmup.warm_up(app)
+    assert default_book()._index is not None  # built from jieba's and pypinyin's data

@@ -16,14 +16,15 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.auth import operations
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.auth.models import User
 from app.core.audit import audit
 from app.core.exceptions import RuleViolation
 from app.core.extensions import db, limiter, login_manager
 from app.core.times import utcnow
+from app.core.web import render_form
 from app.notifications.operations import unread_count_of
-from app.org.operations import check_password_strength
 
 bp = Blueprint("auth", __name__)
 
@@ -38,7 +39,7 @@ def load_user(session_id: str) -> User | None:
     """The cookie names the user and their session token; a new token (logout, password
     change, deactivation) makes every earlier cookie worthless."""
     user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+    if not (user_id.isascii() and user_id.isdigit()) or not token:
         return None
     # The header's unread count comes with the user: one database round trip fewer per page.
     row = db.session.execute(
@@ -54,8 +55,11 @@ def load_user(session_id: str) -> User | None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site paths: an absolute or scheme-relative URL could send the user away."""
+    """Only same-site paths: an absolute or scheme-relative URL could send the user away, and
+    a line break or other control character could split the Location header."""
     if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if not target.isprintable():
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or "\\" in target:
@@ -103,7 +107,6 @@ def end_stale_sessions():
         if is_not_activity():
             return poll_refused()
         audit("session_expired", user=current_user._get_current_object())
-        db.session.commit()
         logout_user()
         session.clear()
         flash("登录已超时，请重新登录。", "info")
@@ -137,11 +140,8 @@ def login():
         return redirect(url_for("reports.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        username = form.username.data.strip()
-        user = db.session.scalar(sa.select(User).where(User.username == username))
-        if user is None or not user.check_password(form.password.data) or not user.active:
-            audit("login_failed", user=user, username=username)
-            db.session.commit()
+        user = operations.authenticate(form.username.data, form.password.data)
+        if user is None:
             flash(LOGIN_FAILED, "error")
         else:
             next_url = safe_next(request.args.get("next"))
@@ -149,8 +149,6 @@ def login():
             login_user(user)
             now = utcnow().timestamp()
             session["login_at"] = session["seen_at"] = now
-            audit("login", user=user)
-            db.session.commit()
             return redirect(next_url or url_for("reports.index"), 303)
     return render_template("auth/login.html", form=form)
 
@@ -158,10 +156,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    user = current_user._get_current_object()
-    user.end_sessions()
-    audit("logout", user=user)
-    db.session.commit()
+    operations.log_out(current_user._get_current_object())
     logout_user()
     session.clear()
     flash("您已退出登录。", "info")
@@ -173,28 +168,22 @@ def logout():
 def change_password():
     """A user changes their own password; their other sessions end, this one goes on."""
     form = ChangePasswordForm()
-    status = 200
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            if not user.check_password(form.current_password.data):
-                raise RuleViolation("当前密码不正确。")
-            if form.new_password.data != form.confirm_password.data:
-                raise RuleViolation("两次输入的新密码不一致。")
-            check_password_strength(form.new_password.data, username=user.username)
+            operations.change_password(
+                user,
+                form.current_password.data,
+                form.new_password.data,
+                form.confirm_password.data,
+            )
         except RuleViolation as error:
             form.form_errors.append(error.message)
-            status = 400
         else:
-            user.set_password(form.new_password.data)
-            audit("password_changed", user=user)
-            db.session.commit()
             login_user(user)  # the cookie must carry the new session token
             flash("密码已修改，其他设备上的登录已失效。", "success")
             return redirect(url_for("reports.index"), 303)
-    elif form.errors:
-        status = 400
-    return render_template("auth/password.html", form=form), status
+    return render_form("auth/password.html", form)
 
 
 @bp.route("/")

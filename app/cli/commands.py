@@ -15,16 +15,18 @@ from flask import Blueprint, current_app
 from app.auth.models import Role
 from app.cli import backup
 from app.cli.demo import DEFAULT_PASSWORD, DEMO_LOGINS, seed_demo
+from app.compilations.volumes import approved_reports, volume_pdf
 from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 from app.documents.checks import check
 from app.documents.importing import ImportRefused, decode_text, import_file
 from app.notifications import mail
 from app.notifications.models import OutgoingMail
-from app.org.models import Period, SupervisionGroup, Unit
+from app.org.models import SupervisionGroup, Unit
 from app.org.operations import create_user
 from app.pdf.fonts import report as fonts_report
 from app.pdf.render import PdfSource, uncovered_characters
+from app.periods.models import Period
 from app.reports import exports
 from app.reports.models import Report
 
@@ -81,7 +83,7 @@ def create_user_command(
             raise click.ClickException(f"指导组“{group_name}”不存在。")
     try:
         user = create_user(
-            username, password, Role(role), display_name=display_name, unit=unit, group=group
+            None, username, password, Role(role), display_name=display_name, unit=unit, group=group
         )
     except RuleViolation as error:
         db.session.rollback()
@@ -101,7 +103,7 @@ def create_user_command(
     help="输出格式",
 )
 def check_command(files: tuple[Path, ...], output_format: str) -> None:
-    """检查汇报文本（.txt 或 .docx）中的占位符、标记、标点、序号等问题。
+    """检查汇报文本（.txt 或 .docx）中的占位符、标记、标点、序号、用语等问题。
 
     有错误时退出码为 1，无法读取的文件为 2，否则为 0。
     """
@@ -200,7 +202,7 @@ def compile_pdf_command(period_id: int, units: tuple[str, ...], output: Path) ->
     period = db.session.get(Period, period_id)
     if period is None:
         raise click.ClickException(f"期次 {period_id} 不存在。")
-    reports = exports.approved_reports(period)
+    reports = approved_reports(period)
     if units:
         reports = [r for r in reports if r.unit.name in units]
     if not reports:
@@ -209,7 +211,7 @@ def compile_pdf_command(period_id: int, units: tuple[str, ...], output: Path) ->
     def progress(done: int, total: int) -> None:
         click.echo(f"\r排版 {done}/{total}", nl=False, err=True)
 
-    output.write_bytes(exports.volume_pdf(period, reports, "ReportFlow", progress))
+    output.write_bytes(volume_pdf(period, reports, "ReportFlow", progress))
     click.echo(f"\n已生成 {output}（{len(reports)} 篇）")
 
 

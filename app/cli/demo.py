@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from app.auth.models import Role, User
 from app.core.extensions import db
 from app.core.times import local_today, utcnow
-from app.org.models import Period, SupervisionGroup, Unit
+from app.org.models import SupervisionGroup, Unit
 from app.org.operations import create_user
+from app.periods.models import Period
 from app.reports import operations
 
 DEFAULT_PASSWORD = "demo-pass-2026"
@@ -130,7 +131,7 @@ def seed_demo(password: str = DEFAULT_PASSWORD) -> bool:
         ("admin", "系统管理员", Role.ADMIN, None, None),
     ]
     for username, name, role, unit, group in accounts:
-        create_user(username, password, role, display_name=name, unit=unit, group=group)
+        create_user(None, username, password, role, display_name=name, unit=unit, group=group)
 
     def advance(report, steps):
         for username, event, comment in steps:

@@ -10,16 +10,7 @@ from app.auth.models import User
 from app.core.extensions import db
 from app.reports import permissions
 from app.reports.models import Comment, Report, ReportVersion
-
-# The history events by which a reviewer acts on a submitted version.
-REVIEW_EVENTS = ("return_to_author", "forward", "request_changes", "approve")
-
-
-def is_reviewer(user: User, report: Report) -> bool:
-    """The unit's reviewers and the members of its supervision group review a report."""
-    return permissions.can_view(user, report) and any(
-        permissions.can_trigger(user, report, event) for event in REVIEW_EVENTS
-    )
+from app.reports.workflow import REVIEW_DECISIONS
 
 
 def last_reviewed_version(
@@ -34,7 +25,7 @@ def last_reviewed_version(
             entry.version_number
             for entry in report.history
             if entry.actor_id == user.id
-            and entry.event in REVIEW_EVENTS
+            and entry.event in REVIEW_DECISIONS
             and entry.version_number is not None
         ),
         default=None,
@@ -67,7 +58,7 @@ def changes_since_last_review(
 ) -> tuple[int, int] | None:
     """(the version ``user`` last acted on as a reviewer, the report's latest version) when
     the latest is newer; None for non-reviewers and for reviewers with nothing new to see."""
-    if not is_reviewer(user, report):
+    if not permissions.reviews(user, report):
         return None
     last = last_reviewed_version(user, report, comments)
     latest = report.latest_version

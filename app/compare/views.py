@@ -10,18 +10,19 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import abort, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from app.compare.review import changes_since_last_review
 from app.core.errors import render_error
 from app.core.extensions import db
+from app.core.web import login_required_blueprint
 from app.documents.diff import char_runs, compare_texts, segments
-from app.reports import permissions
 from app.reports.models import Report, ReportVersion
+from app.reports.views import load_report
 
-bp = Blueprint("compare", __name__)
+bp = login_required_blueprint("compare", __name__)
 
 VIEWS = {"side": "并排对照", "inline": "合并显示"}
 VERSION_NUMBER = re.compile(r"[0-9]{1,9}")
@@ -30,12 +31,6 @@ BAD_NUMBER_MESSAGE = "版本号应为正整数，例如 ?from=1&to=2。请从页
 
 class BadVersionNumber(ValueError):
     pass
-
-
-@bp.before_request
-@login_required
-def require_login():
-    """Every comparison needs a logged-in user."""
 
 
 def requested_number(name: str) -> int | None:
@@ -54,11 +49,35 @@ def compare_url(report_id: int, from_number: int, to_number: int, view: str = "s
     )
 
 
+def versions_of(report: Report) -> list[ReportVersion]:
+    return list(
+        db.session.scalars(
+            sa.select(ReportVersion)
+            .where(ReportVersion.report_id == report.id)
+            .options(joinedload(ReportVersion.created_by))
+            .order_by(ReportVersion.number)
+        )
+    )
+
+
+def chosen_pair(
+    versions: list[ReportVersion], from_number: int | None, to_number: int | None
+) -> tuple[ReportVersion, ReportVersion]:
+    """The two versions asked for: ``to`` defaults to the latest, ``from`` to the one before
+    ``to`` (to itself when there is none); a number that names no version is a 404."""
+    by_number = {version.number: version for version in versions}
+    if to_number is None and versions:
+        to_number = versions[-1].number
+    if from_number is None and to_number is not None:
+        from_number = max((n for n in by_number if n < to_number), default=to_number)
+    if from_number not in by_number or to_number not in by_number:
+        abort(404)
+    return by_number[from_number], by_number[to_number]
+
+
 @bp.get("/reports/<int:report_id>/compare")
 def compare(report_id: int):
-    report = db.session.get(Report, report_id)
-    if report is None or not permissions.can_view(current_user, report):
-        abort(404)
+    report = load_report(report_id)
     try:
         from_number, to_number = requested_number("from"), requested_number("to")
     except BadVersionNumber:
@@ -66,23 +85,10 @@ def compare(report_id: int):
     view = request.args.get("view", "side")
     if view not in VIEWS:
         view = "side"
-    versions = db.session.scalars(
-        sa.select(ReportVersion)
-        .where(ReportVersion.report_id == report.id)
-        .options(joinedload(ReportVersion.created_by))
-        .order_by(ReportVersion.number)
-    ).all()
+    versions = versions_of(report)
     if from_number is None and to_number is None and len(versions) < 2:
         return render_template("compare/nothing.html", report=report, versions=versions)
-    by_number = {version.number: version for version in versions}
-    if to_number is None and versions:
-        to_number = versions[-1].number
-    if from_number is None and to_number is not None:
-        earlier = [number for number in by_number if number < to_number]
-        from_number = max(earlier, default=to_number)
-    if from_number not in by_number or to_number not in by_number:
-        abort(404)
-    old, new = by_number[from_number], by_number[to_number]
+    old, new = chosen_pair(versions, from_number, to_number)
     diff = compare_texts(old.body, new.body)
     title_runs = char_runs(old.title, new.title) if old.title != new.title else ()
     review = changes_since_last_review(current_user, report)

@@ -51,7 +51,6 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    REPORTS_PER_PAGE = 50
     # Licensed official fonts (仿宋_GB2312, 方正小标宋…) dropped here are used in PDFs.
     FONT_DIR = os.environ.get("FONT_DIR", str(INSTANCE / "fonts"))
     PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE / "pdf-cache"))

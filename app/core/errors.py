@@ -4,7 +4,7 @@ import sqlite3
 from contextlib import suppress
 
 from flask import Flask, current_app, g, render_template
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -82,6 +82,12 @@ def init_app(app: Flask) -> None:
     def workflow_error(error: WorkflowError):
         db.session.rollback()
         return render_error(error.http_status, error.message)
+
+    @app.errorhandler(IntegrityError)
+    def duplicate(error: IntegrityError):
+        # Two people created the same thing (a username, a unit…) at the same moment: the
+        # unique constraint stopped the second; nothing of this request was saved.
+        return render_error(409, "同样的内容刚刚已被他人创建，您的操作未生效。请刷新页面后查看。")
 
     @app.errorhandler(StaleDataError)
     def stale_data(error: StaleDataError):

@@ -25,3 +25,12 @@ class StaleLockVersion(StateConflict):
 
     def __init__(self, message: str = "汇报已被他人修改，请刷新页面后再操作。"):
         super().__init__(message)
+
+
+class DuplicateReport(StateConflict):
+    """The unit already has its report for the period (perhaps started a moment ago by a
+    colleague): open that one."""
+
+    def __init__(self, report_id: int | None):
+        super().__init__("本单位在该期次已有汇报（可能刚由同事创建），请打开原有汇报继续编辑。")
+        self.report_id = report_id

@@ -2,8 +2,9 @@ import re
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
+from wtforms import StringField
 from wtforms.meta import DefaultMeta
-from wtforms.validators import ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 
 CONTROL_CHARACTERS_MESSAGE = "含有不可见的控制字符，请删除后再提交。"
 # C0 controls except tab, line feed and carriage return; DEL; the non-characters U+FFFE and
@@ -45,3 +46,14 @@ class ChineseForm(FlaskForm):
         for name in self._fields:
             extra.setdefault(name, []).append(NoControlCharacters())
         return super().validate(extra_validators=extra)
+
+
+def name_field(label: str, max_length: int, **kwargs) -> StringField:
+    return StringField(
+        label,
+        validators=[
+            InputRequired(f"请填写{label}。"),
+            Length(max=max_length, message=f"{label}不能超过{max_length}个字。"),
+        ],
+        **kwargs,
+    )

@@ -26,11 +26,26 @@ def is_row_id(value: int) -> bool:
 
 
 def row_id(text: str) -> int:
-    """``request.args.get(name, type=row_id)``: None for anything that cannot be an id."""
+    """``request.args.get(name, type=row_id)``: None for anything that cannot be an id.
+    Only ASCII digits: int() also reads ２ and ١, and str.isdigit() passes ², which int()
+    refuses."""
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(text)
     value = int(text)
     if not is_row_id(value):
         raise ValueError(text)
     return value
+
+
+def row_ids(texts: list[str]) -> list[int]:
+    """The values of a repeated field (checkboxes) that can be ids; the others are ignored."""
+    ids = []
+    for text in texts:
+        try:
+            ids.append(row_id(text))
+        except ValueError:
+            continue
+    return ids
 
 
 def init_app(app: Flask) -> None:

@@ -2,17 +2,13 @@ from flask import Flask, g
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.compilations.permissions import can_compile
 from app.core.times import format_date, format_datetime
 from app.documents.highlight import segments
 from app.documents.structure import parse
-from app.reports.permissions import can_compile, can_manage_organisation, can_view_dashboard
-from app.reports.workflow import EVENTS, OTHER_HISTORY_LABELS, ReportState
-
-
-def history_label(event: str) -> str:
-    if event in EVENTS:
-        return EVENTS[event].history_label
-    return OTHER_HISTORY_LABELS.get(event, event)
+from app.org.permissions import can_manage_organisation
+from app.periods.permissions import can_view_dashboard
+from app.reports.workflow import ReportState, history_label
 
 
 def init_app(app: Flask) -> None:
@@ -21,12 +17,12 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(history_label, "history_label")
     app.add_template_global(parse, "parse_body")
     app.add_template_global(segments, "finding_segments")
-    app.add_template_global(EVENTS, "EVENTS")
     app.add_template_global(ReportState, "ReportState")
     app.add_template_global(can_manage_organisation, "can_manage_organisation")
     app.add_template_global(can_compile, "can_compile")
     app.add_template_global(can_view_dashboard, "can_view_dashboard")
     app.add_template_global(unread_notifications, "unread_notifications")
+    app.add_template_global(report_title, "report_title")
 
 
 def unread_notifications() -> int:
@@ -42,3 +38,11 @@ def unread_notifications() -> int:
         except SQLAlchemyError:  # e.g. the 503 page during a database outage
             g.unread_notifications = 0
     return g.unread_notifications
+
+
+def report_title(report) -> str:
+    """The report's title as the current user may see it (outside the unit: the title it was
+    last submitted with, see ``permissions.shown_version``)."""
+    from app.reports.presenters import shown_text
+
+    return shown_text(current_user, report).title

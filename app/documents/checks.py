@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from itertools import islice
+from itertools import accumulate, islice
 
 from app.core.memo import Recent
 from app.documents.findings import Finding
+from app.documents.phrasebook import PhraseBook, default_book
 from app.documents.structure import (
     Block,
     cn_number,
@@ -21,6 +23,7 @@ from app.documents.structure import (
     normalise_newlines,
     parse,
 )
+from app.documents.wording import find_wording
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_PUNCT = "，。、；：？！“”‘’《》（）【】…—·"
@@ -30,12 +33,13 @@ MAX_FINDINGS_PER_RULE = 500
 
 
 EXCERPT_SPAN = 30
+WORDING_EXCERPT_SPAN = 100
 
 
-def _excerpt(text: str, start: int, end: int) -> str:
+def _excerpt(text: str, start: int, end: int, span: int = EXCERPT_SPAN) -> str:
     left = max(0, start - EXCERPT_CONTEXT)
-    if end - start > EXCERPT_SPAN:
-        return ("…" if left else "") + text[left : start + EXCERPT_SPAN] + "…"
+    if end - start > span:
+        return ("…" if left else "") + text[left : start + span] + "…"
     right = min(len(text), end + EXCERPT_CONTEXT)
     return ("…" if left else "") + text[left:right] + ("…" if right < len(text) else "")
 
@@ -47,15 +51,25 @@ class _Line:
         self.number = number
         self.raw = raw
 
-    def finding(self, rule: str, severity: str, start: int, end: int, message: str) -> Finding:
+    def finding(
+        self,
+        rule: str,
+        severity: str,
+        start: int,
+        end: int,
+        message: str,
+        suggestion: str = "",
+        excerpt_span: int = EXCERPT_SPAN,
+    ) -> Finding:
         return Finding(
             line=self.number,
             column=start + 1,
             rule=rule,
             severity=severity,  # type: ignore[arg-type]
-            excerpt=_excerpt(self.raw, start, end),
+            excerpt=_excerpt(self.raw, start, end, excerpt_span),
             message=message,
             length=max(1, end - start),
+            suggestion=suggestion,
         )
 
 
@@ -73,39 +87,59 @@ def _is_digit(char: str) -> bool:
     return char.isdigit()
 
 
+PLACEHOLDER_MESSAGE = "“{}”像是没有填写的占位符，请填入实际的数字或名称。"
+
+
 def check_placeholders(lines: list[_Line], blocks: list[Block]) -> Iterator[Finding]:
-    message = "“{}”像是没有填写的占位符，请填入实际的数字或名称。"
     for line in lines:
-        raw = line.raw
-        bold = [m.span() for m in MARKDOWN_BOLD.finditer(raw)]
-        for match in STARS.finditer(raw):
-            if any(start <= match.start() < end for start, end in bold):
-                continue  # Markdown emphasis: reported as markup
-            yield line.finding("placeholder", "error", *match.span(), message.format(match.group()))
-        for match in X_RUN.finditer(raw):
-            before = raw[match.start() - 1] if match.start() else ""
-            after = raw[match.end()] if match.end() < len(raw) else ""
-            if match.group().startswith("×") and (_is_digit(before) or _is_digit(after)):
-                continue  # 3×4, 5×8小时: a multiplication sign
-            if raw[match.start() : match.start() + 2] in ("X光",) or raw.startswith(
-                "X射线", match.start()
-            ):
-                continue
-            if not (HAN.match(before or " ") or HAN.match(after or " ")):
-                continue  # Latin context: a product name or formula, not our business
-            yield line.finding("placeholder", "error", *match.span(), message.format(match.group()))
-        for match in LONE_LETTER.finditer(raw):
-            letter = match.group()
-            if letter in "XxＸ":
-                continue  # already reported above
-            if LETTER_WORDS.match(raw, match.start()):
-                continue
+        yield from _unfilled_stars(line)
+        yield from _unfilled_x(line)
+        yield from _lone_letters(line)
+
+
+def _unfilled_stars(line: _Line) -> Iterator[Finding]:
+    """＊ or *: the usual mark for a number still to be filled in (not Markdown emphasis,
+    which the markup rule reports)."""
+    bold = [m.span() for m in MARKDOWN_BOLD.finditer(line.raw)]
+    for match in STARS.finditer(line.raw):
+        if not any(start <= match.start() < end for start, end in bold):
             yield line.finding(
-                "placeholder",
-                "error",
-                *match.span(),
-                f"中文之间有一个孤立的字母“{letter}”，像是没有替换的占位符，请改为实际内容。",
+                "placeholder", "error", *match.span(), PLACEHOLDER_MESSAGE.format(match.group())
             )
+
+
+def _is_x_placeholder(raw: str, match: re.Match[str]) -> bool:
+    before = raw[match.start() - 1] if match.start() else ""
+    after = raw[match.end()] if match.end() < len(raw) else ""
+    if match.group().startswith("×") and (_is_digit(before) or _is_digit(after)):
+        return False  # 3×4, 5×8小时: a multiplication sign
+    if raw.startswith(("X光", "X射线"), match.start()):
+        return False
+    # In a Latin context it is a product name or a formula, not our business.
+    return bool(HAN.match(before or " ") or HAN.match(after or " "))
+
+
+def _unfilled_x(line: _Line) -> Iterator[Finding]:
+    """XX单位, X月X日, ××同志: names and dates still to be filled in."""
+    for match in X_RUN.finditer(line.raw):
+        if _is_x_placeholder(line.raw, match):
+            yield line.finding(
+                "placeholder", "error", *match.span(), PLACEHOLDER_MESSAGE.format(match.group())
+            )
+
+
+def _lone_letters(line: _Line) -> Iterator[Finding]:
+    """A single Latin letter between Chinese characters (A股, X光 and the like aside)."""
+    for match in LONE_LETTER.finditer(line.raw):
+        letter = match.group()
+        if letter in "XxＸ" or LETTER_WORDS.match(line.raw, match.start()):
+            continue  # X is reported above; the rest are words
+        yield line.finding(
+            "placeholder",
+            "error",
+            *match.span(),
+            f"中文之间有一个孤立的字母“{letter}”，像是没有替换的占位符，请改为实际内容。",
+        )
 
 
 # --- markup -----------------------------------------------------------------------------
@@ -419,6 +453,29 @@ def check_empty_sections(lines: list[_Line], blocks: list[Block]) -> Iterator[Fi
             )
 
 
+# --- wording ----------------------------------------------------------------------------
+
+
+def check_wording(lines: list[_Line], book: PhraseBook) -> Iterator[Finding]:
+    """Wrong characters, transposed words, misquoted fixed expressions (see wording.py). A doubt,
+    never an error: a wording finding does not block submission."""
+    text = "\n".join(line.raw for line in lines)
+    line_starts = list(accumulate((len(line.raw) + 1 for line in lines[:-1]), initial=0))
+    for hit in find_wording(text, book):
+        index = bisect_right(line_starts, hit.start) - 1
+        offset = line_starts[index]
+        yield lines[index].finding(
+            "wording",
+            "warning",
+            hit.start - offset,
+            hit.end - offset,
+            hit.message,
+            hit.replacement,
+            # The excerpt holds the whole wrong text, even a long formulation's.
+            excerpt_span=WORDING_EXCERPT_SPAN,
+        )
+
+
 RULES: list[Callable[[list[_Line], list[Block]], Iterator[Finding]]] = [
     check_placeholders,
     check_markup,
@@ -431,27 +488,32 @@ RULES: list[Callable[[list[_Line], list[Block]], Iterator[Finding]]] = [
 ]
 
 
-def check(body: str) -> list[Finding]:
-    """All findings for ``body``, sorted by line and column."""
+def check(body: str, phrase_book: PhraseBook | None = None) -> list[Finding]:
+    """All findings for ``body``, sorted by line and column. The wording rule uses
+    ``phrase_book`` (the current book with the admins' changes), or the default book."""
     raw_lines = normalise_newlines(body or "").split("\n")
     lines = [_Line(number, raw) for number, raw in enumerate(raw_lines, start=1)]
     blocks = parse(body or "")
+    book = phrase_book if phrase_book is not None else default_book()
     # No one reads past a few hundred findings of one kind; capping keeps a hostile text
     # (200,000 characters of one defect) from costing seconds on every keystroke.
     findings = {
         finding for rule in RULES for finding in islice(rule(lines, blocks), MAX_FINDINGS_PER_RULE)
     }
+    findings.update(islice(check_wording(lines, book), MAX_FINDINGS_PER_RULE))
     return sorted(findings)
 
 
 _RECENT_CHECKS: Recent[bytes, tuple[Finding, ...]] = Recent(256)
 
 
-def check_shown(body: str) -> list[Finding]:
+def check_shown(body: str, phrase_book: PhraseBook | None = None) -> list[Finding]:
     """:func:`check` for a text shown again and again (the report page): the findings of the
-    last few hundred texts are remembered, by a digest of the text."""
-    key = hashlib.blake2b((body or "").encode("utf-8"), digest_size=16).digest()
-    return list(_RECENT_CHECKS.get(key, lambda: tuple(check(body))))
+    last few hundred texts are remembered, by a digest of the text and the book's revision."""
+    book = phrase_book if phrase_book is not None else default_book()
+    digest = hashlib.blake2b((body or "").encode("utf-8"), digest_size=16)
+    digest.update(book.revision.encode("ascii"))
+    return list(_RECENT_CHECKS.get(digest.digest(), lambda: tuple(check(body, book))))
 
 
 def errors_in(findings: list[Finding]) -> list[Finding]:

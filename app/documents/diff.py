@@ -514,6 +514,25 @@ def _worth_folding(before: _Piece, equality: str, after: _Piece) -> bool:
 # --- paragraphs -----------------------------------------------------------------------------
 
 
+# (−similarity, distance from where the old paragraph was expected, old index, new index)
+_Candidate = tuple[float, float, int, int]
+
+
+def _non_crossing(candidates: list[_Candidate]) -> list[tuple[int, int]]:
+    """Take the candidates best first, skipping any that would cross a pair already taken."""
+    chosen_old: list[int] = []
+    chosen_new: list[int] = []
+    for _, _, i, j in sorted(candidates):
+        k = bisect_left(chosen_old, i)
+        if k < len(chosen_old) and chosen_old[k] == i:
+            continue
+        if (k and chosen_new[k - 1] >= j) or (k < len(chosen_new) and chosen_new[k] <= j):
+            continue
+        chosen_old.insert(k, i)
+        chosen_new.insert(k, j)
+    return list(zip(chosen_old, chosen_new, strict=True))
+
+
 class _Alignment:
     """Aligns two paragraph lists into rows; see the module docstring for the steps."""
 
@@ -558,17 +577,26 @@ class _Alignment:
                     self.moves[i] = waiting[self.old[i]].popleft()
 
     def _pair_in_place(self, i1: int, i2: int, j1: int, j2: int, moved_in: set[int]) -> None:
+        """Pair the stretch's old and new paragraphs that are similar enough, best first,
+        without crossing (an edited paragraph stays in its place)."""
         olds = [i for i in range(i1, i2) if i not in self.moves]
         news = [j for j in range(j1, j2) if j not in moved_in]
-        if not olds or not news:
-            return
+        if olds and news:
+            self.pairs.update(_non_crossing(self._pair_candidates(olds, news)))
+
+    def _pair_candidates(self, olds: list[int], news: list[int]) -> list[_Candidate]:
+        """(−similarity, distance from the diagonal, old, new) for every pair worth making.
+
+        Small stretches compare every old with every new paragraph; larger ones only those
+        within a band around where an old paragraph is expected in the new text.
+        """
         everything = len(olds) * len(news) <= FULL_PAIRING
         shortcut = len(olds) * len(news) > SHORTCUT_PAIRING
         band = min(PAIRING_BAND_MAX, PAIRING_BAND + abs(len(olds) - len(news)))
         scale = len(news) / len(olds)
         bigrams, score = self.work.bigrams, self.work.score
         new_bigrams = [bigrams(self.new[j]) for j in news]
-        candidates: list[tuple[float, float, int, int]] = []
+        candidates: list[_Candidate] = []
         for p, i in enumerate(olds):
             expected = (p + 0.5) * scale - 0.5
             old_bigrams = bigrams(self.old[i])
@@ -580,26 +608,12 @@ class _Alignment:
                 if found >= OBVIOUS_PAIR:
                     candidates.append((-found, abs(diagonal - expected), i, news[diagonal]))
                     continue
-            if everything:
-                low, high = 0, len(news)
-            else:
-                low, high = max(0, diagonal - band), diagonal + band + 1
-            for q in range(low, min(high, len(news))):
+            low, high = (0, len(news)) if everything else (diagonal - band, diagonal + band + 1)
+            for q in range(max(0, low), min(high, len(news))):
                 found = score(old_bigrams, new_bigrams[q], PAIR_SIMILARITY)
                 if found >= PAIR_SIMILARITY:
                     candidates.append((-found, abs(q - expected), i, news[q]))
-        candidates.sort()
-        chosen_old: list[int] = []
-        chosen_new: list[int] = []
-        for _, _, i, j in candidates:
-            k = bisect_left(chosen_old, i)
-            if k < len(chosen_old) and chosen_old[k] == i:
-                continue
-            if (k and chosen_new[k - 1] >= j) or (k < len(chosen_new) and chosen_new[k] <= j):
-                continue  # pairing it would cross a pair already made
-            chosen_old.insert(k, i)
-            chosen_new.insert(k, j)
-        self.pairs.update(zip(chosen_old, chosen_new, strict=True))
+        return candidates
 
     def _similar_moves(self, stretches: list[_Opcode]) -> None:
         taken = set(self.moves.values()) | set(self.pairs.values())

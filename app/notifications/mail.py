@@ -22,6 +22,7 @@ from flask import Flask, current_app, has_request_context, url_for
 from app.core.errors import end_session
 from app.core.extensions import db
 from app.core.times import utcnow
+from app.core.transaction import after_commit
 from app.notifications.models import OutgoingMail
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,6 @@ MAX_ATTEMPTS = 6
 FIRST_RETRY = timedelta(minutes=1)
 # A sender thread with nothing left to do stops after this long without being woken.
 IDLE_SECONDS = 60.0
-_QUEUED = "reportflow_mail_queued"
 
 
 def enabled(app: Flask | None = None) -> bool:
@@ -66,19 +66,15 @@ def queue_for(user, subject: str, text: str, report=None) -> OutgoingMail | None
         next_attempt_at=utcnow(),
     )
     db.session.add(message)
-    db.session.info[_QUEUED] = True
+    after_commit(wake_sender, key=wake_sender)
     return message
 
 
-def _after_commit(session) -> None:
-    if session.info.pop(_QUEUED, False):
-        sender = current_app.extensions.get("mail_sender")
-        if sender is not None:
-            sender.wake()
-
-
-def _after_rollback(session) -> None:
-    session.info.pop(_QUEUED, None)
+def wake_sender() -> None:
+    """Have this process's sender thread look at the outbox now."""
+    sender = current_app.extensions.get("mail_sender")
+    if sender is not None:
+        sender.wake()
 
 
 def _build(app: Flask, mail: OutgoingMail) -> EmailMessage:
@@ -214,6 +210,3 @@ class MailSender:
 
 def init_app(app: Flask) -> None:
     app.extensions["mail_sender"] = MailSender(app)
-    if not sa.event.contains(db.session, "after_commit", _after_commit):
-        sa.event.listen(db.session, "after_commit", _after_commit)
-        sa.event.listen(db.session, "after_rollback", _after_rollback)

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.core.extensions import db
 from app.core.times import UTCDateTime, utcnow
-from app.org.models import Period, Unit
+from app.org.models import Unit
+from app.periods.models import Period
 
 
 class Notification(db.Model):

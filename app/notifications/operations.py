@@ -15,10 +15,11 @@ from app.core.extensions import db
 from app.core.times import utcnow
 from app.notifications import mail
 from app.notifications.models import Notification, Reminder
-from app.org.models import Period, Unit
+from app.org.models import Unit
+from app.periods.models import Period
 from app.reports.history import record_history
 from app.reports.models import Comment, HistoryEntry, Report
-from app.reports.workflow import ReportState
+from app.reports.workflow import EVENTS, Audience, ReportState
 
 REMINDER_MAX_LENGTH = 200
 # A second reminder by the same person to the same unit within this time is a double click.
@@ -85,35 +86,35 @@ def notify(
 
 
 def _report_name(report: Report) -> str:
-    return f"{report.unit.name}《{report.title}》"
+    # Notifications reach people outside the unit: never the title of an unsubmitted draft.
+    return f"{report.unit.name}《{report.submitted_title}》"
 
 
 def notify_transition(report: Report, entry: HistoryEntry) -> list[Notification]:
-    """Tell the people whose turn it now is, or whose report it is, about a workflow step."""
-    actor, event, name = entry.actor, entry.event, _report_name(report)
-    version = f"（第{entry.version_number}版）" if entry.version_number else ""
-    note = f"：{entry.comment}" if entry.comment else ""
-    unit_id, group_id = report.unit_id, report.unit.group_id
-    if event == "submit":
-        recipients = unit_members(unit_id, Role.UNIT_REVIEWER)
-        kind, message = "waiting", f"{actor.display_name}提交了{name}{version}，等待单位审核"
-    elif event == "withdraw":
-        recipients = unit_members(unit_id, Role.UNIT_REVIEWER)
-        kind, message = "withdrawn", f"{actor.display_name}撤回了{name}的提交，暂不需要审核"
-    elif event == "forward":
-        recipients = group_members(group_id)
-        kind, message = "waiting", f"{name}{version}已报送指导组，等待审核{note}"
-    elif event in ("return_to_author", "request_changes", "reopen"):
-        who = {"return_to_author": "单位审核人", "request_changes": "指导组", "reopen": "管理员"}
-        roles = (Role.AUTHOR,) if event == "return_to_author" else ()
-        recipients = unit_members(unit_id, *roles)
-        kind, message = "returned", f"{name}被{who[event]}{actor.display_name}退回修改{note}"
-    elif event == "approve":
-        recipients = unit_members(unit_id)
-        kind, message = "approved", f"{name}{version}已由指导组审定通过{note}"
-    else:
-        return []
-    return notify(recipients, kind, message, actor=actor, report=report)
+    """Tell the people whose turn it now is, or whose report it is, about a workflow step:
+    the event's audience, kind and message are its row of the workflow table."""
+    facts = EVENTS[entry.event].facts
+    message = facts.message.format(
+        actor=entry.actor.display_name,
+        report=_report_name(report),
+        version=f"（第{entry.version_number}版）" if entry.version_number else "",
+        note=f"：{entry.comment}" if entry.comment else "",
+    )
+    recipients = audience(facts.audience, report)
+    return notify(recipients, facts.notification_kind, message, actor=entry.actor, report=report)
+
+
+def audience(who: Audience, report: Report) -> list[User]:
+    """The active users an event of the workflow table tells."""
+    match who:
+        case Audience.UNIT_REVIEWERS:
+            return unit_members(report.unit_id, Role.UNIT_REVIEWER)
+        case Audience.UNIT_AUTHORS:
+            return unit_members(report.unit_id, Role.AUTHOR)
+        case Audience.UNIT_MEMBERS:
+            return unit_members(report.unit_id)
+        case Audience.GROUP_MEMBERS:
+            return group_members(report.unit.group_id)
 
 
 def notify_comment(report: Report, comment: Comment) -> list[Notification]:
@@ -152,6 +153,9 @@ def send_reminder(sender: User, period: Period, unit: Unit, message: str = "") -
         raise RuleViolation(f"催办说明不能超过{REMINDER_MAX_LENGTH}个字。")
     if not period.is_open:
         raise StateConflict("该期次已关闭，无需催办。")
+    # The unit's row serialises reminders to it, so that the check for a recent one below
+    # sees any sent at the same moment (a unit that has not started has no report to lock).
+    db.session.execute(sa.select(Unit.id).where(Unit.id == unit.id).with_for_update())
     # Locked and read afresh: the reminder's line in the history records the report's state.
     report = db.session.scalar(
         sa.select(Report)
@@ -189,7 +193,7 @@ def send_reminder(sender: User, period: Period, unit: Unit, message: str = "") -
             version_number=report.versions[-1].number if report.versions else None,
             comment=message,
         )
-        what = f"《{report.title}》（{report.state.label}）"
+        what = f"《{report.submitted_title}》（{report.state.label}）"
     else:
         what = "汇报（尚未开始撰写）"
     due = f"{period.due_date.month}月{period.due_date.day}日"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms import StringField
 from wtforms.validators import Length
@@ -14,19 +14,16 @@ from app.core.exceptions import WorkflowError
 from app.core.extensions import db
 from app.core.forms import ChineseForm
 from app.core.templating import unread_notifications
+from app.core.web import form_errors, login_required_blueprint, require
 from app.notifications import operations
 from app.notifications.models import Notification
-from app.org.models import Period, Unit
+from app.org.models import Unit
+from app.periods.models import Period
+from app.periods.permissions import can_remind
 from app.reports import permissions
 
-bp = Blueprint("notifications", __name__)
+bp = login_required_blueprint("notifications", __name__)
 PER_PAGE = 30
-
-
-@bp.before_request
-@login_required
-def require_login():
-    """Every page here needs a logged-in user."""
 
 
 @bp.get("/notifications")
@@ -88,16 +85,13 @@ def open_notification(notification_id: int):
     notification = get_notification(notification_id)
     ChineseForm().validate_on_submit() or abort(400)
     operations.mark_read(current_user, notification)
-    target = target_of(notification)
-    db.session.commit()
-    return redirect(target, 303)
+    return redirect(target_of(notification), 303)
 
 
 @bp.post("/notifications/read")
 def read_all():
     ChineseForm().validate_on_submit() or abort(400)
     count = operations.mark_all_read(current_user)
-    db.session.commit()
     flash(f"已将{count}条通知标记为已读。" if count else "没有未读通知。", "success")
     return redirect(url_for("notifications.inbox"), 303)
 
@@ -119,20 +113,16 @@ def remind(period_id: int, unit_id: int):
     """A secretary or the unit's supervision group reminds the unit (催办)."""
     period = db.get_or_404(Period, period_id)
     unit = db.get_or_404(Unit, unit_id)
-    if not permissions.can_remind(current_user, unit):
-        abort(403)
+    require(can_remind(current_user, unit))
     back = url_for("periods.dashboard", period_id=period.id)
     form = ReminderForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(form_errors(form), "error")
         return redirect(back, 303)
     try:
         operations.send_reminder(current_user, period, unit, form.message.data or "")
-    except WorkflowError as error:
-        db.session.rollback()
+    except WorkflowError as error:  # refused before anything was written
         flash(error.message, "error")
-        return redirect(back, 303)
-    name = unit.name
-    db.session.commit()
-    flash(f"已向{name}发出催办。", "success")
+    else:
+        flash(f"已向{unit.name}发出催办。", "success")
     return redirect(back, 303)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 from wtforms import (
-    DateField,
     IntegerField,
     PasswordField,
     SelectChoice,
@@ -16,22 +15,19 @@ from wtforms.fields import enum_choices, enum_coerce
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.auth.models import Role
+from app.auth.passwords import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from app.core.extensions import db
-from app.core.forms import ChineseForm
+from app.core.forms import ChineseForm, name_field
+from app.core.routing import row_id
 from app.org.models import SupervisionGroup, Unit
 from app.org.operations import (
     DISPLAY_NAME_MAX_LENGTH,
     EMAIL_MAX_LENGTH,
     GROUP_NAME_MAX_LENGTH,
-    PASSWORD_MAX_LENGTH,
-    PASSWORD_MIN_LENGTH,
-    PERIOD_NAME_MAX_LENGTH,
     UNIT_NAME_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
 )
 
-# A browser without a date picker lets people type; accept the usual ways of writing a date.
-DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日"]
 SORT_ORDER_MAX = 9999
 
 
@@ -39,10 +35,13 @@ AdminForm = ChineseForm
 
 
 def optional_id(value: object) -> int | None:
-    """Coerce a <select> value to an id; the empty option means “none”."""
+    """Coerce a <select> value to an id; the empty option means “none”, and anything that
+    cannot be an id (other digits, out of the id columns' range) is an invalid choice."""
     if value is None or value == "":
         return None
-    return int(value)  # type: ignore[call-overload]
+    if isinstance(value, int):
+        return value
+    return row_id(str(value))
 
 
 def unit_choices() -> list[SelectChoice]:
@@ -57,17 +56,6 @@ def unit_choices() -> list[SelectChoice]:
 def group_choices(blank: str) -> list[SelectChoice]:
     groups = db.session.scalars(sa.select(SupervisionGroup).order_by(SupervisionGroup.name)).all()
     return [SelectChoice("", blank)] + [SelectChoice(group.id, group.name) for group in groups]
-
-
-def name_field(label: str, max_length: int, **kwargs) -> StringField:
-    return StringField(
-        label,
-        validators=[
-            InputRequired(f"请填写{label}。"),
-            Length(max=max_length, message=f"{label}不能超过{max_length}个字。"),
-        ],
-        **kwargs,
-    )
 
 
 class _UserFields(AdminForm):
@@ -172,16 +160,4 @@ class UnitForm(AdminForm):
         ],
         invalid_value_message="排序号须为整数。",
         description="数字小的单位排在前面；留空按0处理。",
-    )
-
-
-class PeriodForm(AdminForm):
-    name = name_field(
-        "期次名称", PERIOD_NAME_MAX_LENGTH, description="例如：第二批主题教育10月份阶段性总结"
-    )
-    due_date = DateField(
-        "截止日期",
-        format=DATE_FORMATS,
-        validators=[InputRequired("请填写截止日期。")],
-        invalid_value_message="截止日期格式不正确，请按“2026-11-30”的格式填写。",
     )

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
-from app.core.times import UTCDateTime
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -35,18 +33,3 @@ class Unit(db.Model):
 
     group: Mapped[SupervisionGroup] = relationship(back_populates="units")
     users: Mapped[list[User]] = relationship(back_populates="unit")
-
-
-class Period(db.Model):
-    """A reporting period, e.g. 第二批主题教育10月份阶段性总结."""
-
-    __tablename__ = "periods"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
-    due_date: Mapped[date]
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    @property
-    def is_open(self) -> bool:
-        return self.closed_at is None

@@ -1,8 +1,8 @@
 """Admin pages: users, units and supervision groups (admins only); periods are in app.periods.
 
-Each POST loads its object (404), validates the form, calls one operation, commits and
-redirects to the list (303). Bad input or a refused rule shows the form again with status
-400, keeps what was typed and saves nothing.
+Each POST loads its object (404), validates the form, calls one operation and redirects to
+the list (303; the request's transaction commits). Bad input or a refused rule shows the form
+again with status 400, keeps what was typed and saves nothing.
 """
 
 from __future__ import annotations
@@ -10,20 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
-from app.core.audit import audit
 from app.core.exceptions import RuleViolation
 from app.core.extensions import db
+from app.core.web import render_form, require
 from app.org import operations
 from app.org.forms import EditUserForm, GroupForm, NewUserForm, UnitForm
 from app.org.models import SupervisionGroup, Unit
+from app.org.permissions import can_manage_organisation
 from app.pdf.fonts import report as fonts_report
-from app.reports.permissions import can_manage_organisation
 
 bp = Blueprint("org", __name__, url_prefix="/admin")
 
@@ -32,23 +31,10 @@ bp = Blueprint("org", __name__, url_prefix="/admin")
 @login_required
 def require_admin():
     """Every admin page needs a logged-in admin (anonymous users are sent to the login page)."""
-    if not can_manage_organisation(current_user):
-        abort(403)
-
-
-def show_form(template: str, form: FlaskForm, **context):
-    """Render a form page; 400 when the form carries errors."""
-    return render_template(template, form=form, **context), 400 if form.errors else 200
-
-
-def refuse(form: FlaskForm, error: RuleViolation) -> None:
-    """Undo whatever the operation began and show its message above the form."""
-    db.session.rollback()
-    form.form_errors.append(error.message)
+    require(can_manage_organisation(current_user))
 
 
 def done(message: str, endpoint: str):
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for(endpoint), 303)
 
@@ -81,6 +67,7 @@ def new_user():
     if form.validate_on_submit():
         try:
             user = operations.create_user(
+                current_user,
                 form.username.data,
                 form.password.data,
                 form.role.data,
@@ -90,11 +77,10 @@ def new_user():
                 group=get_optional(SupervisionGroup, form.group_id.data),
             )
         except RuleViolation as error:
-            refuse(form, error)
+            form.form_errors.append(error.message)
         else:
-            audit("user_created", user=current_user, detail=f"{user.username}（{user.role.label}）")
             return done(f"已新建账号“{user.username}”（{user.role.label}）。", "org.users")
-    return show_form("admin/user_form.html", form, user=None)
+    return render_form("admin/user_form.html", form, user=None)
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -114,12 +100,11 @@ def edit_user(user_id: int):
                 password=form.password.data or None,
             )
         except RuleViolation as error:
-            refuse(form, error)
+            form.form_errors.append(error.message)
         else:
             changed = "，密码已重设" if form.password.data else ""
-            audit("user_updated", user=current_user, detail=f"{user.username}{changed}")
             return done(f"已保存账号“{user.username}”{changed}。", "org.users")
-    return show_form("admin/user_form.html", form, user=user)
+    return render_form("admin/user_form.html", form, user=user)
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -128,17 +113,14 @@ def deactivate_user(user_id: int):
     try:
         operations.deactivate_user(current_user, user)
     except RuleViolation as error:
-        db.session.rollback()
         return render_users(error=error.message, status=400)
-    audit("user_deactivated", user=current_user, detail=user.username)
     return done(f"已停用账号“{user.username}”，该用户不能再登录。", "org.users")
 
 
 @bp.post("/users/<int:user_id>/activate")
 def activate_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    operations.activate_user(user)
-    audit("user_activated", user=current_user, detail=user.username)
+    operations.activate_user(current_user, user)
     return done(f"已启用账号“{user.username}”。", "org.users")
 
 
@@ -168,10 +150,10 @@ def new_unit():
                 sort_order=form.sort_order.data or 0,
             )
         except RuleViolation as error:
-            refuse(form, error)
+            form.form_errors.append(error.message)
         else:
             return done(f"已新建单位“{unit.name}”。", "org.units")
-    return show_form("admin/unit_form.html", form, unit=None, has_groups=has_groups())
+    return render_form("admin/unit_form.html", form, unit=None, has_groups=has_groups())
 
 
 @bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
@@ -187,10 +169,10 @@ def edit_unit(unit_id: int):
                 sort_order=form.sort_order.data or 0,
             )
         except RuleViolation as error:
-            refuse(form, error)
+            form.form_errors.append(error.message)
         else:
             return done(f"已保存单位“{unit.name}”。", "org.units")
-    return show_form("admin/unit_form.html", form, unit=unit, has_groups=True)
+    return render_form("admin/unit_form.html", form, unit=unit, has_groups=True)
 
 
 # --- supervision groups --------------------------------------------------------------
@@ -213,10 +195,10 @@ def new_group():
         try:
             group = operations.create_group(form.name.data)
         except RuleViolation as error:
-            refuse(form, error)
+            form.form_errors.append(error.message)
         else:
             return done(f"已新建指导组“{group.name}”。", "org.groups")
-    return show_form("admin/group_form.html", form, group=None)
+    return render_form("admin/group_form.html", form, group=None)
 
 
 @bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
@@ -227,10 +209,10 @@ def edit_group(group_id: int):
         try:
             operations.update_group(group, name=form.name.data)
         except RuleViolation as error:
-            refuse(form, error)
+            form.form_errors.append(error.message)
         else:
             return done(f"已保存指导组“{group.name}”。", "org.groups")
-    return show_form("admin/group_form.html", form, group=group)
+    return render_form("admin/group_form.html", form, group=group)
 
 
 @bp.get("/fonts")

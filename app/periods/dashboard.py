@@ -20,7 +20,9 @@ from app.auth.models import User
 from app.core.extensions import db
 from app.core.times import local_zone, to_local
 from app.notifications.models import Reminder
-from app.org.models import Period, SupervisionGroup, Unit
+from app.org.models import SupervisionGroup, Unit
+from app.periods.models import Period
+from app.periods.permissions import can_remind, dashboard_units_filter
 from app.reports import permissions
 from app.reports.models import Report
 from app.reports.workflow import ReportState
@@ -132,7 +134,7 @@ def deadline_flags(due_date: date, today: date, approved: bool) -> tuple[bool, b
 
 
 def _visible_units(user: User) -> tuple[list[Unit], dict[int, SupervisionGroup]]:
-    units_filter = permissions.dashboard_units_filter(user)
+    units_filter = dashboard_units_filter(user)
     units = list(
         db.session.scalars(
             sa.select(Unit).where(units_filter).order_by(Unit.sort_order, Unit.name, Unit.id)
@@ -151,7 +153,7 @@ def _reports_by_unit(user: User, period: Period) -> dict[int, Report]:
     reports = db.session.scalars(
         sa.select(Report)
         .join(Report.unit)
-        .where(Report.period_id == period.id, permissions.dashboard_units_filter(user))
+        .where(Report.period_id == period.id, dashboard_units_filter(user))
         .options(
             load_only(
                 Report.id,
@@ -182,7 +184,7 @@ def build_dashboard(
     group_id: int | None = None,
     state: str | None = None,
 ) -> Dashboard:
-    """The units ``user`` may follow (see ``permissions.dashboard_units_filter``), grouped by
+    """The units ``user`` may follow (see ``dashboard_units_filter``), grouped by
     supervision group in the order of their first unit, each with its report's standing on
     ``today``. Unknown filter values are ignored (the whole table is shown)."""
     units, groups_by_id = _visible_units(user)
@@ -215,7 +217,7 @@ def build_dashboard(
                 due_soon=due_soon,
                 last_reminder=reminders.get(unit.id),
                 can_open=report is not None and permissions.can_view(user, report),
-                can_remind=permissions.can_remind(user, unit),
+                can_remind=can_remind(user, unit),
             )
         )
 
@@ -255,7 +257,7 @@ class PeriodSummary:
 def period_summaries(user: User, *, today: date) -> tuple[int, list[PeriodSummary]]:
     """The number of units ``user`` follows, and every period (latest due date first) with
     its counts, in three queries whatever the number of periods and units."""
-    units_filter = permissions.dashboard_units_filter(user)
+    units_filter = dashboard_units_filter(user)
     unit_count = db.session.scalar(sa.select(sa.func.count(Unit.id)).where(units_filter)) or 0
     counts: dict[int, dict[ReportState, int]] = {}
     for period_id, state, number in db.session.execute(

@@ -3,56 +3,34 @@ admins), and the dashboard of where every unit stands with its downloads (also f
 group members, for their units).
 
 Pipeline as elsewhere: check the role (403), load the period (404), call one operation,
-commit, redirect (303). Bad input shows the form again with status 400 and saves nothing.
+redirect (303; the request's transaction commits). Bad input shows the form again with
+status 400 and saves nothing.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from flask_login import current_user, login_required
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from app.core.exceptions import RuleViolation, StateConflict
 from app.core.extensions import db
 from app.core.routing import row_id
 from app.core.times import local_today
+from app.core.web import file_response, login_required_blueprint, render_form, require
 from app.notifications.operations import REMINDER_MAX_LENGTH
-from app.org import operations
-from app.org.forms import PeriodForm
-from app.org.models import Period
-from app.periods import exports
+from app.periods import exports, operations, permissions
 from app.periods.dashboard import (
     DUE_SOON_DAYS,
     STATE_FILTERS,
     build_dashboard,
     period_summaries,
 )
-from app.reports import permissions
+from app.periods.forms import PeriodForm
+from app.periods.models import Period
 
-bp = Blueprint("periods", __name__, url_prefix="/periods")
+bp = login_required_blueprint("periods", __name__, url_prefix="/periods")
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@bp.before_request
-@login_required
-def require_login():
-    """Every period page needs a logged-in user."""
-
-
-def require(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
 
 
 def get_period(period_id: int) -> Period:
@@ -76,18 +54,10 @@ def index():
 
 
 def show_form(form: PeriodForm, period: Period | None):
-    return render_template("periods/form.html", form=form, period=period), (
-        400 if form.errors else 200
-    )
-
-
-def refuse(form: PeriodForm, error: RuleViolation) -> None:
-    db.session.rollback()
-    form.form_errors.append(error.message)
+    return render_form("periods/form.html", form, period=period)
 
 
 def done(message: str, category: str = "success"):
-    db.session.commit()
     flash(message, category)
     return redirect(url_for("periods.index"), 303)
 
@@ -100,7 +70,7 @@ def new_period():
         try:
             period = operations.create_period(form.name.data, form.due_date.data)
         except RuleViolation as error:
-            refuse(form, error)
+            form.form_errors.append(error.message)
         else:
             return done(f"已新建期次“{period.name}”，各单位现在可以开始撰写。")
     return show_form(form, None)
@@ -115,7 +85,7 @@ def edit_period(period_id: int):
         try:
             operations.update_period(period, name=form.name.data, due_date=form.due_date.data)
         except RuleViolation as error:
-            refuse(form, error)
+            form.form_errors.append(error.message)
         else:
             return done(f"已保存期次“{period.name}”。")
     return show_form(form, period)
@@ -175,16 +145,6 @@ def dashboard(period_id: int):
     )
 
 
-def download(data: bytes, content_type: str, filename: str, ascii_name: str):
-    response = make_response(data)
-    response.headers["Content-Type"] = content_type
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 def export_name(board, extension: str) -> str:
     return f"{board.period.name}-填报进度-{board.today:%Y%m%d}.{extension}"
 
@@ -192,15 +152,17 @@ def export_name(board, extension: str) -> str:
 @bp.get("/<int:period_id>/dashboard.xlsx")
 def dashboard_xlsx(period_id: int):
     board = dashboard_for(period_id)
-    return download(exports.to_xlsx(board), XLSX_TYPE, export_name(board, "xlsx"), "dashboard.xlsx")
+    return file_response(
+        exports.to_xlsx(board), export_name(board, "xlsx"), XLSX_TYPE, ascii_name="dashboard.xlsx"
+    )
 
 
 @bp.get("/<int:period_id>/dashboard.csv")
 def dashboard_csv(period_id: int):
     board = dashboard_for(period_id)
-    return download(
+    return file_response(
         exports.to_csv(board),
-        "text/csv; charset=utf-8",
         export_name(board, "csv"),
-        "dashboard.csv",
+        "text/csv; charset=utf-8",
+        ascii_name="dashboard.csv",
     )

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
-import io
-import zipfile
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 
 from app.auth.models import User
+from app.core.audit import audit
 from app.core.extensions import db
-from app.core.times import format_datetime, local_today, to_local
+from app.core.times import format_datetime, to_local
 from app.documents.structure import parse
-from app.org.models import Period, Unit
 from app.pdf.fonts import fallback_characters, resolve_roles, stand_in_text
-from app.pdf.render import HistoryLine, PdfSource, render_pdf, render_volume, uncovered_characters
+from app.pdf.render import HistoryLine, PdfSource, render_pdf, uncovered_characters
 from app.reports.history import record_history
 from app.reports.models import Comment, HistoryEntry, Report, ReportVersion
-from app.reports.workflow import EVENTS, ReportState
-
-
-def _approval(report: Report) -> HistoryEntry | None:
-    return next((h for h in reversed(report.history) if h.event == "approve"), None)
+from app.reports.workflow import EVENTS
 
 
 def approval_record(report: Report) -> tuple[HistoryLine, ...]:
@@ -55,7 +50,7 @@ def report_comments(report: Report) -> list[Comment]:
 def pdf_source(
     report: Report, version: ReportVersion, *, stamped: bool, with_record: bool = False
 ) -> PdfSource:
-    approval = _approval(report) if not stamped else None
+    approval = report.approval if not stamped else None
     return PdfSource(
         title=version.title,
         body=version.body,
@@ -82,8 +77,7 @@ def render(source: PdfSource) -> bytes:
 
 
 def approved_source(report: Report, *, with_record: bool = False) -> PdfSource:
-    version = next(v for v in report.versions if v.number == report.approved_version_number)
-    return pdf_source(report, version, stamped=False, with_record=with_record)
+    return pdf_source(report, report.approved_version, stamped=False, with_record=with_record)
 
 
 def approved_pdf(report: Report, *, with_record: bool = False) -> bytes:
@@ -127,7 +121,9 @@ def font_notes(source: PdfSource) -> list[str]:
 
 
 def record_download(actor: User, report: Report) -> HistoryEntry:
-    """Each download of the approved PDF is written to the report's history."""
+    """Each download of the approved PDF is written to the report's history and the security
+    log."""
+    audit("pdf_downloaded", user=actor, detail=f"汇报 {report.id}")
     return record_history(
         report, actor, "download_pdf", report.state, version_number=report.approved_version_number
     )
@@ -139,40 +135,11 @@ def pdf_filename(report: Report, title: str) -> str:
     return "".join("_" if char in unsafe else char for char in name)[:150] + ".pdf"
 
 
-def approved_reports(period: Period, unit_ids: list[int] | None = None) -> list[Report]:
-    """The period's approved reports in unit order, optionally only those of ``unit_ids``."""
-    query = (
-        sa.select(Report)
-        .join(Report.unit)
-        .where(Report.period_id == period.id, Report.state == ReportState.APPROVED)
-        .order_by(Unit.sort_order, Unit.name)
-    )
-    if unit_ids:
-        query = query.where(Report.unit_id.in_(unit_ids))
-    return list(db.session.scalars(query))
-
-
-def volume_pdf(period: Period, reports: list[Report], compiler: str, progress=None) -> bytes:
-    return render_volume(
-        [approved_source(report) for report in reports],
-        period=period.name,
-        compiled_on=local_today(),
-        compiler=compiler,
-        font_dir=font_dir_of(current_app),
-        progress=progress,
-    )
-
-
-def volume_zip(reports: list[Report], progress=None) -> bytes:
-    """The approved PDFs of ``reports`` in one ZIP, named as when downloaded one by one."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for number, report in enumerate(reports, start=1):
-            version = next(v for v in report.versions if v.number == report.approved_version_number)
-            name = f"{number:02d}-{pdf_filename(report, version.title)}"
-            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
-            info.flag_bits |= 0x800  # UTF-8 file names, so Chinese names survive on Windows
-            archive.writestr(info, approved_pdf(report))
-            if progress:
-                progress(number, len(reports) + 1)
-    return buffer.getvalue()
+def prepare_approved_pdf(report_id: int) -> None:
+    """Lay the approved PDF out into the cache (after the approval is committed), so that the
+    report page, which shows its SHA-256, and the first download find it ready."""
+    report = db.session.get(Report, report_id)
+    if report is not None and report.approved_version is not None:
+        approved_pdf(report)
+    # A laid-out document leaves large reference cycles; free them now, not in a request.
+    gc.collect()

@@ -9,8 +9,9 @@ from app.auth.models import User
 from app.core.dbtypes import enum_type
 from app.core.extensions import db
 from app.core.times import UTCDateTime, utcnow
-from app.org.models import Period, Unit
-from app.reports.workflow import ReportState
+from app.org.models import Unit
+from app.periods.models import Period
+from app.reports.workflow import RETURN_EVENTS, ReportEvent, ReportState
 
 
 class Report(db.Model):
@@ -56,6 +57,35 @@ class Report(db.Model):
     @property
     def latest_version(self) -> ReportVersion | None:
         return self.versions[-1] if self.versions else None
+
+    @property
+    def submitted_title(self) -> str:
+        """The title people outside the unit know the report by: the one it was last
+        submitted with (the draft's own before the first submission, when only the unit and
+        the secretariat can see it)."""
+        latest = self.latest_version
+        return latest.title if latest is not None else self.title
+
+    @property
+    def approved_version(self) -> ReportVersion | None:
+        """The version the supervision group approved (None unless approved)."""
+        number = self.approved_version_number
+        return next((v for v in self.versions if v.number == number), None) if number else None
+
+    @property
+    def approval(self) -> HistoryEntry | None:
+        """The history line of the approval in force (who approved it, when)."""
+        if self.approved_version_number is None:
+            return None
+        return next((h for h in reversed(self.history) if h.event == ReportEvent.APPROVE), None)
+
+    @property
+    def last_return(self) -> HistoryEntry | None:
+        """While the unit revises a returned report: the return it is answering (who sent it
+        back, when, and why). None in any other state."""
+        if self.state is not ReportState.DRAFT:
+            return None
+        return next((h for h in reversed(self.history) if h.event in RETURN_EVENTS), None)
 
 
 class ReportVersion(db.Model):
@@ -148,35 +178,3 @@ class HistoryEntry(db.Model):
 
     report: Mapped[Report] = relationship(back_populates="history")
     actor: Mapped[User] = relationship()
-
-
-class CompileJob(db.Model):
-    """A compilation (汇编) running in the background, with its progress and its result."""
-
-    __tablename__ = "compile_jobs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    period_id: Mapped[int] = mapped_column(sa.ForeignKey("periods.id"), index=True)
-    unit_ids: Mapped[str] = mapped_column(sa.Text, default="")  # comma-separated; empty = all
-    output: Mapped[str] = mapped_column(sa.String(8))  # "pdf" or "zip"
-    status: Mapped[str] = mapped_column(sa.String(16), default="queued")
-    done: Mapped[int] = mapped_column(default=0)
-    total: Mapped[int] = mapped_column(default=0)
-    file_path: Mapped[str | None] = mapped_column(sa.String(500))
-    error: Mapped[str | None] = mapped_column(sa.Text)
-    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    period: Mapped[Period] = relationship()
-    created_by: Mapped[User] = relationship()
-
-    @property
-    def chosen_unit_ids(self) -> list[int]:
-        return [int(part) for part in self.unit_ids.split(",") if part]
-
-    @property
-    def percent(self) -> int:
-        return (
-            100 if self.status == "done" else int(100 * self.done / self.total) if self.total else 0
-        )

@@ -3,19 +3,24 @@ the caller (a view, a CLI command, a test) owns the transaction."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import sqlalchemy as sa
 
 from app.auth.models import User
-from app.core.exceptions import RuleViolation, StaleLockVersion, StateConflict
+from app.core.dbtypes import insert_unless_present
+from app.core.exceptions import DuplicateReport, RuleViolation, StaleLockVersion, StateConflict
 from app.core.extensions import db
 from app.core.times import utcnow
+from app.core.transaction import after_commit
 from app.documents.anchoring import find_paragraph
 from app.documents.structure import normalise_newlines, paragraphs
 from app.notifications.operations import notify_comment, notify_transition
-from app.org.models import Period
+from app.periods.models import Period
+from app.reports.exports import prepare_approved_pdf
 from app.reports.history import record_history
 from app.reports.models import Comment, DraftRevision, HistoryEntry, Report, ReportVersion
-from app.reports.workflow import ReportState, apply_event
+from app.reports.workflow import ReportEvent, ReportState, apply_event
 
 TITLE_MAX_LENGTH = 200
 COMMENT_MAX_LENGTH = 5000
@@ -55,31 +60,45 @@ def lock_report(report_id: int) -> Report | None:
 
 
 def create_report(actor: User, period: Period, title: str, body: str) -> Report:
-    """Start the draft of ``actor``'s unit for ``period``."""
+    """Start the draft of ``actor``'s unit for ``period``.
+
+    Two people of the unit starting it at once (or a double click) both pass the check for
+    an existing report; the row is inserted so that the second finds the first's instead of
+    failing on the unique constraint (DuplicateReport: 409, with a link to it).
+    """
     if not period.is_open:
         raise RuleViolation("该期次已关闭，不能再新建汇报。")
-    existing = db.session.scalar(
-        sa.select(Report.id).where(Report.unit_id == actor.unit_id, Report.period_id == period.id)
-    )
+    title, body = _clean_title(title), _clean_body(body)
+    existing = existing_report_id(actor.unit_id, period.id)
     if existing is not None:
-        raise RuleViolation("本单位在该期次已有汇报，请打开原有汇报继续编辑。")
+        raise DuplicateReport(existing)
     now = utcnow()
-    report = Report(
+    values = dict(
         unit_id=actor.unit_id,
-        period=period,
-        title=_clean_title(title),
-        body=_clean_body(body),
+        period_id=period.id,
+        title=title,
+        body=body,
         state=ReportState.DRAFT,
-        created_by=actor,
-        updated_by=actor,
+        lock_version=1,
+        created_by_id=actor.id,
+        updated_by_id=actor.id,
         created_at=now,
         updated_at=now,
         state_changed_at=now,
     )
-    db.session.add(report)
+    new_id = db.session.scalar(insert_unless_present(Report, values, ["unit_id", "period_id"]))
+    if new_id is None:
+        raise DuplicateReport(existing_report_id(actor.unit_id, period.id))
+    report = db.session.get_one(Report, new_id)
     record_history(report, actor, "create", None)
     db.session.flush()
     return report
+
+
+def existing_report_id(unit_id: int, period_id: int) -> int | None:
+    return db.session.scalar(
+        sa.select(Report.id).where(Report.unit_id == unit_id, Report.period_id == period_id)
+    )
 
 
 def save_draft(
@@ -128,17 +147,22 @@ def trigger_event(
     comment: str = "",
     lock_version: int | str | None,
 ) -> HistoryEntry:
-    """Apply a workflow event to ``report`` (which the caller has locked) and record it."""
+    """Apply a workflow event to ``report`` (which the caller has locked) and record it.
+
+    After an approval, the approved PDF is laid out once the approval is committed, so that
+    the report page and the first download find it ready.
+    """
     _check_lock_version(report, lock_version)
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX_LENGTH:
         raise RuleViolation(f"意见不能超过{COMMENT_MAX_LENGTH}个字。")
     source = report.state
     apply_event(report, event, comment=comment)
+    event = ReportEvent(event)
     now = utcnow()
     report.state_changed_at = now
     version_number = report.versions[-1].number if report.versions else None
-    if event == "submit":
+    if event is ReportEvent.SUBMIT:
         version_number = (version_number or 0) + 1
         version = ReportVersion(
             report=report,
@@ -151,11 +175,12 @@ def trigger_event(
         db.session.add(version)
         reanchor_comments(report, version)
         report.submitted_by = actor
-    elif event == "forward" and report.first_forwarded_at is None:
+    elif event is ReportEvent.FORWARD and report.first_forwarded_at is None:
         report.first_forwarded_at = now
-    elif event == "approve":
+    elif event is ReportEvent.APPROVE:
         report.approved_version_number = version_number
-    elif event == "reopen":
+        after_commit(partial(prepare_approved_pdf, report.id), key=("approved-pdf", report.id))
+    elif event is ReportEvent.REOPEN:
         report.approved_version_number = None
     if report.state is ReportState.DRAFT:
         report.submitted_by = None

@@ -1,8 +1,10 @@
 """The review workflow: states, events and the one state machine applied to report rows.
 
-The machine is created once with ``model=None`` and never attached to instances; events are
-applied to a report with :func:`apply_event`. Who may fire an event is decided in
-``permissions.py``; this module only knows states and business rules.
+Every fact about an event — where it goes, who may fire it, whether it needs a comment,
+whether it returns the report or decides a review, who hears of it — is one row of
+:data:`EVENT_TABLE`; permissions, notifications, comparisons and pages read it from there.
+The machine is built from that table once, with ``model=None``, and never attached to
+instances; events are applied to a report with :func:`apply_event`.
 """
 
 from __future__ import annotations
@@ -44,62 +46,6 @@ _STATE_DISPLAY = {
 }
 
 
-@dataclass(frozen=True)
-class EventInfo:
-    """How an event is presented: button text, whether it asks for a comment, and its look."""
-
-    name: str
-    label: str
-    history_label: str
-    comment_required: bool = False
-    comment_prompt: str = ""  # asked for (and required) by returns and reopen
-    optional_prompt: str = ""  # an optional note offered beside the button
-    style: str = "primary"
-
-
-EVENTS: dict[str, EventInfo] = {
-    info.name: info
-    for info in [
-        EventInfo("submit", "提交审核", "提交单位审核"),
-        EventInfo("withdraw", "撤回提交", "撤回提交", style="secondary"),
-        EventInfo(
-            "return_to_author",
-            "退回修改",
-            "单位退回修改",
-            comment_required=True,
-            comment_prompt="退回意见（必填）",
-            style="danger",
-        ),
-        EventInfo("forward", "报送指导组", "报送指导组", optional_prompt="报送说明（可选）"),
-        EventInfo(
-            "request_changes",
-            "退回修改",
-            "指导组退回修改",
-            comment_required=True,
-            comment_prompt="答复意见（必填）",
-            style="danger",
-        ),
-        EventInfo("approve", "审定通过", "审定通过", optional_prompt="审定意见（可选）"),
-        EventInfo(
-            "reopen",
-            "重新打开",
-            "重新打开",
-            comment_required=True,
-            comment_prompt="重新打开的原因（必填）",
-            style="danger",
-        ),
-    ]
-}
-
-# Entries in the history that are not transitions.
-OTHER_HISTORY_LABELS = {
-    "create": "创建草稿",
-    "resolve_comment": "意见已处理",
-    "download_pdf": "下载审定稿PDF",
-    "remind": "催办",
-}
-
-
 class Rule:
     """A business rule used as a transition condition.
 
@@ -135,30 +81,221 @@ BODY_NOT_EMPTY = Rule(_body_not_empty)
 COMMENT_GIVEN = Rule(_comment_given)
 NO_CHECK_ERRORS = Rule(_no_check_errors)
 
+
+class FiredBy(enum.Enum):
+    """Who may fire an event (their scope is checked in ``permissions.can_trigger``)."""
+
+    UNIT_MEMBER = "an author or reviewer of the report's unit"
+    SUBMITTER = "whoever sent the current submission"
+    UNIT_REVIEWER = "a reviewer of the report's unit"
+    GROUP_MEMBER = "a member of the unit's supervision group"
+    ADMIN = "an admin"
+
+
+class Audience(enum.Enum):
+    """Who hears of an event (``notifications.operations.notify_transition``)."""
+
+    UNIT_REVIEWERS = "the unit's reviewers"
+    UNIT_AUTHORS = "the unit's authors"
+    UNIT_MEMBERS = "the unit's authors and reviewers"
+    GROUP_MEMBERS = "the members of the unit's supervision group"
+
+
+class CommentAsked(enum.Enum):
+    NONE = "no comment asked for"
+    OPTIONAL = "an optional note beside the button"
+    REQUIRED = "a comment is required"
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """Everything an event means, in one row of the workflow table.
+
+    ``returns``: the report goes back to its unit for changes (shown as the last return
+    reason while it is a draft). ``review_decision``: a reviewer's act on a submitted version
+    (what “changes since your last review” counts from). ``message``: the inbox text, with
+    ``{actor}``, ``{report}``, ``{version}`` and ``{note}`` filled in.
+    """
+
+    source: ReportState
+    dest: ReportState
+    label: str
+    history_label: str
+    fired_by: FiredBy
+    audience: Audience
+    notification_kind: str
+    message: str
+    comment: CommentAsked = CommentAsked.NONE
+    rules: tuple[Rule, ...] = ()  # business rules checked before the event (besides the comment)
+    comment_prompt: str = ""
+    returns: bool = False
+    review_decision: bool = False
+    confirm: bool = False  # irreversible for the one who clicks: asked “确定要…吗？” first
+    style: str = "primary"
+
+
 S = ReportState
+
+
+class ReportEvent(enum.StrEnum):
+    """The workflow's events; each carries its facts (:class:`EventFacts`) as ``.facts``."""
+
+    SUBMIT = "submit"
+    WITHDRAW = "withdraw"
+    RETURN_TO_AUTHOR = "return_to_author"
+    FORWARD = "forward"
+    REQUEST_CHANGES = "request_changes"
+    APPROVE = "approve"
+    REOPEN = "reopen"
+
+    @property
+    def facts(self) -> EventFacts:
+        return EVENT_TABLE[self]
+
+    @property
+    def label(self) -> str:
+        return self.facts.label
+
+    @property
+    def history_label(self) -> str:
+        return self.facts.history_label
+
+    @property
+    def comment_required(self) -> bool:
+        return self.facts.comment is CommentAsked.REQUIRED
+
+
+E = ReportEvent
+EVENT_TABLE: dict[ReportEvent, EventFacts] = {
+    E.SUBMIT: EventFacts(
+        S.DRAFT,
+        S.UNIT_REVIEW,
+        "提交审核",
+        "提交单位审核",
+        FiredBy.UNIT_MEMBER,
+        Audience.UNIT_REVIEWERS,
+        "waiting",
+        "{actor}提交了{report}{version}，等待单位审核",
+        rules=(BODY_NOT_EMPTY, NO_CHECK_ERRORS),
+        confirm=True,
+    ),
+    E.WITHDRAW: EventFacts(
+        S.UNIT_REVIEW,
+        S.DRAFT,
+        "撤回提交",
+        "撤回提交",
+        FiredBy.SUBMITTER,
+        Audience.UNIT_REVIEWERS,
+        "withdrawn",
+        "{actor}撤回了{report}的提交，暂不需要审核",
+        style="secondary",
+    ),
+    E.RETURN_TO_AUTHOR: EventFacts(
+        S.UNIT_REVIEW,
+        S.DRAFT,
+        "退回修改",
+        "单位退回修改",
+        FiredBy.UNIT_REVIEWER,
+        Audience.UNIT_AUTHORS,
+        "returned",
+        "{report}被单位审核人{actor}退回修改{note}",
+        comment=CommentAsked.REQUIRED,
+        comment_prompt="退回意见（必填）",
+        returns=True,
+        review_decision=True,
+        style="danger",
+    ),
+    E.FORWARD: EventFacts(
+        S.UNIT_REVIEW,
+        S.GROUP_REVIEW,
+        "报送指导组",
+        "报送指导组",
+        FiredBy.UNIT_REVIEWER,
+        Audience.GROUP_MEMBERS,
+        "waiting",
+        "{report}{version}已报送指导组，等待审核{note}",
+        comment=CommentAsked.OPTIONAL,
+        comment_prompt="报送说明（可选）",
+        review_decision=True,
+        confirm=True,
+    ),
+    E.REQUEST_CHANGES: EventFacts(
+        S.GROUP_REVIEW,
+        S.DRAFT,
+        "退回修改",
+        "指导组退回修改",
+        FiredBy.GROUP_MEMBER,
+        Audience.UNIT_MEMBERS,
+        "returned",
+        "{report}被指导组{actor}退回修改{note}",
+        comment=CommentAsked.REQUIRED,
+        comment_prompt="答复意见（必填）",
+        returns=True,
+        review_decision=True,
+        style="danger",
+    ),
+    E.APPROVE: EventFacts(
+        S.GROUP_REVIEW,
+        S.APPROVED,
+        "审定通过",
+        "审定通过",
+        FiredBy.GROUP_MEMBER,
+        Audience.UNIT_MEMBERS,
+        "approved",
+        "{report}{version}已由指导组审定通过{note}",
+        comment=CommentAsked.OPTIONAL,
+        comment_prompt="审定意见（可选）",
+        review_decision=True,
+        confirm=True,
+    ),
+    E.REOPEN: EventFacts(
+        S.APPROVED,
+        S.DRAFT,
+        "重新打开",
+        "重新打开",
+        FiredBy.ADMIN,
+        Audience.UNIT_MEMBERS,
+        "returned",
+        "{report}被管理员{actor}退回修改{note}",
+        comment=CommentAsked.REQUIRED,
+        comment_prompt="重新打开的原因（必填）",
+        returns=True,
+        style="danger",
+        confirm=True,
+    ),
+}
+# The string-keyed view of the table, for code that starts from a form field or a history row.
+EVENTS: dict[str, ReportEvent] = {event.value: event for event in ReportEvent}
+RETURN_EVENTS = frozenset(event for event in ReportEvent if event.facts.returns)
+REVIEW_DECISIONS = frozenset(event for event in ReportEvent if event.facts.review_decision)
+
+# Entries in the history that are not transitions.
+OTHER_HISTORY_LABELS = {
+    "create": "创建草稿",
+    "resolve_comment": "意见已处理",
+    "download_pdf": "下载审定稿PDF",
+    "remind": "催办",
+}
+
+
+def history_label(event: str) -> str:
+    """How a history entry's event reads in the timeline and on the 审批记录 page."""
+    if event in EVENTS:
+        return EVENTS[event].history_label
+    return OTHER_HISTORY_LABELS.get(event, event)
+
+
 TRANSITIONS: list[dict[str, Any]] = [
     {
-        "trigger": "submit",
-        "source": S.DRAFT,
-        "dest": S.UNIT_REVIEW,
-        "conditions": [BODY_NOT_EMPTY, NO_CHECK_ERRORS],
-    },
-    {"trigger": "withdraw", "source": S.UNIT_REVIEW, "dest": S.DRAFT},
-    {
-        "trigger": "return_to_author",
-        "source": S.UNIT_REVIEW,
-        "dest": S.DRAFT,
-        "conditions": [COMMENT_GIVEN],
-    },
-    {"trigger": "forward", "source": S.UNIT_REVIEW, "dest": S.GROUP_REVIEW},
-    {
-        "trigger": "request_changes",
-        "source": S.GROUP_REVIEW,
-        "dest": S.DRAFT,
-        "conditions": [COMMENT_GIVEN],
-    },
-    {"trigger": "approve", "source": S.GROUP_REVIEW, "dest": S.APPROVED},
-    {"trigger": "reopen", "source": S.APPROVED, "dest": S.DRAFT, "conditions": [COMMENT_GIVEN]},
+        "trigger": event.value,
+        "source": facts.source,
+        "dest": facts.dest,
+        "conditions": [
+            *facts.rules,
+            *([COMMENT_GIVEN] if facts.comment is CommentAsked.REQUIRED else []),
+        ],
+    }
+    for event, facts in EVENT_TABLE.items()
 ]
 
 WORKFLOW = Machine(
@@ -177,8 +314,8 @@ def allowed_in_state(event_name: str, state: ReportState) -> bool:
     return event is not None and state.name in event.transitions
 
 
-def events_from(state: ReportState) -> list[str]:
-    return [name for name in EVENTS if allowed_in_state(name, state)]
+def events_from(state: ReportState) -> list[ReportEvent]:
+    return [event for event in ReportEvent if allowed_in_state(event, state)]
 
 
 def apply_event(report: Report, event_name: str, **kwargs: Any) -> None:

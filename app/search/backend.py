@@ -6,11 +6,11 @@ database: SQLite's FTS5 trigram tables, PostgreSQL's pg_trgm GIN indexes (migrat
 Everything else — which reports the user sees, which of their texts, order, paging and
 snippets — is written once, in :func:`search_reports`.
 
-What is searched is exactly what the report page shows (``displayed_text`` in
-app/reports/views.py): the unit's own members search the working draft; everybody else
-searches the last submitted version while the report is back in draft, and the report's text
-otherwise (it then equals that version). Text that only exists in an unsubmitted draft is
-never found by, nor shown to, anybody outside the unit.
+What is searched is exactly what the report page shows (``permissions.shown_version`` and
+its SQL twin ``shows_last_version_filter``): the unit's own members search the working draft;
+everybody else searches the last submitted version while the report is back in draft, and the
+report's text otherwise (it then equals that version). Text that only exists in an
+unsubmitted draft is never found by, nor shown to, anybody outside the unit.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from app.auth.models import User
 from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 from app.core.forms import CONTROL_CHARACTERS_MESSAGE, has_control_characters
-from app.org.models import Period, Unit
+from app.org.models import Unit
+from app.periods.models import Period
 from app.reports import permissions
 from app.reports.models import Report, ReportVersion
-from app.reports.workflow import ReportState
 from app.search.schema import SQLITE_FTS_TABLES
 from app.search.snippets import Segment, finder, highlight, snippet
 
@@ -298,13 +298,6 @@ class SearchPage:
         return self.page < self.pages or (self.more_than_total and len(self.hits) == self.limit)
 
 
-def _sees_working_draft(user: User) -> sa.ColumnElement[bool]:
-    """The SQL twin of :func:`permissions.can_edit`: the unit's own members."""
-    if user.role.belongs_to_unit and user.unit_id is not None:
-        return Report.unit_id == user.unit_id
-    return sa.false()
-
-
 def uses_index(user: User) -> bool:
     """Whether the index narrows the search before any text is read. Only for those who see
     every report: a unit's or a group's reports (a few hundred, up to a few thousand) are
@@ -327,7 +320,8 @@ def matching_texts(
     reports' own texts are only its candidates, unless that ``confirm`` condition is given
     here too (the versions always match)."""
     visible = permissions.visible_reports_filter(user)
-    editor = _sees_working_draft(user)
+    # Outside the unit a report back in draft is found by its last submitted version.
+    shows_version = permissions.shows_last_version_filter(user)
     if uses_index(user):
         found = [backend.narrow_reports(terms)]
         if confirm is not None:
@@ -366,7 +360,7 @@ def matching_texts(
             Report.period_id,
         )
         .join(Report, Report.id == ReportVersion.report_id)
-        .where(visible, ~editor, Report.state == ReportState.DRAFT, is_latest)
+        .where(visible, shows_version, is_latest)
         .offset(0)
         .subquery("latest_versions")
     )
@@ -374,7 +368,7 @@ def matching_texts(
         latest.c.report_id, latest.c.id, latest.c.unit_id, latest.c.period_id
     ).where(backend.contains_all(ReportVersion.__table__, terms, latest))
     return sa.union_all(
-        own_text(sa.or_(editor, Report.state != ReportState.DRAFT, never_submitted)),
+        own_text(sa.or_(~shows_version, never_submitted)),
         latest_version,
     ).subquery("hits")
 

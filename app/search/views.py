@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
-from flask_login import current_user, login_required
+from flask import render_template, request
+from flask_login import current_user
 
 from app.core.exceptions import RuleViolation
 from app.core.forms import CONTROL_CHARACTERS
+from app.core.web import login_required_blueprint
 from app.search.backend import MAX_QUERY_LENGTH, PAGE_SIZE, SearchPage, search_reports
 
-bp = Blueprint("search", __name__)
+bp = login_required_blueprint("search", __name__)
 # Deeper pages than this are not worth an OFFSET (and a larger one overflows SQLite's integer).
 MAX_PAGE = 10_000
-
-
-@bp.before_request
-@login_required
-def require_login():
-    """Searching needs a logged-in user."""
 
 
 @bp.get("/search")

@@ -16,6 +16,7 @@ from datetime import date
 
 from flask import Flask
 
+from app.documents.checks import check
 from app.pdf.render import PdfSource, render_pdf
 from app.reports.exports import font_dir_of
 
@@ -42,10 +43,12 @@ SAMPLE = PdfSource(
 
 
 def warm_up(app: Flask) -> None:
-    """Compile the main templates, typeset one small PDF (not cached), freeze the heap."""
+    """Compile the main templates, load the wording check's dictionaries (jieba's word
+    frequencies, pypinyin's readings: ~1 s), typeset one small PDF (not cached), freeze the heap."""
     with app.app_context():
         for name in TEMPLATES:
             app.jinja_env.get_template(name)
+        check(SAMPLE.body)
         try:
             # Also starts the helper process that lays PDFs out, and loads its fonts.
             render_pdf(SAMPLE, font_dir_of(app), aside=app.config["PDF_LAYOUT_ASIDE"])

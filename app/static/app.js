@@ -30,7 +30,34 @@ function selectFinding(textarea, item) {
   textarea.scrollTop = Math.max(0, visualLine * lineHeight - textarea.clientHeight / 3);
 }
 
-function renderFindings(panel, data, textarea) {
+// Where a finding is in ``text``, as UTF-16 offsets: [start, end).
+function spanOf(text, line, column, length) {
+  const start = offsetOf(text, line, column);
+  // A code point is at most two UTF-16 units: look no further than that.
+  const covered = Array.from(text.slice(start, start + 2 * length)).slice(0, length);
+  return [start, start + covered.join("").length];
+}
+
+// A finding with a suggestion (the wording check's) replaces its text with one click. The text
+// it covered when checked is kept on the item: if the author has typed over it since, nothing is
+// replaced and the text is checked again instead.
+function applySuggestion(textarea, item) {
+  const { line, column, wrong, suggestion } = item.dataset;
+  const text = textarea.value;
+  const [start, end] = spanOf(text, Number(line), Number(column), Array.from(wrong).length);
+  if (text.slice(start, end) !== wrong) {
+    item.classList.add("finding-stale");
+    textarea.dispatchEvent(new Event("input"));
+    return;
+  }
+  textarea.focus({ preventScroll: true });
+  textarea.setRangeText(suggestion, start, end, "select");
+  item.classList.add("finding-applied");
+  item.querySelector(".finding-apply").disabled = true;
+  textarea.dispatchEvent(new Event("input"));
+}
+
+function renderFindings(panel, data, textarea, checkedText) {
   const summary = panel.querySelector(".findings-summary");
   const list = panel.querySelector(".findings-list");
   summary.dataset.errors = data.errors;
@@ -57,6 +84,15 @@ function renderFindings(panel, data, textarea) {
     excerpt.className = "finding-excerpt";
     excerpt.textContent = f.excerpt;
     item.append(jump, " ", severity, " ", message, " ", excerpt);
+    if (f.suggestion) {
+      const [start, end] = spanOf(checkedText, f.line, f.column, f.length);
+      Object.assign(item.dataset, { wrong: checkedText.slice(start, end), suggestion: f.suggestion });
+      const apply = document.createElement("button");
+      apply.type = "button";
+      apply.className = "finding-apply";
+      apply.textContent = `改为“${f.suggestion}”`;
+      item.append(apply);
+    }
     list.append(item);
   }
   panel.dataset.checkedLength = String(textarea.value.length);
@@ -74,6 +110,8 @@ function setUpEditor() {
   panel.addEventListener("click", (event) => {
     const button = event.target.closest(".finding-jump");
     if (button) selectFinding(textarea, button.closest(".finding"));
+    const apply = event.target.closest(".finding-apply");
+    if (apply) applySuggestion(textarea, apply.closest(".finding"));
   });
 
   function offerTitle(text) {
@@ -92,16 +130,17 @@ function setUpEditor() {
 
   async function runCheck() {
     const mine = ++sequence;
+    const checked = textarea.value;
     try {
       const response = await fetch(textarea.dataset.checkUrl, {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-        body: JSON.stringify({ body: textarea.value }),
+        body: JSON.stringify({ body: checked }),
         credentials: "same-origin",
       });
       if (!response.ok || mine !== sequence) return;
       const data = await response.json();
-      renderFindings(panel, data, textarea);
+      renderFindings(panel, data, textarea, checked);
       offerTitle(data.title_suggestion);
     } catch (error) {
       // Offline or server busy: the checks run again on save.
@@ -177,10 +216,8 @@ document.addEventListener("DOMContentLoaded", () => {
       if (box) box.focus({ preventScroll: true });
     });
   });
-  // Ask before irreversible steps.
-  document.querySelectorAll("form[data-event-form]").forEach((form) => {
-    const event = form.dataset.eventForm;
-    if (!["approve", "forward", "submit", "reopen"].includes(event)) return;
+  // Ask before irreversible steps (the workflow table marks them).
+  document.querySelectorAll("form[data-event-form][data-confirm]").forEach((form) => {
     form.addEventListener("submit", (e) => {
       const label = form.querySelector("button").textContent.trim();
       if (!window.confirm(`确定要${label}吗？`)) e.preventDefault();

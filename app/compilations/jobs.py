@@ -12,36 +12,13 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from app.compilations.models import CompileJob
+from app.compilations.volumes import approved_reports, volume_pdf, volume_zip
 from app.core.errors import end_session
-from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 from app.core.times import utcnow
-from app.org.models import Period
-from app.reports import exports
-from app.reports.models import CompileJob
 
 log = logging.getLogger(__name__)
-
-
-def create_compile_job(actor, period: Period, unit_ids: list[int], output: str) -> CompileJob:
-    """Queue a compilation of ``period``'s approved reports (optionally only ``unit_ids``)."""
-    if output not in ("pdf", "zip"):
-        raise RuleViolation("请选择生成汇编 PDF 还是 ZIP。")
-    reports = exports.approved_reports(period, unit_ids or None)
-    if not reports:
-        raise RuleViolation("所选期次没有已审定的汇报，无法汇编。")
-    job = CompileJob(
-        period=period,
-        unit_ids=",".join(str(i) for i in sorted(unit_ids)),
-        output=output,
-        status="queued",
-        total=len(reports) + 1,
-        created_by=actor,
-        created_at=utcnow(),
-    )
-    db.session.add(job)
-    db.session.flush()
-    return job
 
 
 def _set(job_id: int, **values) -> None:
@@ -57,14 +34,14 @@ def run_compile_job(job_id: int) -> None:
         return
     _set(job_id, status="running", done=0)
     try:
-        reports = exports.approved_reports(job.period, job.chosen_unit_ids or None)
+        reports = approved_reports(job.period, job.chosen_unit_ids or None)
         out_dir = Path(current_app.config["EXPORT_DIR"])
         out_dir.mkdir(parents=True, exist_ok=True)
         target = out_dir / f"compile-{job_id}.{job.output}"
         if job.output == "zip":
-            data = exports.volume_zip(reports, lambda done, _: _set(job_id, done=done))
+            data = volume_zip(reports, lambda done, _: _set(job_id, done=done))
         else:
-            data = exports.volume_pdf(
+            data = volume_pdf(
                 job.period,
                 reports,
                 job.created_by.display_name,

@@ -1,0 +1,53 @@
+"""PDFs of a report: the approved version (recorded in the history and the security log) and
+any submitted version as a stamped draft."""
+
+from __future__ import annotations
+
+import gc
+
+from flask import Response, abort, request
+from flask_login import current_user
+
+from app.core.web import file_response, require
+from app.reports import exports, permissions
+from app.reports.views import bp, load_report
+from app.reports.workflow import ReportState
+
+
+def pdf_response(pdf: bytes, filename: str) -> Response:
+    response = file_response(pdf, filename, "application/pdf", ascii_name="report.pdf")
+    # A laid-out document leaves large reference cycles; collect them once the response has
+    # been sent rather than making the user wait (~60 ms), so the worker's memory stays flat.
+    response.call_on_close(gc.collect)
+    return response
+
+
+@bp.get("/reports/<int:report_id>/pdf")
+def pdf(report_id: int):
+    """The approved version in the official format; each download is recorded."""
+    report = load_report(report_id)
+    approved = report.approved_version
+    if report.state is not ReportState.APPROVED or approved is None:
+        abort(409, "汇报尚未审定，没有可以下载的审定稿。")
+    document = exports.approved_pdf(report, with_record=request.args.get("record") == "1")
+    # Made without holding the row (it can take a second); recorded with it, so that a reopen
+    # committed meanwhile is seen: the history never says “approved” after the reopen.
+    report = load_report(report_id, lock=True)
+    if report.state is not ReportState.APPROVED or report.approved_version_number != (
+        approved.number
+    ):
+        abort(409, "汇报刚刚被重新打开或重新审定，请刷新页面后再下载。")
+    exports.record_download(current_user, report)
+    return pdf_response(document, exports.pdf_filename(report, approved.title))
+
+
+@bp.get("/reports/<int:report_id>/versions/<int:number>/pdf")
+def version_pdf(report_id: int, number: int):
+    """Any submitted version as a stamped draft (“草稿 · 未经审定”), for authors and reviewers."""
+    report = load_report(report_id)
+    require(permissions.can_preview_pdf(current_user, report))
+    found = next((v for v in report.versions if v.number == number), None)
+    if found is None:
+        abort(404)
+    document = exports.render(exports.pdf_source(report, found, stamped=True))
+    return pdf_response(document, exports.pdf_filename(report, f"{found.title}-第{number}版-草稿"))

@@ -1,0 +1,6 @@
+"""The real reports in ../shared/samples, when the developers' workspace has them (the
+benchmarks run as scripts: ``python bench/pdf.py``, with this folder on the path)."""
+
+from pathlib import Path
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
