@@ -1,7 +1,8 @@
 # ReportFlow build & run.
 #
-#   make run    set up (system packages, .venv, dependencies, database, demo data) and serve
-#   make test   set up (plus Chromium and poppler for browser/PDF tests) and run pytest
+#   make run    set up (system packages, free fonts, .venv, dependencies, database, demo data)
+#               and serve
+#   make test   set up (plus Chromium and the PDF engines for browser/PDF tests) and run pytest
 #
 # Both start from a fresh Debian machine; a stamp in .venv/ makes repeated runs fast.
 
@@ -27,15 +28,17 @@ FLASK := $(BIN)/flask --app wsgi
 RUN_SYSTEM_PACKAGES  := fonts-noto-cjk fonts-lxgw-wenkai fontconfig libpango-1.0-0 \
                         libpangoft2-1.0-0 libharfbuzz-subset0
 # Tests also drive Debian's Chromium through Playwright (Playwright cannot download its
-# own browser here) and read generated PDFs with poppler's pdftotext/pdftoppm.
+# own browser here), read generated PDFs with poppler's pdftotext/pdftoppm, and draw every
+# kind of PDF with Ghostscript and MuPDF too (PDFium comes from PyPI), checked by qpdf.
 # libatomic1: Playwright's bundled node driver links against it, and a minimal Debian
 # lacks it (seen: "libatomic.so.1: cannot open shared object file").
-TEST_SYSTEM_PACKAGES := $(RUN_SYSTEM_PACKAGES) chromium poppler-utils libatomic1
+TEST_SYSTEM_PACKAGES := $(RUN_SYSTEM_PACKAGES) chromium poppler-utils libatomic1 \
+                        ghostscript mupdf-tools qpdf
 
 # Only directories that exist: ruff fails on a missing path.
 LINT_PATHS := $(wildcard app tests bench)
 
-.PHONY: help run test lint fmt lock deps deps-dev sysdeps-run sysdeps-test clean
+.PHONY: help run test lint fmt lock deps deps-dev sysdeps-run sysdeps-test fonts clean
 
 help:
 	@echo "make run     set everything up, migrate, seed demo data, serve on 127.0.0.1:\$$PORT (default 5000)"
@@ -44,16 +47,17 @@ help:
 	@echo "make fmt     ruff --fix + ruff format"
 	@echo "make lock    regenerate requirements/*.lock from pyproject.toml (LOCK_ARGS=--upgrade to bump)"
 	@echo "make deps    only create .venv and install requirements/runtime.lock (deps-dev: dev.lock)"
+	@echo "make fonts   only unpack the free Fandol fonts (仿宋, 楷体) into fonts/fandol (after make deps)"
 	@echo "make clean   remove .venv and caches (keeps instance/, i.e. the dev database)"
 
 ## ---- the two main commands -------------------------------------------------
 
-run: sysdeps-run deps
+run: sysdeps-run deps fonts
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	exec $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: sysdeps-test deps-dev
+test: sysdeps-test deps-dev fonts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## ---- system packages -------------------------------------------------------
@@ -65,6 +69,12 @@ sysdeps-run:
 
 sysdeps-test:
 	@bash scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)
+
+# FandolFang (仿宋) and FandolKai (楷体) from Debian's texlive-lang-chinese, downloaded and
+# unpacked into fonts/fandol without installing TeX, their outlines made smaller with .venv's
+# Python (so after deps); a no-op once they are there.
+fonts:
+	@bash scripts/free-fonts.sh
 
 ## ---- Python environment ----------------------------------------------------
 # scripts/python-env.sh creates .venv, bootstraps the pinned installers from
@@ -109,5 +119,5 @@ fmt: deps-dev
 
 # instance/ (the dev SQLite database) is kept on purpose; delete it by hand to start over.
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info test-artifacts .stamp-*
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info test-artifacts .stamp-* fonts
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

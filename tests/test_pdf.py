@@ -199,10 +199,17 @@ def test_fonts_are_embedded_subsets_without_missing_glyphs(org, client, login, a
         sizes = {round(c["size"]) for page in document.pages for c in page.chars}
     assert all("+" in name for name in fonts)  # subset prefix: fonts are embedded
     assert {16, 22, 14} <= sizes
-    roles = {name.split("+", 1)[1].split("-Bold")[0] for name in fonts}
+    # Embedded fonts are named after the typeface and the role: FandolFang-Regular_body.
+    roles = {
+        role
+        for name in fonts
+        for role in ("title", "body", "heading1", "heading2", "page_number")
+        if name.split("+", 1)[1].removesuffix("-Bold").endswith(f"_{role}")
+    }
     # Every character is printed by one of our role fonts: nothing fell back to another face
     # (which is also how a missing glyph would show), and every role is used.
-    assert roles == {"rf-title", "rf-body", "rf-heading1", "rf-heading2", "rf-page_number"}
+    assert len(roles) == len(fonts) == 5
+    assert roles == {"title", "body", "heading1", "heading2", "page_number"}
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         assert all(
             c["text"] not in ("\x00", "\ufffd") for page in document.pages for c in page.chars
@@ -406,6 +413,28 @@ def test_render_pdf_command(runner, tmp_path):
     assert flat.startswith("关于某项工作的情况汇报一、基本情况全区开展学习。甲单位2026年11月22日")
 
 
+def test_render_pdf_command_says_which_stand_ins_print_and_warns_of_errors(runner, tmp_path):
+    source = tmp_path / "汇报.txt"
+    source.write_text(
+        "关于某项工作的情况汇报\n一、基本情况\n（一）组织领导。王堃同志牵头，完成XX项任务。",
+        encoding="utf-8",
+    )
+    output = tmp_path / "out.pdf"
+
+    result = runner.invoke(args=["render-pdf", str(source), "-o", str(output)])
+
+    assert result.exit_code == 0, result.output
+    assert output.read_bytes().startswith(b"%PDF")
+    lines = result.output.splitlines()
+    # The test app's FONT_DIR is empty: every part prints in a free stand-in, said plainly.
+    for part in ("标题应为小标宋", "正文应为仿宋", "一级标题应为黑体", "二级标题应为楷体"):
+        assert any(line.startswith(f"提示：{part}") for line in lines), part
+    assert "提示：“FandolFang”缺少1个字（堃），已由“Noto Serif CJK SC”补印。" in lines
+    assert not any("页码" in line for line in lines)
+    assert any(line.startswith("警告：正文有 1 处错误") for line in lines)
+    assert any("第3行" in line and "XX" in line for line in lines)
+
+
 def test_export_pdf_command(runner, org, approved, tmp_path):
     output = tmp_path / "out.pdf"
     result = runner.invoke(args=["export-pdf", str(approved.id), "-o", str(output)])
@@ -439,6 +468,14 @@ def test_admin_fonts_page(org, client, login):
     for role in ("title", "body", "heading1", "heading2", "page_number"):
         assert f'data-role="{role}"' in html
     assert "仿宋_GB2312" in html
+    # The test app's FONT_DIR is empty: the stand-ins of 小标宋, 仿宋, 黑体 and 楷体 are named
+    # plainly at the top (the page number's 宋体 stand-in is only a note in its row).
+    summary = re.search(r'data-stand-ins="(\d)">(.*?)</div>', html, re.S)
+    assert summary.group(1) == "4"
+    for part in ("标题应为小标宋", "正文应为仿宋", "一级标题应为黑体", "二级标题应为楷体"):
+        assert part in summary.group(2)
+    assert "页码" not in summary.group(2)
+    assert "缺字时：Noto Serif CJK SC" in html
     login(org["secretary"])
     assert client.get("/admin/fonts").status_code == 403
 

@@ -160,11 +160,23 @@ def render_pdf_command(
     )
     output.write_bytes(exports.render(source))
     click.echo(f"已生成 {output}")
+    for note in exports.font_notes(source):
+        click.echo(f"提示：{note}", err=True)
     uncovered = uncovered_characters(source, exports.font_dir_of(current_app))
     if uncovered:
         click.echo(
             f"提示：当前字体缺少这些字符，已用其他字体代替：{'、'.join(uncovered)}", err=True
         )
+    errors = [finding for finding in check(imported.text) if finding.is_error]
+    if errors:
+        click.echo(
+            f"警告：正文有 {len(errors)} 处错误（占位符等），PDF 照原文排出，请改正后再提交：",
+            err=True,
+        )
+        for f in errors[:20]:
+            click.echo(f"  第{f.line}行第{f.column}列：{f.message}「{f.excerpt}」", err=True)
+        if len(errors) > 20:
+            click.echo(f"  ……另有 {len(errors) - 20} 处", err=True)
 
 
 @bp.cli.command("export-pdf")

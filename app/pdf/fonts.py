@@ -3,19 +3,25 @@
 The standard asks for licensed typefaces (小标宋, 仿宋, 黑体, 楷体, 宋体). An administrator may drop
 their files into ``FONT_DIR``; each file's name table (IDs 1, 16 and 21, every language) tells
 which family it provides. Families are looked up in three tiers, FONT_DIR before system fonts
-within each tier: the official typeface, a licensed stand-in, then a free Debian font.
-``report()`` says which role prints in a stand-in.
+within each tier: the official typeface, a licensed stand-in, then a free font (Debian's, or the
+Fandol fonts that ``make`` extracts into ``fonts/``). ``report()`` says which role prints in a
+stand-in. Each role also has fallback faces (its next free fonts) for the characters its face
+lacks, so that a 仿宋 stand-in with fewer characters still prints every character in a chosen face.
 
-The PDF template never asks fontconfig by name: ``font_face_css()`` points one ``@font-face``
-per role at the chosen file. A face inside a collection (.ttc) is first copied out to a single
-font file, because WeasyPrint registers every face of a collection under the @font-face family
-and fontconfig then picks one of them (the Japanese face of Noto CJK, in practice).
+The PDF template never asks fontconfig by name: ``embed()`` cuts each face down to the document's
+characters and gives each one an ``@font-face`` whose family names the typeface and the role
+(``FandolFang-Regular_body``), which is also the font's name inside the PDF; the stylesheet
+reads the families of a role from ``var(--rf-<role>)``. A face inside a collection (.ttc) is
+first copied out to a single font file, because WeasyPrint registers every face of a collection
+under the @font-face family and fontconfig then picks one of them (the Japanese face of Noto
+CJK, in practice).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -35,6 +41,11 @@ ROLES: tuple[str, ...] = ("title", "body", "heading1", "heading2", "page_number"
 FONT_SUFFIXES = frozenset({".ttf", ".otf", ".ttc", ".otc"})
 # Name IDs naming a family: legacy family, typographic family, WWS family.
 FAMILY_NAME_IDS = (1, 16, 21)
+# Free fonts that `make` extracts from Debian packages without installing them (the Fandol
+# fonts of texlive-lang-chinese: scripts/free-fonts.sh). Searched like system fonts.
+BUNDLED_FONT_DIR = Path(__file__).resolve().parents[2] / "fonts"
+# How many free faces stand behind a role's face for the characters it lacks.
+MAX_FALLBACKS = 2
 # Where fonts live when fc-list is not installed.
 SYSTEM_FONT_DIRS = (
     "/usr/share/fonts",
@@ -61,6 +72,12 @@ class RoleFont:
     weight: int
     stack: tuple[str, ...]
     missing_official: tuple[str, ...]
+    # Free faces, in order, for the characters ``face`` has no glyph for.
+    fallbacks: tuple[FontFace, ...] = ()
+
+    @property
+    def faces(self) -> tuple[FontFace, ...]:
+        return (self.face, *self.fallbacks)
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,10 @@ class _RoleSpec:
 
 
 NOTO_SERIF = (("Noto Serif CJK SC", "Noto Serif SC"), ("思源宋体", "Source Han Serif SC"))
+# Fandol (GPL with the font exception): a 仿宋 and a 楷体 close to the official styles, about
+# 10,000 characters each (GB2312 and more); what they lack falls back to Noto / LXGW WenKai.
+FANDOL_FANG = (("FandolFang",),)
+FANDOL_KAI = (("FandolKai",),)
 
 # Windows, Office and macOS spell each family differently, in Chinese and in English. 方正 and 华文
 # fonts of the same style count as official: the standard names a style (仿宋体), not a vendor.
@@ -142,8 +163,9 @@ ROLE_SPECS: dict[str, _RoleSpec] = {
             ("方正仿宋简体", "FZFangSong-Z02S"),
             ("华文仿宋", "STFangsong"),
         ),
-        # No free 仿宋 has simplified glyphs (fonts-cwtex-fs is Traditional only).
-        free=NOTO_SERIF,
+        # FandolFang is a real 仿宋 (fonts-cwtex-fs is Traditional only); Noto Serif where it
+        # is absent, and for the characters it lacks.
+        free=(*FANDOL_FANG, *NOTO_SERIF),
     ),
     "heading1": _RoleSpec(
         label="一级标题",
@@ -172,7 +194,8 @@ ROLE_SPECS: dict[str, _RoleSpec] = {
             ("华文楷体", "STKaiti"),
             ("楷体-简", "Kaiti SC"),
         ),
-        free=(("LXGW WenKai", "霞鹜文楷"), ("AR PL UKai CN",)),
+        # FandolKai is a classic 楷体 like 楷体_GB2312; LXGW WenKai is a looser handwriting.
+        free=(*FANDOL_KAI, ("LXGW WenKai", "霞鹜文楷"), ("AR PL UKai CN",)),
     ),
     "page_number": _RoleSpec(
         label="页码",
@@ -344,16 +367,20 @@ def _fc_list() -> list[_Face] | None:
 
 @lru_cache(maxsize=1)
 def _system_index() -> dict[str, list[_Face]]:
-    """Installed fonts, once per process (installing fonts means restarting the app anyway)."""
+    """Installed fonts and those in ``BUNDLED_FONT_DIR``, once per process (installing fonts
+    means restarting the app anyway)."""
     faces = _fc_list()
+    folders = [BUNDLED_FONT_DIR]
     if faces is None:
-        faces = [
-            face
-            for folder in map(Path, map(os.path.expanduser, SYSTEM_FONT_DIRS))
-            if folder.is_dir()
-            for path, stat in _font_files(folder)
-            for face in _scan_file(path, stat).faces
-        ]
+        faces = []
+        folders += [Path(os.path.expanduser(folder)) for folder in SYSTEM_FONT_DIRS]
+    faces += [
+        face
+        for folder in folders
+        if folder.is_dir()
+        for path, stat in _font_files(folder)
+        for face in _scan_file(path, stat).faces
+    ]
     return _index(faces)
 
 
@@ -363,18 +390,41 @@ def _best(faces: list[_Face], weight: int) -> _Face:
     )
 
 
+@dataclass(frozen=True)
+class _FaceInfo:
+    weight: int
+    postscript: str  # name ID 6, reduced to what a PDF name and a CSS family may hold
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "", name)[:48]
+
+
 @lru_cache(maxsize=64)
-def _os2_weight(path: Path, index: int, size: int, mtime_ns: int) -> int:
+def _face_info(path: Path, index: int, size: int, mtime_ns: int) -> _FaceInfo:
     with _open_font(path, index) as font:
-        return _face_from_ttfont(path, index, font).weight
+        face = _face_from_ttfont(path, index, font)
+        postscript = font["name"].getDebugName(6) if "name" in font else None
+    postscript = _safe_name(postscript or "") or _safe_name("".join(face.families))
+    return _FaceInfo(face.weight, postscript or f"{_safe_name(path.stem) or 'font'}-{index}")
+
+
+def _info(face: _Face | FontFace) -> _FaceInfo | None:
+    try:
+        stat = face.path.stat()
+        return _face_info(face.path, face.index, stat.st_size, stat.st_mtime_ns)
+    except Exception:  # unreadable: fall back on what the listing said
+        return None
 
 
 def _real_weight(face: _Face) -> int:
-    try:
-        stat = face.path.stat()
-        return _os2_weight(face.path, face.index, stat.st_size, stat.st_mtime_ns)
-    except Exception:  # fall back on what the listing said
-        return face.weight
+    info = _info(face)
+    return info.weight if info else face.weight
+
+
+def _postscript_name(face: _Face | FontFace) -> str:
+    info = _info(face)
+    return info.postscript if info else f"{_safe_name(face.path.stem) or 'font'}-{face.index}"
 
 
 @dataclass(frozen=True)
@@ -385,27 +435,52 @@ class _Choice:
     tier: str | None
 
 
+def _found(
+    candidates: Iterable[_Candidate], indexes: Iterable[tuple[str, dict[str, list[_Face]]]]
+) -> Iterator[tuple[str, _Candidate, _Face]]:
+    """The faces of ``candidates`` in order of preference: per index, per candidate."""
+    for source, index in indexes:
+        for candidate in candidates:
+            faces = index.get(_norm(candidate.family))
+            if faces:
+                yield source, candidate, _best(faces, candidate.weight)
+
+
+def _fallbacks(spec: _RoleSpec, chosen: _Face, indexes) -> tuple[FontFace, ...]:
+    """The role's free faces after ``chosen``, one per typeface, for the characters it lacks."""
+    free = [c for c in spec.candidates if c.tier == FREE]
+    seen = {(chosen.path, chosen.index)}
+    names = {_postscript_name(chosen)}
+    faces: list[FontFace] = []
+    for _source, candidate, face in _found(free, indexes):
+        name = _postscript_name(face)
+        if (face.path, face.index) in seen or name in names:
+            continue
+        seen.add((face.path, face.index))
+        names.add(name)
+        faces.append(FontFace(candidate.family, face.path, face.index))
+        if len(faces) == MAX_FALLBACKS:
+            break
+    return tuple(faces)
+
+
 def _choose(role: str, dir_index: dict[str, list[_Face]]) -> _Choice:
     spec = ROLE_SPECS[role]
-    system = _system_index()
+    indexes = (("font_dir", dir_index), ("system", _system_index()))
     for tier in (OFFICIAL, STAND_IN, FREE):
         candidates = [c for c in spec.candidates if c.tier == tier]
-        for source, index in (("font_dir", dir_index), ("system", system)):
-            for candidate in candidates:
-                faces = index.get(_norm(candidate.family))
-                if not faces:
-                    continue
-                face = _best(faces, candidate.weight)
-                official = tier == OFFICIAL
-                font = RoleFont(
-                    role=role,
-                    face=FontFace(candidate.family, face.path, face.index),
-                    official=official,
-                    weight=_real_weight(face),
-                    stack=spec.stack,
-                    missing_official=() if official else spec.names(OFFICIAL),
-                )
-                return _Choice(role, font, source, tier)
+        for source, candidate, face in _found(candidates, indexes):
+            official = tier == OFFICIAL
+            font = RoleFont(
+                role=role,
+                face=FontFace(candidate.family, face.path, face.index),
+                official=official,
+                weight=_real_weight(face),
+                stack=spec.stack,
+                missing_official=() if official else spec.names(OFFICIAL),
+                fallbacks=_fallbacks(spec, face, indexes),
+            )
+            return _Choice(role, font, source, tier)
     return _Choice(role, None, None, None)
 
 
@@ -469,7 +544,7 @@ def clear_cache() -> None:
         _resolved.clear()
         _file_cache.clear()
         _system_index.cache_clear()
-        _os2_weight.cache_clear()
+        _face_info.cache_clear()
         _metrics.cache_clear()
         _advances.cache_clear()
         _served.clear()
@@ -537,20 +612,33 @@ def _css_string(value: str) -> str:
     return f'"{escaped}"'
 
 
+def css_family(role: str, face: FontFace) -> str:
+    """The ``@font-face`` family of ``face`` when it prints ``role``. WeasyPrint names an
+    embedded font after its family, so this is also the font's name in the PDF: it says which
+    typeface printed which part (``FandolFang-Regular_body``, ``NotoSerifCJKsc-Bold_title``)."""
+    return f"{_postscript_name(face)}_{role}"
+
+
+def _ordered(roles: dict[str, RoleFont]) -> list[str]:
+    return sorted(roles, key=lambda r: ROLES.index(r) if r in ROLES else len(ROLES))
+
+
 def font_face_css(
     roles: dict[str, RoleFont],
     url_for_file: Callable[[Path], str],
     *,
     cache_dir: Path | None = None,
 ) -> str:
-    """One ``@font-face`` rule per role, family ``rf-<role>`` (``rf-page_number``…), each
-    pointing at a single-face file so that the PDF never depends on system font lookup."""
-    ordered = sorted(roles, key=lambda r: ROLES.index(r) if r in ROLES else len(ROLES))
+    """:func:`face_css` for whole faces: one ``@font-face`` per face of each role (its own and
+    its fallbacks), each pointing at a single-face file, so that the PDF never depends on
+    system font lookup."""
     return face_css(
-        {
-            role: (roles[role], url_for_file(served_file(roles[role].face, cache_dir)))
-            for role in ordered
-        }
+        [
+            (role, css_family(role, face), roles[role].weight, url)
+            for role in _ordered(roles)
+            for face in roles[role].faces
+            for url in [url_for_file(served_file(face, cache_dir))]
+        ]
     )
 
 
@@ -559,34 +647,86 @@ def _hb_face(path: Path, size: int, mtime_ns: int) -> hb.Face:
     return hb.Face(hb.Blob(path.read_bytes()))
 
 
-def subset_font(font: RoleFont, characters: set[str], cache_dir: Path | None = None) -> bytes:
-    """The role's face cut down to ``characters`` (with the layout rules that shape them).
+def subset_face(face: FontFace, characters: Iterable[str], cache_dir: Path | None = None) -> bytes:
+    """``face`` cut down to ``characters`` (with the layout rules that shape them).
 
     WeasyPrint subsets again but keeps glyph ids, so its output grows with the highest glyph id
     used: a CJK face embedded whole costs ~90 KB per role even for a dozen characters. Cutting
-    the face down first keeps each embedded font to the glyphs the document prints."""
-    path = served_file(font.face, cache_dir)
+    the face down first keeps each embedded font to the glyphs the document prints.
+
+    The cut renumbers the glyphs, and WeasyPrint writes glyph ids as the CIDs of the PDF font.
+    A CID-keyed CFF font maps CIDs to glyphs through its charset, which a plain cut leaves
+    holding the original CIDs: Poppler, PDFium and pdf.js read CIDs as glyph ids anyway, but
+    Ghostscript and MuPDF follow the charset and found no glyph (empty boxes, blank pages). The
+    identity charset (CID = new glyph id) makes every reader find the same glyph, at no cost."""
+    path = served_file(face, cache_dir)
     stat = path.stat()
     subset_input = hb.SubsetInput()
     subset_input.unicode_set.update(ord(char) for char in characters)
-    face = _hb_face(path, stat.st_size, stat.st_mtime_ns)
-    return bytes(hb.subset(face, subset_input).blob.data)
+    subset_input.flags = hb.SubsetFlags.CFF_IDENTITY_CHARSET
+    hb_face = _hb_face(path, stat.st_size, stat.st_mtime_ns)
+    return bytes(hb.subset(hb_face, subset_input).blob.data)
 
 
-def face_css(fonts: dict[str, tuple[RoleFont, str]]) -> str:
-    """``@font-face`` rules, family ``rf-<role>``: role → (font, url of the file to load)."""
+def faces_for(font: RoleFont, characters: Iterable[str]) -> dict[FontFace, set[str]]:
+    """Which face prints which characters: the role's own face all it has (and what no face
+    has, which prints as any missing glyph does), each fallback what the faces before it lack.
+    Fallbacks that print nothing are left out."""
+    assigned: dict[FontFace, set[str]] = {face: set() for face in font.faces}
+    own = _face_metrics(font.face)
+    for char in characters:
+        face = font.face
+        if own.units(ord(char)) is None:
+            face = _face_with(font.fallbacks, char) or font.face
+        assigned[face].add(char)
+    return {face: chars for face, chars in assigned.items() if chars or face == font.face}
+
+
+def embed(
+    roles: dict[str, RoleFont],
+    characters: dict[str, set[str]],
+    url_for: Callable[[str], str],
+    cache_dir: Path | None = None,
+) -> tuple[dict[str, bytes], str]:
+    """The font files a document needs, each face cut down to the characters it prints there,
+    by name (``fonts/<family>.otf``), and the CSS that loads them (:func:`face_css`);
+    ``url_for(name)`` is the URL under which the document's fetcher serves a name."""
+    files: dict[str, bytes] = {}
+    entries = []
+    for role in _ordered(roles):
+        font = roles[role]
+        for face, chars in faces_for(font, characters.get(role, ())).items():
+            family = css_family(role, face)
+            name = f"fonts/{family}.otf"
+            files[name] = subset_face(face, chars, cache_dir)
+            entries.append((role, family, font.weight, url_for(name)))
+    return files, face_css(entries)
+
+
+def face_css(entries: list[tuple[str, str, int, str]]) -> str:
+    """``@font-face`` rules from (role, family, weight, url of the file) and, per role, the
+    variable ``--rf-<role>`` holding its families in order, which the stylesheet uses as
+    ``font-family: var(--rf-body)``. Pango takes each character from the first family that
+    has it. (Page margin boxes do not inherit from the root element, so ``@page`` gets the
+    variables too.)"""
     rules = []
-    for role, (font, url) in fonts.items():
-        weight = min(900, max(100, round(font.weight / 100) * 100))
+    families: dict[str, list[str]] = {}
+    for role, family, weight, url in entries:
+        weight = min(900, max(100, round(weight / 100) * 100))
         rules.append(
             "@font-face {\n"
-            f"  font-family: {_css_string('rf-' + role)};\n"
+            f"  font-family: {_css_string(family)};\n"
             f"  src: url({_css_string(url)});\n"
             f"  font-weight: {weight};\n"
             "  font-style: normal;\n"
             "}"
         )
-    return "\n".join(rules) + "\n"
+        families.setdefault(role, []).append(family)
+    variables = "".join(
+        f"  --rf-{role}: {', '.join(map(_css_string, names))};\n"
+        for role, names in families.items()
+    )
+    return "\n".join(rules) + f"\n:root {{\n{variables}}}\n@page {{\n{variables}}}\n"
 
 
 # --- glyph coverage and advances -----------------------------------------------------------------
@@ -644,7 +784,7 @@ def _zh_hans_locl(font: TTFont) -> dict[str, str]:
     return mapping
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=32)
 def _metrics(path: Path, index: int, size: int, mtime_ns: int) -> _Metrics:
     with _open_font(path, index) as font:
         cmap = font.getBestCmap() or {}
@@ -682,52 +822,92 @@ def _ignorable(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc", "Cf")
 
 
+def _face_with(faces: Iterable[FontFace], char: str) -> FontFace | None:
+    """The first of ``faces`` with a glyph for ``char``."""
+    return next((face for face in faces if _face_metrics(face).units(ord(char)) is not None), None)
+
+
 def missing_characters(text: str, role: RoleFont) -> set[str]:
-    """The characters of ``text`` the role's face has no glyph for (they would print as tofu or
-    in another font), ignoring whitespace, controls and variation selectors."""
-    metrics = _face_metrics(role.face)
-    return {ch for ch in set(text) if not _ignorable(ch) and metrics.units(ord(ch)) is None}
+    """The characters of ``text`` that none of the role's faces (its own and its fallbacks)
+    has a glyph for (they would print as tofu or in some other font), ignoring whitespace,
+    controls and variation selectors."""
+    own = _face_metrics(role.face)
+    return {
+        ch
+        for ch in set(text)
+        if not _ignorable(ch)
+        and own.units(ord(ch)) is None
+        and _face_with(role.fallbacks, ch) is None
+    }
+
+
+def fallback_characters(text: str, role: RoleFont) -> set[str]:
+    """The characters of ``text`` that the role's own face lacks and a fallback prints."""
+    own = _face_metrics(role.face)
+    return {
+        ch
+        for ch in set(text)
+        if not _ignorable(ch)
+        and own.units(ord(ch)) is None
+        and _face_with(role.fallbacks, ch) is not None
+    }
 
 
 class _Advances(dict):
-    """Advance in em by character; filled on first use of each character."""
+    """Advance in em by character, from the first face that has it; filled on first use of
+    each character (so a fallback face's widths are read only when a text needs them)."""
 
-    def __init__(self, metrics: _Metrics):
+    def __init__(self, faces: tuple[FontFace, ...]):
         super().__init__()
-        self.metrics = metrics
-        self.scale = 1.0 / metrics.units_per_em
+        self.faces = faces
 
     def __missing__(self, text: str) -> float:
         if len(text) != 1:
             return sum(self[ch] for ch in text)
-        units = self.metrics.units(ord(text))
-        if units is not None:
-            advance = units * self.scale
+        face = _face_with(self.faces, text)
+        if face is not None:
+            metrics = _face_metrics(face)
+            advance = metrics.units(ord(text)) / metrics.units_per_em
         elif _ignorable(text) and not text.isspace():
             advance = 0.0
         else:
-            # Not in the face: another font will draw it; guess from its East Asian width.
+            # In no face: another font will draw it; guess from its East Asian width.
             advance = 1.0 if unicodedata.east_asian_width(text) in ("W", "F") else 0.5
         self[text] = advance
         return advance
 
 
 @lru_cache(maxsize=16)
-def _advances(path: Path, index: int, size: int, mtime_ns: int) -> _Advances:
-    return _Advances(_metrics(path, index, size, mtime_ns))
+def _advances(faces: tuple[FontFace, ...], versions: tuple[tuple[int, int], ...]) -> _Advances:
+    return _Advances(faces)
 
 
 def advance_em(role: RoleFont) -> Callable[[str], float]:
     """A function giving a character's advance width in em, as HarfBuzz shapes it in
-    ``lang="zh-CN"`` text (cmap, the zh-Hans ``locl`` substitutions, hmtx); kerning is left out,
-    so lines measured with it should be set with ``font-kerning: none``. A longer string gives
-    the sum. After a character's first use it is one dict lookup, and every caller of the same
-    face shares the table."""
-    stat = role.face.path.stat()
-    return _advances(role.face.path, role.face.index, stat.st_size, stat.st_mtime_ns).__getitem__
+    ``lang="zh-CN"`` text (cmap, the zh-Hans ``locl`` substitutions, hmtx) in the first of the
+    role's faces that has it; kerning is left out, so lines measured with it should be set with
+    ``font-kerning: none``. A longer string gives the sum. After a character's first use it is
+    one dict lookup, and every caller of the same faces shares the table."""
+    versions = tuple((s.st_size, s.st_mtime_ns) for s in (f.path.stat() for f in role.faces))
+    return _advances(role.faces, versions).__getitem__
 
 
 # --- report --------------------------------------------------------------------------------------
+
+
+def stand_in_text(font: RoleFont) -> str | None:
+    """In plain words, which stand-in prints the role instead of its official typeface (and
+    which face fills in the characters it lacks); None for an official font."""
+    if font.official:
+        return None
+    spec = ROLE_SPECS[font.role]
+    text = (
+        f"{spec.label}应为{spec.typeface}（正式字体“{spec.wanted}”），"
+        f"现由替代字体“{font.face.family}”印出"
+    )
+    if font.fallbacks:
+        text += "，它缺的字由" + "、".join(f"“{f.family}”" for f in font.fallbacks) + "补"
+    return text + "。"
 
 
 def report(font_dir: Path | None) -> list[dict]:
@@ -748,10 +928,13 @@ def report(font_dir: Path | None) -> list[dict]:
             "file": str(font.face.path) if font else None,
             "index": font.face.index if font else None,
             "weight": font.weight if font else None,
+            "fallbacks": [face.family for face in font.fallbacks] if font else [],
             "source": choice.source,
             "official": bool(font and font.official),
             "official_text": "是" if font and font.official else "否",
             "stand_in": choice.tier == STAND_IN,
+            # What prints instead of the official typeface, in plain words (None if official).
+            "stand_in_text": stand_in_text(font) if font else None,
             "missing_official": list(font.missing_official) if font else list(spec.names(OFFICIAL)),
             "characters": _face_metrics(font.face).count if font else 0,
             "level": "ok",
@@ -767,9 +950,8 @@ def report(font_dir: Path | None) -> list[dict]:
         elif not font.official:
             row["level"] = "info" if spec.free_note and choice.tier == FREE else "warning"
             row["warning"] = (
-                f"缺少正式字体“{spec.wanted}”（{spec.typeface}），{spec.label}暂用"
-                f"“{font.face.family}”代替。{spec.free_note}"
-                f"可将单位授权的字体文件（.ttf/.otf/.ttc）放入{where}。"
+                f"{stand_in_text(font)}{spec.free_note}"
+                f"可将单位授权的“{spec.wanted}”字体文件（.ttf/.otf/.ttc）放入{where}。"
             )
         rows.append(row)
     return rows

@@ -38,10 +38,9 @@ from app.pdf.fonts import (
     RoleFont,
     advance_em,
     default_cache_dir,
-    face_css,
+    embed,
     missing_characters,
     resolve_roles,
-    subset_font,
 )
 from app.pdf.linebreak import KEEP_TOGETHER, Line, break_paragraph, grid_spacing, split_end
 
@@ -329,8 +328,9 @@ def cache_key(source: PdfSource, roles: dict[str, RoleFont]) -> str:
         _layout_digest(),
         repr(source),
         *(
-            f"{r.role}:{r.face.path}:{r.face.index}:{r.face.path.stat().st_mtime_ns}"
+            f"{r.role}:{face.path}:{face.index}:{face.path.stat().st_mtime_ns}"
             for r in roles.values()
+            for face in r.faces
         ),
     ):
         digest.update(part.encode("utf-8"))
@@ -420,22 +420,17 @@ def characters_by_role(
 def prepare_fonts(
     roles: dict[str, RoleFont], chars: dict[str, set[str]], cache_dir: Path | None = None
 ) -> tuple[dict[str, Path | bytes], str]:
-    """Each role's face cut down to what the document prints, and the CSS that loads them.
+    """Each role's faces cut down to what the document prints, and the CSS that loads them.
 
     Small per-document fonts keep the PDF small (WeasyPrint keeps glyph ids when it subsets)
     and make each render cheap (it copies every font file it loads)."""
-    files: dict[str, Path | bytes] = {}
-    faces = {}
-    for role, font in roles.items():
-        name = f"fonts/{role}.otf"
-        files[name] = subset_font(font, chars[role], cache_dir)
-        faces[role] = (font, asset_url(name))
-    css_text = face_css(faces) + (
+    files, font_css = embed(roles, chars, asset_url, cache_dir)
+    css_text = font_css + (
         f"\n:root {{ --pitch: {LINE_PITCH}pt; }}\n"
         f".l.g {{ letter-spacing: {GRID_SPACING}pt; }}\n"
         f".l.i {{ text-indent: {FIRST_LINE_INDENT:.4f}pt; }}\n"
     )
-    return files, css_text
+    return dict(files), css_text
 
 
 def write_prepared(html: str, files: dict[str, Path | bytes], css_text: str) -> bytes:

@@ -13,6 +13,8 @@ from app.auth.models import User
 from app.core.audit import audit
 from app.core.extensions import db
 from app.core.times import format_datetime, to_local
+from app.documents.structure import parse
+from app.pdf.fonts import fallback_characters, resolve_roles, stand_in_text
 from app.pdf.render import HistoryLine, PdfSource, render_pdf, uncovered_characters
 from app.reports.history import record_history
 from app.reports.models import Comment, HistoryEntry, Report, ReportVersion
@@ -88,6 +90,34 @@ def approved_pdf_check(report: Report) -> tuple[str, list[str]]:
     source = approved_source(report)
     digest = hashlib.sha256(render(source)).hexdigest()
     return digest, uncovered_characters(source, font_dir_of(current_app))
+
+
+def font_notes(source: PdfSource) -> list[str]:
+    """In plain words, for each part of this PDF that the official format sets in 小标宋, 仿宋,
+    黑体 or 楷体: which stand-in prints it when the official font is missing, and which
+    characters a fallback face prints because the stand-in lacks them."""
+    roles = resolve_roles(font_dir_of(current_app))
+    text_of = {"title": source.title, "body": source.unit, "heading1": "", "heading2": ""}
+    for block in parse(source.body):
+        if block.kind == "heading" and block.level in (1, 2):
+            text_of[f"heading{block.level}"] += block.heading or block.text
+            text_of["body"] += block.rest
+        else:
+            text_of["body"] += block.text
+    notes = []
+    for role, text in text_of.items():
+        if not text.strip():
+            continue  # the document has no such part
+        font = roles[role]
+        if note := stand_in_text(font):
+            notes.append(note)
+        if borrowed := sorted(fallback_characters(text, font)):
+            faces = "、".join(f"“{face.family}”" for face in font.fallbacks)
+            notes.append(
+                f"“{font.face.family}”缺少{len(borrowed)}个字（{'、'.join(borrowed[:20])}"
+                f"{'等' if len(borrowed) > 20 else ''}），已由{faces}补印。"
+            )
+    return notes
 
 
 def record_download(actor: User, report: Report) -> HistoryEntry:
