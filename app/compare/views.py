@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import re
 
-import sqlalchemy as sa
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from app.compare.review import changes_since_last_review
 from app.core.errors import render_error
-from app.core.extensions import db
 from app.core.web import login_required_blueprint
 from app.documents.diff import char_runs, compare_texts, segments
-from app.reports.models import Report, ReportVersion
+from app.reports import queries
+from app.reports.models import ReportVersion
 from app.reports.views import load_report
 
 bp = login_required_blueprint("compare", __name__)
@@ -49,17 +47,6 @@ def compare_url(report_id: int, from_number: int, to_number: int, view: str = "s
     )
 
 
-def versions_of(report: Report) -> list[ReportVersion]:
-    return list(
-        db.session.scalars(
-            sa.select(ReportVersion)
-            .where(ReportVersion.report_id == report.id)
-            .options(joinedload(ReportVersion.created_by))
-            .order_by(ReportVersion.number)
-        )
-    )
-
-
 def chosen_pair(
     versions: list[ReportVersion], from_number: int | None, to_number: int | None
 ) -> tuple[ReportVersion, ReportVersion]:
@@ -85,7 +72,7 @@ def compare(report_id: int):
     view = request.args.get("view", "side")
     if view not in VIEWS:
         view = "side"
-    versions = versions_of(report)
+    versions = queries.versions_of(report)
     if from_number is None and to_number is None and len(versions) < 2:
         return render_template("compare/nothing.html", report=report, versions=versions)
     old, new = chosen_pair(versions, from_number, to_number)

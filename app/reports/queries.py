@@ -170,6 +170,18 @@ def comment_threads(report: Report) -> list[Comment]:
     )
 
 
+def versions_of(report: Report) -> list[ReportVersion]:
+    """Every version of the report, oldest first, with who submitted it."""
+    return list(
+        db.session.scalars(
+            sa.select(ReportVersion)
+            .where(ReportVersion.report_id == report.id)
+            .options(joinedload(ReportVersion.created_by))
+            .order_by(ReportVersion.number)
+        )
+    )
+
+
 def version_numbered(report: Report, number: int) -> ReportVersion | None:
     return db.session.scalar(
         sa.select(ReportVersion).where(
