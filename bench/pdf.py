@@ -1,27 +1,44 @@
 """Rendering speed, size and memory of the official-format PDF.
 
 Run: .venv/bin/python bench/pdf.py — prints, for each sample (or generated text when
-../shared/samples is absent) and for a 10× long report: cold and warm render time, cache-hit
-time, pages, size and peak memory (RSS) of this process.
+../shared/samples is absent; REPORTFLOW_SAMPLES=DIR points elsewhere) and for a 10× long
+report: cold and warm render time, cache-hit time, pages, size and peak memory (RSS) of this
+process; and a bare WeasyPrint render of the same text (the paragraphs as <p>, the same fonts,
+no line breaking of ours, no grid) with the ratio warm / bare (issue 13: at most 1.2).
 """
 
 from __future__ import annotations
 
 import io
+import os
 import resource
 import statistics
 import tempfile
 import time
 from datetime import date
+from functools import partial
+from html import escape
 from pathlib import Path
 
 from pypdf import PdfReader
 
 from app import create_app
 from app.config import TestConfig
-from app.pdf.render import PdfSource, render_pdf
+from app.documents.structure import paragraphs
+from app.pdf.fonts import resolve_roles
+from app.pdf.render import (
+    PdfSource,
+    build_html,
+    characters_by_role,
+    prepare_fonts,
+    render_pdf,
+    typeset,
+    write_prepared,
+)
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(
+    os.environ.get("REPORTFLOW_SAMPLES", Path(__file__).resolve().parents[2] / "shared" / "samples")
+)
 GENERATED = "\n".join(
     f"（{'一二三四五六七八九'[n % 9]}）推进第{n}项重点工作。一是强化组织领导，成立工作专班{n % 7 + 2}个，"
     f"明确责任分工；二是深化学习教育，开展集中学习{n * 3}场次，参学率达{90 + n % 10}.5%。"
@@ -37,30 +54,67 @@ def texts() -> list[tuple[str, str]]:
     return [*found, ("10× long", "\n".join(text for _, text in found) * (10 // len(found) + 1))]
 
 
+def bare_html(source: PdfSource) -> str:
+    """The same text as plain paragraphs: what WeasyPrint costs without our typesetting."""
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs(source.body))
+    return (
+        '<!doctype html><html lang="zh-CN"><head><style>'
+        "@page { size: A4; margin: 37mm 26mm 35mm 28mm; }"
+        'html { font-family: "rf-body"; font-size: 16pt; } body { margin: 0; }'
+        'h1 { font: 22pt "rf-title"; text-align: center; margin: 0 0 29pt; }'
+        "p { margin: 0; text-indent: 2em; text-align: justify; line-height: 28.99pt; }"
+        f"</style></head><body><h1>{escape(source.title)}</h1>{body}"
+        f"<p>{escape(source.unit)}</p></body></html>"
+    )
+
+
+def cpu_least(*runs, times: int = 7) -> list[float]:
+    """Least CPU seconds of this process for each of ``runs``, run in turn ``times`` times:
+    the machine is shared, the wall clock there measures the neighbours as much as the work,
+    and even CPU time grows when they crowd the caches; the least is the work's own."""
+    spent = [[] for _ in runs]
+    for _ in range(times):
+        for run, record in zip(runs, spent, strict=True):
+            start = time.process_time()
+            run()
+            record.append(time.process_time() - start)
+    return [min(record) for record in spent]
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+TITLE = "关于学习贯彻习近平新时代中国特色社会主义思想主题教育开展情况的汇报"  # breaks: jieba
 
 
 def main() -> None:
     app = create_app(TestConfig)
     with app.app_context(), tempfile.TemporaryDirectory() as cache:
         start = time.perf_counter()
-        render_pdf(PdfSource("预热", "正文。", "单位", "期次", date(2026, 11, 22)), None)
+        render_pdf(PdfSource(TITLE, "正文。", "单位", "期次", date(2026, 11, 22)), None)
         print(
-            f"first render in this process (imports, fonts, extraction): {time.perf_counter() - start:.2f} s"
+            "first render in this process (imports, fonts, extraction, jieba): "
+            f"{time.perf_counter() - start:.2f} s"
         )
         print(
-            f"{'text':<10} {'cold s':>7} {'warm s':>7} {'hit ms':>7} {'pages':>5} {'KB':>6} {'peak MB':>8}"
+            "CPU s, least of 7 taken in turn: warm render; WeasyPrint alone on the same HTML "
+            "and fonts; "
+            "WeasyPrint on the text as plain <p> paragraphs"
         )
+        print(
+            f"{'text':<10} {'cold s':>7} {'warm s':>7} {'hit ms':>7} {'pages':>5} {'KB':>6}"
+            f" {'peak MB':>8} {'warm CPU':>9} {'alone CPU':>9} {'<p> CPU':>8} {'warm/alone':>10}"
+            f" {'warm/<p>':>8}"
+        )
+        roles = resolve_roles(None)
         for name, body in texts():
-            source = PdfSource(
-                "关于主题教育开展情况的汇报", body, "某某单位", "期次", date(2026, 11, 22)
-            )
+            source = PdfSource(TITLE, body, "某某单位", "期次", date(2026, 11, 22))
             start = time.perf_counter()
             pdf = render_pdf(source, None)
             cold = time.perf_counter() - start
             warm = []
-            for _ in range(3):
+            for _ in range(5):
                 start = time.perf_counter()
                 render_pdf(source, None)
                 warm.append(time.perf_counter() - start)
@@ -71,9 +125,20 @@ def main() -> None:
                 render_pdf(source, None, Path(cache))
                 hits.append((time.perf_counter() - start) * 1000)
             pages = len(PdfReader(io.BytesIO(pdf)).pages)
+            doc = typeset(source, roles)
+            files, css_text = prepare_fonts(roles, characters_by_role([doc]))
+            html, plain = build_html(source, roles, doc), bare_html(source)
+            warm_cpu, alone, paragraphs_only = cpu_least(
+                partial(render_pdf, source, None),
+                partial(write_prepared, html, files, css_text),
+                partial(write_prepared, plain, files, css_text),
+                times=3 if name == "10× long" else 7,
+            )
             print(
                 f"{name:<10} {cold:7.2f} {statistics.median(warm):7.2f} "
                 f"{statistics.median(hits):7.1f} {pages:5d} {len(pdf) / 1024:6.0f} {peak_mb():8.0f}"
+                f" {warm_cpu:9.2f} {alone:9.2f} {paragraphs_only:8.2f} {warm_cpu / alone:10.2f}"
+                f" {warm_cpu / paragraphs_only:8.2f}"
             )
 
 

@@ -95,6 +95,12 @@ class Span:
     role: str
     left: float = 0.0  # pt, CSS margin-left
     right: float = 0.0  # pt, CSS margin-right
+    box: bool = False  # the last glyph of a justified line: a box of its own
+
+    @property
+    def element(self) -> bool:
+        """Needs an element of its own (plain body text is written as it is)."""
+        return self.role != "body" or self.box or bool(self.left or self.right)
 
     @property
     def style(self) -> str:
@@ -154,29 +160,42 @@ class _Faces:
 
 def line_spans(line: Line, heading_chars: int, role: str, faces: _Faces) -> tuple[Span, ...]:
     """A broken line as spans: its first ``heading_chars`` characters in the heading's
-    ``role``, each compressed or widened glyph in a span of its own with its margins, and the
-    last glyph of a justified line in a box of its own (WeasyPrint rounds letter-spacing to
-    1/1000 em per glyph inside one text box; boxes are placed exactly, so the line then ends
-    flush within 0.05 pt instead of 0.5 pt)."""
+    ``role``; a compressed or widened glyph with its margins at the end of a span (a right
+    margin) or at its start (a left one), with the plain text before or after it, since
+    WeasyPrint's cost goes with the number of text boxes; and the last glyph of a justified
+    line in a box of its own (WeasyPrint rounds letter-spacing to 1/1000 em per glyph inside
+    a box; boxes are placed exactly, so the line then ends flush within 0.05 pt, not 0.5)."""
     text = line.text
     heading_chars = min(heading_chars, len(text))
-    margins = {trim.index: [-trim.left, -trim.right] for trim in line.trims}
-    for i in range(heading_chars if role != "body" else 0):
-        left, right = faces.padding(role, text[i])
-        if left or right:
-            margin = margins.setdefault(i, [0.0, 0.0])
-            margin[0] += left
-            margin[1] += right
-    cuts = {0, len(text), heading_chars, *margins, *(i + 1 for i in margins)}
-    spans = []
+    margins = _margins(line, heading_chars, role, faces)
+    end = len(text) if line.last else len(split_end(text)[0]) or len(text)
+    if not line.last and len(text) - 1 in margins:
+        end = len(text) - 1
+    cuts = {0, len(text), heading_chars, end, *margins, *(i + 1 for i in margins)}
+    spans: list[Span] = []
     for a, b in pairwise(sorted(cuts)):
         left, right = margins.get(a, (0.0, 0.0)) if b == a + 1 else (0.0, 0.0)
-        spans.append(Span(text[a:b], role if a < heading_chars else "body", left, right))
-    if not line.last and not spans[-1].style:
-        body, end = split_end(spans[-1].text)
-        if body:
-            spans[-1:] = [Span(body, spans[-1].role), Span(end, spans[-1].role)]
+        piece = Span(text[a:b], role if a < heading_chars else "body", left, right, a == end)
+        last = spans[-1] if spans else None
+        if last and last.role == piece.role and not (last.right or piece.left or piece.box):
+            spans[-1] = Span(last.text + piece.text, last.role, last.left, piece.right)
+        else:
+            spans.append(piece)
     return tuple(spans)
+
+
+def _margins(
+    line: Line, heading_chars: int, role: str, faces: _Faces
+) -> dict[int, tuple[float, float]]:
+    """Margins (pt) by position: negative for compressed marks, positive for heading glyphs
+    narrower than the body's that are not widened in the face."""
+    margins = {trim.index: (-trim.left, -trim.right) for trim in line.trims}
+    for i in range(heading_chars if role != "body" else 0):
+        left, right = faces.padding(role, line.text[i])
+        if left or right:
+            old_left, old_right = margins.get(i, (0.0, 0.0))
+            margins[i] = (old_left + left, old_right + right)
+    return margins
 
 
 def _heading_chars(block: Block) -> int:
@@ -357,9 +376,10 @@ def build_html(
 ALWAYS = set("0123456789 —-·.,:;%()[]（）、，。：；“”《》") | set(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
-# Heading faces print heading text only (and the volume's unit names): without the quotes and
-# brackets of ALWAYS, a document whose headings have none needs no widened copy (glyphs.widen).
-HEADING_ALWAYS = ALWAYS - set("“”《》（）()[]")
+# Heading faces print heading text only (and the stamp and the volume's unit names, passed as
+# extra characters): their copies carry nothing else, so that glyphs widened for the grid
+# (glyphs.widen) cost nothing in a document whose headings do not use them.
+HEADING_ALWAYS: set[str] = set()
 STAMP_TEXT = "草稿 · 未经审定"
 RECORD_TEXT = "审批记录时间人员角色操作意见"
 VOLUME_TEXT = "汇　编目　录"
