@@ -49,7 +49,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
 
@@ -348,6 +348,12 @@ class _Marks:
         groups[0] = sorted(groups[0] + _between(self.left, start + 1, end - 1))
         return groups
 
+    def counts_inside(self, start: int, end: int) -> list[int]:
+        """How many marks ``groups_inside`` finds in each group (without listing them)."""
+        counts = [bisect_left(marks, end - 1) - bisect_left(marks, start) for marks in self.right]
+        counts[0] += bisect_left(self.left, end - 1) - bisect_left(self.left, start + 1)
+        return counts
+
 
 def _between(positions: list[int], start: int, end: int) -> list[int]:
     return positions[bisect_left(positions, start) : bisect_left(positions, end)]
@@ -452,8 +458,8 @@ class _Paragraph:
             (half if side.get(end - 1) == RIGHT else 0.0, END_COST, 1),
             (half if side.get(start) == LEFT else 0.0, MARK_COST, 1),
         ]
-        for group in self.marks.groups_inside(start, end):
-            found.append((self.setting.inner * len(group), MARK_COST, len(group)))
+        for count in self.marks.counts_inside(start, end):
+            found.append((self.setting.inner * count, MARK_COST, count))
         return found
 
     def option(self, start: int, end: int) -> _Option | None:
@@ -493,46 +499,54 @@ class _Paragraph:
 
     # --- choosing the breaks --------------------------------------------------------------
 
-    def candidates(self, start: int) -> tuple[list[int], int]:
-        """Ends worth trying for a line from ``start``: the last breaks at or before the
-        point where the grid spacing runs out (pushing), and those after it that squeezing
-        might reach; with that point."""
+    def fit(self, start: int) -> int:
+        """Where a line from ``start`` would end at grid spacing (the longest that fits)."""
         setting = self.setting
         available = setting.line_width - (setting.first_indent if start == 0 else 0.0)
         limit = self.reach[start] + setting.grid + available + _EPS
-        fit = max(bisect_right(self.reach, limit, start + 1) - 1, start + 1)
-        ends, push = [], fit
-        while push > start and len(ends) < 2:
+        return max(bisect_right(self.reach, limit, start + 1) - 1, start + 1)
+
+    def candidates(self, start: int, pushes: int = 2) -> Iterator[int]:
+        """Ends worth trying for a line from ``start``: the last ``pushes`` breaks at or before
+        the point where the grid spacing runs out (pushing), then those after it that
+        squeezing might reach."""
+        fit = self.fit(start)
+        found, push = 0, fit
+        while push > start and found < pushes:
             if self.allowed(push):
-                ends.append(push)
+                found += 1
+                yield push
             push -= 1
-        reach_max = limit + SQUEEZE_SCAN_EM * setting.font_size
+        reach_max = self.reach[fit] + SQUEEZE_SCAN_EM * self.setting.font_size
         squeeze = fit + 1
         while squeeze <= self.n and self.reach[squeeze] <= reach_max:
             if self.allowed(squeeze):
-                ends.append(squeeze)
+                yield squeeze
             squeeze += 1
-        return ends, fit
 
     def best_end(self, start: int) -> int:
-        ends, fit = self.candidates(start)
-        options = [o for o in map(lambda end: self.option(start, end), ends) if o is not None]
-        best = min(options, key=lambda o: o.cost, default=None)
+        best = None
+        for end in self.candidates(start):
+            option = self.option(start, end)
+            if option is not None and (best is None or option.cost < best.cost):
+                best = option
+                if best.cost <= 0.0:
+                    break  # on the grid, nothing compressed: nothing is better
         stretch_max = MAX_RUN_STRETCH_EM * self.setting.font_size
         if best is not None and best.spacing - self.setting.grid <= stretch_max:
             return best.end
-        return self._forced_end(start, fit, ends)
+        return self._forced_end(start)
 
-    def _forced_end(self, start: int, fit: int, ends: list[int]) -> int:
+    def _forced_end(self, start: int) -> int:
         """No break keeps the rules without a gaping line: break inside a Latin/digit run too
         long to push down, else at the last allowed break, else where the line is full."""
+        fit = self.fit(start)
         relaxed = fit
         while relaxed > start and not self.allowed(relaxed, relaxed=True):
             relaxed -= 1
         if relaxed > start:
             return relaxed
-        pushed = [end for end in ends if end <= fit]
-        return pushed[0] if pushed else fit
+        return next((end for end in self.candidates(start) if end <= fit), fit)
 
     def ends(self) -> list[int]:
         """Greedy breaks, line after line; then a runt last line mended (clreq 3.4.4)."""
@@ -565,7 +579,7 @@ class _Paragraph:
         if lines <= 1:
             return None
         best: tuple[float, list[int]] | None = None
-        for end in self.candidates(start)[0]:
+        for end in self.candidates(start, pushes=4):  # a runt may need two characters more
             option = self.option(start, end) if end < self.n else None
             rest = self._tail(end, lines - 1) if option is not None else None
             if rest is not None and (best is None or option.cost + rest[0] < best[0]):
