@@ -69,3 +69,16 @@ def test_quotes_in_a_kai_heading_print_in_its_face_and_read_back_without_spaces(
     if shutil.which("pdftotext"):
         out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
         assert "（一）突出“实”字抓落实。推动工作落实。" in out.stdout.decode().splitlines()
+
+
+def test_a_heading_mark_is_compressed_only_where_both_faces_leave_the_same_half_blank(roles):
+    from app.pdf.render import _Faces
+
+    faces = _Faces(roles)
+    blank = faces.blank("heading2")
+    assert blank("“") == LEFT and blank("”") == RIGHT  # LXGW's quotes, once widened
+    assert blank("，") == RIGHT and blank("《") == LEFT
+    faces.own_blank["heading2"] = lambda char: 0  # a heading face that centres its marks
+    faces.widened["heading2"] = lambda char: 0.0
+    assert [faces.blank("heading2")(mark) for mark in "，“》"] == [0, 0, 0]
+    assert faces.blank("body")("，") == RIGHT

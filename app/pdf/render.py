@@ -45,7 +45,7 @@ from app.pdf.fonts import (
     subset_font,
 )
 from app.pdf.glyphs import blank_sides, ink_shift, widen, widening
-from app.pdf.linebreak import Line, break_paragraph, grid_spacing, split_end
+from app.pdf.linebreak import LEFT, RIGHT, Line, break_paragraph, grid_spacing, split_end
 from app.pdf.pagination import LINES_PER_PAGE, BlockRows, keeps, page_starts
 from app.pdf.titles import title_lines
 
@@ -142,9 +142,26 @@ class _Faces:
 
     def __init__(self, roles: dict[str, RoleFont]):
         self.body = advance_em(roles["body"])
-        self.blank = blank_sides(roles["body"])
+        self.body_blank = blank_sides(roles["body"])
         self.own = {role: advance_em(roles[role]) for role in HEADING_ROLES}
         self.widened = {role: widening(roles[role], roles["body"]) for role in HEADING_ROLES}
+        self.own_blank = {role: blank_sides(roles[role]) for role in HEADING_ROLES}
+
+    def blank(self, role: str) -> Callable[[str], int]:
+        """The blank side of each mark for a block in ``role``'s face: in a heading, a mark is
+        compressed only where both faces leave the same half blank (a widened glyph keeps its
+        ink beside the words, as the body's)."""
+        if role == "body":
+            return self.body_blank
+        own, widened = self.own_blank[role], self.widened[role]
+
+        def agreed(char: str) -> int:
+            side = self.body_blank(char)
+            shift = ink_shift(char)
+            wide = LEFT if shift == 1.0 else RIGHT if shift == 0.0 else 0
+            return side if side == (own(char) or (wide if widened(char) else 0)) else 0
+
+        return agreed
 
     def padding(self, role: str, char: str) -> tuple[float, float]:
         """Margins (pt) that give a heading glyph the width of the body's, which the line was
@@ -212,7 +229,7 @@ def typeset_block(block: Block, faces: _Faces) -> list[TypesetLine]:
         font_size=BODY_SIZE,
         line_width=TYPE_WIDTH,
         chars_per_line=CHARS_PER_LINE,
-        blank=faces.blank,
+        blank=faces.blank(role),
     )
     heading_left = _heading_chars(block) if role != "body" else 0
     result = []
