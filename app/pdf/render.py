@@ -2,8 +2,11 @@
 
 The text is laid out on the standard's grid by our own line breaker (``linebreak.py``): each
 line is a ``nowrap`` block whose letter-spacing makes it end flush with the type area, since
-WeasyPrint does not justify Chinese text. Fonts come from ``fonts.py``; the only resources the
-document may load are served by ``RestrictedFetcher``.
+WeasyPrint does not justify Chinese text; compressed punctuation marks are elements with
+negative margins. Page breaks are planned on the grid (``pagination.py``) and forced in the
+HTML, title lines broken between words (``titles.py``). Fonts come from ``fonts.py``, glyph
+facts from ``glyphs.py``; the only resources the document may load are served by
+``RestrictedFetcher``.
 """
 
 from __future__ import annotations
