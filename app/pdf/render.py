@@ -294,9 +294,9 @@ def _layout_digest() -> str:
     """Changes whenever the layout code, template or stylesheet changes, so that a cached PDF
     is never served after an upgrade that would typeset it differently."""
     here = Path(__file__).parent
-    template = here.parent.parent / "templates" / "pdf" / "report.html"
+    templates = (here.parent.parent / "templates" / "pdf").glob("*.html")  # _report.html too
     digest = hashlib.sha256()
-    for path in sorted([*here.glob("*.py"), here / "official.css", template]):
+    for path in sorted([*here.glob("*.py"), here / "official.css", *templates]):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
