@@ -1,13 +1,19 @@
 """How well report text sits on the GB/T 9704 grid (22 lines × 28 characters) in the PDF.
 
 Run: .venv/bin/python bench/pdf_grid.py  — prints figures. The paragraphs of ../shared/samples
-(or generated ones when absent) are broken by app.pdf.linebreak and typeset through WeasyPrint,
-one nowrap <div> per line with its letter-spacing, and the PDF is read back with pdfplumber:
+(REPORTFLOW_SAMPLES=DIR points elsewhere; generated ones when absent) are broken by
+app.pdf.linebreak and typeset through WeasyPrint, one nowrap <div> per line with its
+letter-spacing, and the PDF is read back with pdfplumber:
 
-* ours: the markup linebreak.py asks for (the last glyph in a box of its own, kerning off,
-  Latin runs with the cmap figures);
-* ours, one text box per line: the same lines as plain text, to show WeasyPrint's rounding;
+* ours: the markup linebreak.py asks for (compressed marks with negative margins, the last
+  glyph in a box of its own, kerning off, Latin runs with the cmap figures);
+* ours, one text box per line: the same lines without the box for the last glyph, to show
+  WeasyPrint's rounding;
 * naive justify: the paragraphs as ordinary <p> with `text-align: justify`.
+
+A line ends flush when its last glyph ends at the edge — a mark compressed at the line end
+by the half em it gave up, its PDF box reaching past the edge by that much.
+bench/pdf_typography.py measures the spacing goals through the app itself.
 
 Needs the Noto Serif CJK SC font (Debian fonts-noto-cjk).
 """
@@ -134,13 +140,24 @@ def latin_spans(text: str) -> str:
     return "".join(html)
 
 
-def line_html(line: Line) -> str:
-    """The last glyph of a justified line in a box of its own (split_end), Latin runs with the
-    cmap figures."""
-    if line.last:
-        return latin_spans(line.text)
-    body, end = split_end(line.text)
-    return f"{latin_spans(body)}<span>{latin_spans(end)}</span>"
+def line_html(line: Line, boxes: bool = True) -> str:
+    """Each compressed mark in an element of its own with negative margins; the last glyph of
+    a justified line in a box of its own (split_end) unless ``boxes`` is off; Latin runs
+    with the cmap figures."""
+    trims = {trim.index: trim for trim in line.trims}
+    cuts = sorted({0, len(line.text), *trims, *(i + 1 for i in trims)})
+    parts = []
+    for a, b in pairwise(cuts):
+        trim = trims.get(a) if b == a + 1 else None
+        if trim:
+            style = f"margin-left: {-trim.left}pt; margin-right: {-trim.right}pt"
+            parts.append(f'<span style="{style}">{escape(line.text[a])}</span>')
+        elif b == len(line.text) and boxes and not line.last:
+            body, end = split_end(line.text[a:b])
+            parts.append(f"{latin_spans(body)}<span>{latin_spans(end)}</span>")
+        else:
+            parts.append(latin_spans(line.text[a:b]))
+    return "".join(parts)
 
 
 def lines_html(broken: list[list[Line]], boxes: bool = True) -> str:
@@ -153,7 +170,7 @@ def lines_html(broken: list[list[Line]], boxes: bool = True) -> str:
     )
     rows = "".join(
         f'<div class="l" style="letter-spacing: {line.letter_spacing}pt; '
-        f'text-indent: {line.indent}pt">{line_html(line) if boxes else escape(line.text)}</div>'
+        f'text-indent: {line.indent}pt">{line_html(line, boxes)}</div>'
         for lines in broken
         for line in lines
     )
@@ -205,8 +222,17 @@ class Figures:
     text_ok: bool
 
 
-def figures(found: list[PdfLine], expected: list[list[str]]) -> Figures:
+def end_trim(line: Line) -> float:
+    """How far a line's last PDF box reaches past its end: the blank a mark at the end gave up."""
+    if line.trims and line.trims[-1].index == len(line.text) - 1:
+        return line.trims[-1].right
+    return 0.0
+
+
+def figures(found: list[PdfLine], broken: list[list[Line]]) -> Figures:
     """Compare the PDF's lines with the paragraphs they should spell, paragraph by paragraph."""
+    expected = [[line.text for line in lines] for lines in broken]
+    reach = [end_trim(line) for lines in broken for line in lines]
     per_page = Counter(line.page for line in found)
     pages = max(per_page)
     full_pages = Counter(per_page[p] for p in range(1, pages))  # the last page may be short
@@ -227,9 +253,10 @@ def figures(found: list[PdfLine], expected: list[list[str]]) -> Figures:
             if not last:
                 non_last += 1
                 chars[len(line.text)] += 1
-                worst = max(worst, abs(line.x1 - right))
-                flush += abs(line.x1 - right) <= TOLERANCE
-                near += abs(line.x1 - right) <= 1.0
+                end = line.x1 - (reach[index - 1] if index - 1 < len(reach) else 0.0)
+                worst = max(worst, abs(end - right))
+                flush += abs(end - right) <= TOLERANCE
+                near += abs(end - right) <= 1.0
                 bad_ends += line.text[-1] in NO_END
             first = False
         text_ok = text_ok and got == text
@@ -292,7 +319,6 @@ def main() -> None:
     )
 
     broken = break_all(paras, advance)
-    expected = [[line.text for line in lines] for lines in broken]
     results = {}
     HTML(string=lines_html(broken[:3])).write_pdf()  # warm up: fonts, stylesheets
     for name, html in (
@@ -303,7 +329,7 @@ def main() -> None:
         start = time.perf_counter()
         pdf = HTML(string=html).write_pdf()
         elapsed = time.perf_counter() - start
-        results[name] = (figures(pdf_lines(pdf), expected), elapsed)
+        results[name] = (figures(pdf_lines(pdf), broken), elapsed)
 
     squeezed, pushed = adjustments(broken, advance)
     justified = [line.letter_spacing for lines in broken for line in lines[:-1]]

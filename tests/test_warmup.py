@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from app.pdf import titles
 from app.pdf.render import render_pdf
 from app.server import gunicorn_conf, warmup
 
@@ -29,6 +30,7 @@ def test_warm_up_compiles_templates_typesets_a_pdf_and_freezes_the_heap(app, mon
     warmup.warm_up(app)
 
     assert len(made) == 1 and made[0].startswith(b"%PDF")
+    assert titles._TOKENIZER, "the title segmenter is loaded before the first request"
     cached = {name for (_, name) in app.jinja_env.cache}
     assert set(warmup.TEMPLATES) <= cached
     assert gc.get_freeze_count() > 0

@@ -2,8 +2,11 @@
 
 The text is laid out on the standard's grid by our own line breaker (``linebreak.py``): each
 line is a ``nowrap`` block whose letter-spacing makes it end flush with the type area, since
-WeasyPrint does not justify Chinese text. Fonts come from ``fonts.py``; the only resources the
-document may load are served by ``RestrictedFetcher``.
+WeasyPrint does not justify Chinese text; compressed punctuation marks are elements with
+negative margins. Page breaks are planned on the grid (``pagination.py``) and forced in the
+HTML, title lines broken between words (``titles.py``). Fonts come from ``fonts.py``, glyph
+facts from ``glyphs.py``; the only resources the document may load are served by
+``RestrictedFetcher``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 from flask import render_template
@@ -37,19 +41,22 @@ from app.pdf.fetcher import RestrictedFetcher, asset_url
 from app.pdf.fonts import (
     RoleFont,
     advance_em,
+    css_family,
     default_cache_dir,
     embed,
     missing_characters,
     resolve_roles,
 )
-from app.pdf.linebreak import KEEP_TOGETHER, Line, break_paragraph, grid_spacing, split_end
+from app.pdf.glyphs import blank_sides, ink_shift, widen, widening
+from app.pdf.linebreak import LEFT, RIGHT, Line, break_paragraph, grid_spacing, split_end
+from app.pdf.pagination import LINES_PER_PAGE, BlockRows, keeps, page_starts
+from app.pdf.titles import title_lines
 
 log = logging.getLogger(__name__)
 
 MM = 72 / 25.4
 TYPE_WIDTH = 156 * MM
 TYPE_HEIGHT = 225 * MM
-LINES_PER_PAGE = 22
 CHARS_PER_LINE = 28
 BODY_SIZE = 16.0
 GRID_SPACING = round(grid_spacing(BODY_SIZE, TYPE_WIDTH, CHARS_PER_LINE), 4)
@@ -83,8 +90,25 @@ class PdfSource:
 
 @dataclass(frozen=True)
 class Span:
+    """A run of one line in one role's font. A span with margins is one glyph: negative
+    margins take a compressed mark's blank half off (clreq 3.1.6), positive ones widen a
+    heading glyph to the width the line was measured with."""
+
     text: str
     role: str
+    left: float = 0.0  # pt, CSS margin-left
+    right: float = 0.0  # pt, CSS margin-right
+    box: bool = False  # the last glyph of a justified line: a box of its own
+
+    @property
+    def element(self) -> bool:
+        """Needs an element of its own (plain body text is written as it is)."""
+        return self.role != "body" or self.box or bool(self.left or self.right)
+
+    @property
+    def style(self) -> str:
+        margins = (("margin-left", self.left), ("margin-right", self.right))
+        return ";".join(f"{name}:{value:.4f}pt" for name, value in margins if value)
 
 
 @dataclass(frozen=True)
@@ -113,173 +137,129 @@ def _role_of(block: Block) -> str:
     return "body"
 
 
-def _split_spans(
-    line_text: str, start: int, heading_end: int, heading_role: str
-) -> tuple[Span, ...]:
-    """The part of a line inside the run-in heading takes the heading's font."""
-    end = start + len(line_text)
-    if heading_end <= start:
-        return (Span(line_text, "body"),)
-    if heading_end >= end:
-        return (Span(line_text, heading_role),)
-    cut = heading_end - start
-    return (Span(line_text[:cut], heading_role), Span(line_text[cut:], "body"))
+HEADING_ROLES = ("heading1", "heading2")
 
 
-def _keep_grid_widths(spans: tuple[Span, ...], roles: dict[str, RoleFont]) -> tuple[Span, ...]:
-    """Lines are broken with the body font's widths; a heading character that is narrower
-    or wider in the heading font (LXGW WenKai's “” are 0.35 em, 楷体_GB2312's are full
-    width) is set in the body font so that the line still ends flush."""
-    body = advance_em(roles["body"])
-    result: list[Span] = []
-    for span in spans:
-        if span.role == "body":
-            result.append(span)
-            continue
-        own = advance_em(roles[span.role])
-        run, run_role = "", span.role
-        for char in span.text:
-            role = span.role if abs(own(char) - body(char)) < 0.01 else "body"
-            if role != run_role and run:
-                result.append(Span(run, run_role))
-                run = ""
-            run, run_role = run + char, role
-        if run:
-            result.append(Span(run, run_role))
-    return tuple(result)
+class _Faces:
+    """What the line breaker and the spans need of a document's faces."""
+
+    def __init__(self, roles: dict[str, RoleFont]):
+        self.body = advance_em(roles["body"])
+        self.body_blank = blank_sides(roles["body"])
+        self.own = {role: advance_em(roles[role]) for role in HEADING_ROLES}
+        self.widened = {role: widening(roles[role], roles["body"]) for role in HEADING_ROLES}
+        self.own_blank = {role: blank_sides(roles[role]) for role in HEADING_ROLES}
+
+    def blank(self, role: str) -> Callable[[str], int]:
+        """The blank side of each mark for a block in ``role``'s face: in a heading, a mark is
+        compressed only where both faces leave the same half blank (a widened glyph keeps its
+        ink beside the words, as the body's)."""
+        if role == "body":
+            return self.body_blank
+        own, widened = self.own_blank[role], self.widened[role]
+
+        def agreed(char: str) -> int:
+            side = self.body_blank(char)
+            shift = ink_shift(char)
+            wide = LEFT if shift == 1.0 else RIGHT if shift == 0.0 else 0
+            return side if side == (own(char) or (wide if widened(char) else 0)) else 0
+
+        return agreed
+
+    def padding(self, role: str, char: str) -> tuple[float, float]:
+        """Margins (pt) that give a heading glyph the width of the body's, which the line was
+        measured with, where the heading face's copy is not widened (``glyphs.widen``): the
+        extra room on the blank side of a bracket or quote, evenly around anything else."""
+        own = self.own[role](char) + self.widened[role](char)
+        extra = (self.body(char) - own) * BODY_SIZE
+        if abs(extra) < 0.005:
+            return 0.0, 0.0
+        before = ink_shift(char) * extra
+        return before, extra - before
 
 
-def _own_box_for_last_glyph(spans: tuple[Span, ...]) -> tuple[Span, ...]:
-    """WeasyPrint rounds letter-spacing to 1/1000 em per glyph inside one text box; boxes are
-    placed exactly, so the last glyph of a justified line gets a box of its own and the line
-    ends flush within 0.05 pt instead of 0.5 pt."""
-    *head, tail = spans
-    body, end = split_end(tail.text)
-    if not body:
-        return spans
-    return (*head, Span(body, tail.role), Span(end, tail.role))
+def line_spans(line: Line, heading_chars: int, role: str, faces: _Faces) -> tuple[Span, ...]:
+    """A broken line as spans: its first ``heading_chars`` characters in the heading's
+    ``role``; a compressed or widened glyph with its margins at the end of a span (a right
+    margin) or at its start (a left one), with the plain text before or after it, since
+    WeasyPrint's cost goes with the number of text boxes; and the last glyph of a justified
+    line in a box of its own (WeasyPrint rounds letter-spacing to 1/1000 em per glyph inside
+    a box; boxes are placed exactly, so the line then ends flush within 0.05 pt, not 0.5)."""
+    text = line.text
+    heading_chars = min(heading_chars, len(text))
+    margins = _margins(line, heading_chars, role, faces)
+    end = len(text) if line.last else len(split_end(text)[0]) or len(text)
+    if not line.last and len(text) - 1 in margins:
+        end = len(text) - 1
+    cuts = {0, len(text), heading_chars, end, *margins, *(i + 1 for i in margins)}
+    spans: list[Span] = []
+    for a, b in pairwise(sorted(cuts)):
+        left, right = margins.get(a, (0.0, 0.0)) if b == a + 1 else (0.0, 0.0)
+        piece = Span(text[a:b], role if a < heading_chars else "body", left, right, a == end)
+        last = spans[-1] if spans else None
+        if last and last.role == piece.role and not (last.right or piece.left or piece.box):
+            spans[-1] = Span(last.text + piece.text, last.role, last.left, piece.right)
+        else:
+            spans.append(piece)
+    return tuple(spans)
 
 
-def typeset_block(block: Block, roles: dict[str, RoleFont]) -> list[TypesetLine]:
+def _margins(
+    line: Line, heading_chars: int, role: str, faces: _Faces
+) -> dict[int, tuple[float, float]]:
+    """Margins (pt) by position: negative for compressed marks, positive for heading glyphs
+    narrower than the body's that are not widened in the face."""
+    margins = {trim.index: (-trim.left, -trim.right) for trim in line.trims}
+    for i in range(heading_chars if role != "body" else 0):
+        left, right = faces.padding(role, line.text[i])
+        if left or right:
+            old_left, old_right = margins.get(i, (0.0, 0.0))
+            margins[i] = (old_left + left, old_right + right)
+    return margins
+
+
+def _heading_chars(block: Block) -> int:
+    if block.kind != "heading":
+        return 0
+    return len(block.text) if not block.rest else len(block.heading)
+
+
+def typeset_block(block: Block, faces: _Faces) -> list[TypesetLine]:
     role = _role_of(block)
-    text = block.text
     lines: list[Line] = break_paragraph(
-        text,
-        advance_em(roles["body"]),
+        block.text,
+        faces.body,
         font_size=BODY_SIZE,
         line_width=TYPE_WIDTH,
         chars_per_line=CHARS_PER_LINE,
+        blank=faces.blank(role),
     )
-    heading_end = len(block.heading) if block.kind == "heading" else 0
-    if block.kind == "heading" and not block.rest:
-        heading_end = len(text)
-    result, position = [], 0
+    heading_left = _heading_chars(block) if role != "body" else 0
+    result = []
     for index, line in enumerate(lines):
-        spans = (
-            _split_spans(line.text, position, heading_end, role)
-            if role != "body"
-            else (Span(line.text, "body"),)
-        )
         level = block.level if block.kind == "heading" and index == 0 and block.level <= 2 else 0
-        spans = _keep_grid_widths(spans, roles)
-        if not line.last:
-            spans = _own_box_for_last_glyph(spans)
         result.append(
             TypesetLine(
-                spans=spans,
+                spans=line_spans(line, heading_left, role, faces),
                 letter_spacing=line.letter_spacing,
                 indent=line.indent,
                 bookmark_level=level,
                 bookmark_label=block.heading if level else "",
             )
         )
-        position += len(line.text)
+        heading_left = max(0, heading_left - len(line.text))
     return result
 
 
-# Words a title line must not be broken inside (GB/T 9704 7.3.1: 回行时词意完整).
-TITLE_TERMS = (
-    *KEEP_TOGETHER,
-    "新时代",
-    "中国特色社会主义",
-    "总书记",
-    "党中央",
-    "主题教育",
-    "阶段性",
-    "工作总结",
-    "情况汇报",
-    "汇报",
-    "总结",
-    "实施方案",
-    "领导小组",
-    "指导组",
-    "思想",
-    "学习贯彻",
-    "贯彻落实",
-    "开展情况",
-    "工作情况",
-    "有关情况",
-    "以来",
-    "方面",
-    "问题",
-)
-GOOD_TITLE_BREAK_AFTER = "的和及与、，"
-MIN_TITLE_LINE = 4
-
-
-def _title_break_penalty(title: str, i: int) -> float:
-    """Cost of breaking ``title`` before ``title[i]`` (lower is better)."""
-    for term in TITLE_TERMS:
-        start = title.find(term)
-        while start != -1:
-            if start < i < start + len(term):
-                return 1000.0
-            start = title.find(term, start + 1)
-    before, after = title[i - 1], title[i]
-    if (
-        (before.isdigit() and after.isdigit())
-        or after in "，。、；：？！）》”"
-        or before in "（《“"
-    ):
-        return 1000.0
-    return -30.0 if before in GOOD_TITLE_BREAK_AFTER else 0.0
-
-
-def title_lines(title: str, roles: dict[str, RoleFont]) -> list[str]:
-    """A title that does not fit on one line is broken where the words allow, into a
-    trapezoid (upper line no longer than the lower) or, on three lines, a diamond."""
-    advance = advance_em(roles["title"])
-    widths = [advance(char) * TITLE_SIZE for char in title]
-
-    def width(a: int, b: int) -> float:
-        return sum(widths[a:b])
-
-    n = len(title)
-    if width(0, n) <= TYPE_WIDTH or n < 2 * MIN_TITLE_LINE:
-        return [title]
-    best: tuple[float, list[str]] | None = None
-    for i in range(MIN_TITLE_LINE, n - MIN_TITLE_LINE + 1):
-        upper, lower = width(0, i), width(i, n)
-        if upper > TYPE_WIDTH or lower > TYPE_WIDTH:
-            continue
-        # A trapezoid either way up is standard; a shorter upper line is preferred.
-        shape = abs(lower - upper) + (0.5 * (upper - lower) if upper > lower else 0)
-        score = shape + _title_break_penalty(title, i)
-        if best is None or score < best[0]:
-            best = (score, [title[:i], title[i:]])
-    if best is not None and best[0] < 500:
-        return best[1]
-    for i in range(MIN_TITLE_LINE, n - 2 * MIN_TITLE_LINE + 1):
-        for j in range(i + MIN_TITLE_LINE, n - MIN_TITLE_LINE + 1):
-            parts = (width(0, i), width(i, j), width(j, n))
-            if max(parts) > TYPE_WIDTH:
-                continue
-            # A diamond: the middle line the longest, the outer lines alike.
-            shape = abs(parts[0] - parts[2]) + 2 * max(0.0, max(parts[0], parts[2]) - parts[1])
-            score = shape + _title_break_penalty(title, i) + _title_break_penalty(title, j)
-            if best is None or score < best[0]:
-                best = (score, [title[:i], title[i:j], title[j:]])
-    return best[1] if best is not None else [title]
+def _block_rows(block: Block, lines: list[TypesetLine]) -> BlockRows:
+    """Rows of a block, and how many of them carry its heading (for the page breaks)."""
+    heading_left, heading_rows = _heading_chars(block), 0
+    for line in lines:
+        if heading_left <= 0:
+            break
+        heading_rows += 1
+        heading_left -= len(line.text)
+    return BlockRows(len(lines), heading_rows)
 
 
 def signature_offsets(unit: str, signed: str, roles: dict[str, RoleFont]) -> tuple[float, float]:
@@ -314,9 +294,9 @@ def _layout_digest() -> str:
     """Changes whenever the layout code, template or stylesheet changes, so that a cached PDF
     is never served after an upgrade that would typeset it differently."""
     here = Path(__file__).parent
-    template = here.parent.parent / "templates" / "pdf" / "report.html"
+    templates = (here.parent.parent / "templates" / "pdf").glob("*.html")  # _report.html too
     digest = hashlib.sha256()
-    for path in sorted([*here.glob("*.py"), here / "official.css", template]):
+    for path in sorted([*here.glob("*.py"), here / "official.css", *templates]):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -340,7 +320,9 @@ def cache_key(source: PdfSource, roles: dict[str, RoleFont]) -> str:
 
 @dataclass(frozen=True)
 class TypesetDocument:
-    """One report laid out on the grid, ready for the template."""
+    """One report laid out on the grid, ready for the template. Its rows are the title lines,
+    a blank line, the text lines and, when signed, a blank line, the unit and the date;
+    ``page_starts`` are the rows that begin a new page (``pagination.py``)."""
 
     title: str
     title_lines: list[str]
@@ -349,6 +331,18 @@ class TypesetDocument:
     signed: str
     name_right: float
     date_right: float
+    page_starts: frozenset[int] = frozenset()
+
+    @property
+    def first_text_row(self) -> int:
+        return len(self.title_lines) + 1
+
+    @property
+    def first_signature_row(self) -> int:
+        return self.first_text_row + len(self.lines)
+
+
+SIGNATURE_ROWS = 3  # a blank line, the unit, the date
 
 
 def typeset(source: PdfSource, roles: dict[str, RoleFont]) -> TypesetDocument:
@@ -365,14 +359,23 @@ def typeset(source: PdfSource, roles: dict[str, RoleFont]) -> TypesetDocument:
         blocks = blocks[1:]
     signed = chinese_date(source.signed_on) if source.signed_on else ""
     name_right, date_right = signature_offsets(source.unit, signed, roles) if signed else (0, 0)
+    faces = _Faces(roles)
+    typeset_blocks = [typeset_block(block, faces) for block in blocks]
+    heading_lines = title_lines(title, advance_em(roles["title"]), TITLE_SIZE, TYPE_WIDTH)
+    keep = keeps(
+        len(heading_lines) + 1,
+        [_block_rows(block, lines) for block, lines in zip(blocks, typeset_blocks, strict=True)],
+        SIGNATURE_ROWS if signed else 0,
+    )
     return TypesetDocument(
         title=title,
-        title_lines=title_lines(title, roles),
-        lines=[line for block in blocks for line in typeset_block(block, roles)],
+        title_lines=heading_lines,
+        lines=[line for lines in typeset_blocks for line in lines],
         unit=source.unit,
         signed=signed,
         name_right=name_right,
         date_right=date_right,
+        page_starts=frozenset(page_starts(keep, LINES_PER_PAGE)),
     )
 
 
@@ -394,6 +397,10 @@ def build_html(
 ALWAYS = set("0123456789 —-·.,:;%()[]（）、，。：；“”《》") | set(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
+# Heading faces print heading text only (and the stamp and the volume's unit names, passed as
+# extra characters): their copies carry nothing else, so that glyphs widened for the grid
+# (glyphs.widen) cost nothing in a document whose headings do not use them.
+HEADING_ALWAYS: set[str] = set()
 STAMP_TEXT = "草稿 · 未经审定"
 RECORD_TEXT = "审批记录时间人员角色操作意见"
 VOLUME_TEXT = "汇　编目　录"
@@ -404,7 +411,8 @@ def characters_by_role(
 ) -> dict[str, set[str]]:
     """Which characters each role's font must carry for these documents."""
     chars: dict[str, set[str]] = {
-        role: set(ALWAYS) for role in ("title", "body", "heading1", "heading2", "page_number")
+        role: set(HEADING_ALWAYS if role in HEADING_ROLES else ALWAYS)
+        for role in ("title", "body", "heading1", "heading2", "page_number")
     }
     for doc in docs:
         chars["title"].update("".join(doc.title_lines))
@@ -425,6 +433,14 @@ def prepare_fonts(
     Small per-document fonts keep the PDF small (WeasyPrint keeps glyph ids when it subsets)
     and make each render cheap (it copies every font file it loads)."""
     files, font_css = embed(roles, chars, asset_url, cache_dir)
+    for role in (r for r in HEADING_ROLES if r in roles):
+        # Glyphs of a heading face narrower than the body's (LXGW WenKai's “”) are widened
+        # in this document's copy, so that they print in the heading's font on the grid.
+        extra = widening(roles[role], roles["body"])
+        wider = {char: extra(char) for char in chars.get(role, ()) if extra(char)}
+        name = f"fonts/{css_family(role, roles[role].face)}.otf"
+        if wider and name in files:
+            files[name] = widen(files[name], wider)
     css_text = font_css + (
         f"\n:root {{ --pitch: {LINE_PITCH}pt; }}\n"
         f".l.g {{ letter-spacing: {GRID_SPACING}pt; }}\n"
@@ -608,13 +624,9 @@ def _uncovered(source: PdfSource, roles: dict[str, RoleFont]) -> list[str]:
 
 
 def predicted_pages(doc: TypesetDocument) -> int:
-    """Pages a report takes on the grid: every line is one of 22 per page; the signature
-    (a blank line, the unit, the date) is kept together."""
-    lines = len(doc.title_lines) + 1 + len(doc.lines)
-    pages = max(1, math.ceil(lines / LINES_PER_PAGE))
-    if doc.signed and lines - (pages - 1) * LINES_PER_PAGE + 3 > LINES_PER_PAGE:
-        pages += 1
-    return pages
+    """Pages a report takes: its page breaks are decided on the grid (``pagination.py``) and
+    forced in the HTML."""
+    return 1 + len(doc.page_starts)
 
 
 PART_SIZE = 8  # reports per worker document: bounds each worker's memory
