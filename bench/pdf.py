@@ -161,7 +161,7 @@ def main() -> None:
 
 def volume(count: int = 50) -> None:
     """A 50-report compilation, in its own process so that peak memory is its own."""
-    from app.pdf.render import render_volume
+    from app.pdf.volume import render_volume
 
     app = create_app(TestConfig)
     bodies = [text for name, text in texts() if name != "10× long"]

@@ -26,15 +26,9 @@ from app import create_app
 from app.core.config import TestConfig
 from app.documents.structure import paragraphs
 from app.pdf.fonts import resolve_roles
-from app.pdf.render import (
-    PdfSource,
-    build_html,
-    characters_by_role,
-    prepare_fonts,
-    render_pdf,
-    typeset,
-    write_prepared,
-)
+from app.pdf.html import build_html, characters_by_role, prepare_fonts, write_prepared
+from app.pdf.render import PdfSource, render_pdf
+from app.pdf.typesetting import typeset
 
 GENERATED = "\n".join(
     f"（{'一二三四五六七八九'[n % 9]}）推进第{n}项重点工作。一是强化组织领导，成立工作专班{n % 7 + 2}个，"
@@ -151,7 +145,7 @@ def cpu_shares(source: PdfSource, roles, times: int) -> tuple[float, float, floa
 
 def volume(count: int = 50) -> None:
     """A 50-report compilation, in its own process so that peak memory is its own."""
-    from app.pdf.render import render_volume
+    from app.pdf.volume import render_volume
 
     app = create_app(TestConfig)
     bodies = [text for name, text in texts() if name != "10× long"]

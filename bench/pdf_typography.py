@@ -17,7 +17,6 @@ then how long breaking a title takes (the first one loads the segmenter).
 from __future__ import annotations
 
 import io
-import os
 import re
 import shutil
 import statistics
@@ -25,30 +24,26 @@ import subprocess
 import sys
 import time
 from datetime import date
-from pathlib import Path
 
 import pdfplumber
 from app.config import TestConfig
+from samples import SAMPLES
 
 from app import create_app
 from app.documents.structure import Block, parse
 from app.pdf.fonts import advance_em, resolve_roles
 from app.pdf.glyphs import blank_sides
 from app.pdf.linebreak import break_paragraph, is_runt
-from app.pdf.render import (
+from app.pdf.render import PdfSource, render_pdf
+from app.pdf.typesetting import (
     BODY_SIZE,
     CHARS_PER_LINE,
     GRID_SPACING,
     TITLE_SIZE,
     TYPE_WIDTH,
-    PdfSource,
-    render_pdf,
     typeset,
 )
 
-SAMPLES = Path(
-    os.environ.get("REPORTFLOW_SAMPLES", Path(__file__).resolve().parents[2] / "shared" / "samples")
-)
 TITLE = "关于学习贯彻习近平新时代中国特色社会主义思想主题教育开展情况的汇报"
 GENERATED = "\n".join(
     f"（{'一二三四五六七八九'[n % 9]}）突出“第{n}项”抓落实。一是强化组织领导，成立工作专班{n % 7 + 2}个，"

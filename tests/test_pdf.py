@@ -20,10 +20,11 @@ from pypdf import PdfReader
 
 from app.core.extensions import db
 from app.documents.structure import paragraphs
-from app.pdf import render
+from app.pdf import cache, render, workers
 from app.pdf.fetcher import RestrictedFetcher
 from app.pdf.fonts import resolve_roles
-from app.pdf.render import PdfSource, build_html, render_pdf
+from app.pdf.html import build_html
+from app.pdf.render import PdfSource, render_pdf
 from app.reports.models import HistoryEntry
 from app.reports.workflow import ReportState
 from tests.conftest import make_report
@@ -131,11 +132,11 @@ def test_threads_storing_the_same_pdf_at_once_each_use_their_own_temporary_file(
 
     def store(number: int) -> None:
         try:
-            render.store_in_cache(target, f"%PDF-{number}".encode())
+            cache.store_in_cache(target, f"%PDF-{number}".encode())
         except Exception as error:  # reported by the assertion below
             failures.append(error)
 
-    monkeypatch.setattr(render.os, "replace", replace)
+    monkeypatch.setattr(cache.os, "replace", replace)
     target = tmp_path / "cache" / "same.pdf"
     threads = [threading.Thread(target=store, args=(i,)) for i in range(4)]
     for thread in threads:
@@ -296,31 +297,31 @@ def test_layout_in_the_helper_process_gives_the_same_bytes(app):
     source = PdfSource("标题", LONG_BODY, "甲单位", "某期次", date(2026, 11, 22))
     aside = render_pdf(source, None, aside=True)
     assert aside == render_pdf(source, None)
-    (pid,) = render.aside_process_ids()
+    (pid,) = workers.aside_process_ids()
     assert pid != os.getpid()
 
 
 def test_a_dead_helper_process_falls_back_to_this_process(app, caplog):
     source = PdfSource("标题", "正文一段。", "甲单位", "某期次", date(2026, 11, 22))
     render_pdf(source, None, aside=True)
-    for pid in render.aside_process_ids():
+    for pid in workers.aside_process_ids():
         os.kill(pid, signal.SIGKILL)
     again = render_pdf(source, None, aside=True)
     assert again == render_pdf(source, None)
     assert "the PDF helper process died" in caplog.text
     # The next one starts a new helper.
     assert render_pdf(source, None, aside=True) == again
-    assert render.aside_process_ids()
+    assert workers.aside_process_ids()
 
 
 def test_the_helper_process_ends_when_its_worker_is_killed(tmp_path):
     script = tmp_path / "owner.py"
     script.write_text(
         "import time\n"
-        "from app.pdf import render\n"
+        "from app.pdf import workers\n"
         "if __name__ == '__main__':\n"
-        "    render.write_aside('<p>甲</p>', {}, {})\n"
-        "    print(render.aside_process_ids()[0], flush=True)\n"
+        "    workers.write_aside('<p>甲</p>', {}, {})\n"
+        "    print(workers.aside_process_ids()[0], flush=True)\n"
         "    time.sleep(60)\n",
         encoding="utf-8",
     )
@@ -391,9 +392,9 @@ def test_a_maker_that_never_finishes_is_waited_for_only_so_long(tmp_path, monkey
     import fcntl
 
     source = PdfSource("标题", "正文一段。", "甲单位", "某期次", date(2026, 11, 22))
-    path = tmp_path / f"{render.cache_key(source, resolve_roles(None))}.pdf"
+    path = tmp_path / f"{cache.cache_key(source, resolve_roles(None))}.pdf"
     (tmp_path / ".locks").mkdir()
-    monkeypatch.setattr(render, "MAKING_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(cache, "MAKING_WAIT_SECONDS", 0.3)
     with open(tmp_path / ".locks" / f"{path.stem[:2]}.lock", "a+b") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # as by a process that hangs while making it
         started = time.monotonic()
@@ -590,8 +591,8 @@ def test_a_given_title_wins_over_a_title_like_first_line(app):
 )
 def test_titles_break_between_words_into_a_trapezoid(app, title):
     from app.pdf.fonts import advance_em
-    from app.pdf.render import TITLE_SIZE, TYPE_WIDTH
     from app.pdf.titles import title_lines
+    from app.pdf.typesetting import TITLE_SIZE, TYPE_WIDTH
 
     advance = advance_em(resolve_roles(None)["title"])
     lines = title_lines(title, advance, TITLE_SIZE, TYPE_WIDTH)

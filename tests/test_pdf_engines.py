@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageFilter, ImageStat
 
-from app.pdf.render import HistoryLine, PdfSource, render_pdf, render_volume
+from app.pdf.render import HistoryLine, PdfSource, render_pdf
+from app.pdf.volume import render_volume
 from tests.conftest import IN_CI
 
 DPI = 72

@@ -78,7 +78,7 @@ def test_quotes_in_a_kai_heading_print_in_its_face_and_read_back_without_spaces(
 
 
 def test_a_heading_mark_is_compressed_only_where_both_faces_leave_the_same_half_blank(roles):
-    from app.pdf.render import _Faces
+    from app.pdf.typesetting import _Faces
 
     faces = _Faces(roles)
     blank = faces.blank("heading2")

@@ -21,7 +21,8 @@ from app.pdf.pagination import (
     keeps,
     page_starts,
 )
-from app.pdf.render import PdfSource, predicted_pages, render_pdf, typeset
+from app.pdf.render import PdfSource, render_pdf
+from app.pdf.typesetting import predicted_pages, typeset
 
 
 @dataclass(frozen=True)

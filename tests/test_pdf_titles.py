@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from app.pdf.fonts import advance_em, resolve_roles
-from app.pdf.render import TITLE_SIZE, TYPE_WIDTH
 from app.pdf.titles import TITLE_TERMS, character_breaks, title_lines, word_breaks
+from app.pdf.typesetting import TITLE_SIZE, TYPE_WIDTH
 
 THOUGHT = "习近平新时代中国特色社会主义思想"  # 16 characters; 20 fit on a title line
 

@@ -191,8 +191,9 @@ def test_volume_laid_out_in_parts_matches_the_single_document(org, monkeypatch):
     """The parallel path numbers pages from the grid; it must print what one document does."""
     from datetime import date
 
-    from app.pdf import render
-    from app.pdf.render import PdfSource, render_volume
+    from app.pdf import workers
+    from app.pdf.render import PdfSource
+    from app.pdf.volume import render_volume
 
     bodies = [
         BODY,
@@ -212,7 +213,7 @@ def test_volume_laid_out_in_parts_matches_the_single_document(org, monkeypatch):
         "font_dir": None,
     }
     single = render_volume(sources, workers=1, **kwargs)
-    monkeypatch.setattr(render, "PART_SIZE", 2)
+    monkeypatch.setattr(workers, "PART_SIZE", 2)
     parts = render_volume(sources, workers=2, **kwargs)
     assert page_texts(parts) == page_texts(single)
     outline_single = [
@@ -228,7 +229,7 @@ def test_volume_laid_out_in_parts_matches_the_single_document(org, monkeypatch):
 
 @pytest.mark.parametrize("count", [9, 10, 17, 33, 50])
 def test_parts_are_consecutive_balanced_and_fit_the_workers(count):
-    from app.pdf.render import PART_SIZE, split_evenly
+    from app.pdf.workers import PART_SIZE, split_evenly
 
     pages = [(n * 7) % 11 + 3 for n in range(count)]
     parts = split_evenly(pages, 2)
@@ -242,14 +243,15 @@ def test_a_broken_worker_pool_falls_back_to_one_document(org, monkeypatch):
     from concurrent.futures.process import BrokenProcessPool
     from datetime import date
 
-    from app.pdf import render
-    from app.pdf.render import PdfSource, render_volume
+    from app.pdf import workers
+    from app.pdf.render import PdfSource
+    from app.pdf.volume import render_volume
 
     def broken_pool(workers):
         raise BrokenProcessPool("worker died")
 
-    monkeypatch.setattr(render, "_pool", broken_pool)
-    monkeypatch.setattr(render, "PART_SIZE", 1)
+    monkeypatch.setattr(workers, "pool", broken_pool)
+    monkeypatch.setattr(workers, "PART_SIZE", 1)
     sources = [
         PdfSource(f"第{n}篇", BODY, f"第{n}单位", "期次", date(2026, 11, 20)) for n in range(3)
     ]

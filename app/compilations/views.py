@@ -17,7 +17,7 @@ from app.core.extensions import db
 from app.core.forms import ChineseForm
 from app.core.routing import row_id, row_ids
 from app.core.web import file_response, login_required_blueprint, require
-from app.pdf.render import warm_up_workers
+from app.pdf.workers import warm_up_workers
 from app.periods.models import Period
 
 bp = login_required_blueprint("compilations", __name__, url_prefix="/compile")

@@ -11,7 +11,7 @@ from flask import current_app
 from app.core.extensions import db
 from app.core.times import local_today
 from app.org.models import Unit
-from app.pdf.render import render_volume
+from app.pdf.volume import render_volume
 from app.periods.models import Period
 from app.reports.exports import approved_pdf, approved_source, font_dir_of, pdf_filename
 from app.reports.models import Report

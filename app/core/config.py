@@ -56,7 +56,7 @@ class Config:
     PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE / "pdf-cache"))
     EXPORT_DIR = os.environ.get("EXPORT_DIR", str(INSTANCE / "exports"))
     # Lay PDFs out in a helper process per worker, so that the layout's CPU and garbage stay
-    # out of the worker (its GIL, heap and collections; app/pdf/render.py, write_aside).
+    # out of the worker (its GIL, heap and collections; app/pdf/workers.py, write_aside).
     PDF_LAYOUT_ASIDE = os.environ.get("PDF_LAYOUT_ASIDE", "1") != "0"
     # Optional: RQ runs compilations (start `rq worker reportflow`); without it, a thread does.
     REDIS_URL = os.environ.get("REDIS_URL") or None

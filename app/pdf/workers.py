@@ -1,0 +1,139 @@
+"""Processes that lay PDFs out beside the web worker: one helper per process for single
+reports (``write_aside``), and a pool of two for the parts of a large volume."""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from app.pdf.fonts import RoleFont, default_cache_dir
+from app.pdf.html import prepare_and_write
+
+log = logging.getLogger(__name__)
+
+
+# Laying out a PDF is ~85% of its cost (100–500 ms of CPU), cutting its fonts down most of the
+# rest. In a web worker's own process both hold its GIL (against its other threads: the
+# compilation and mail threads, or page views with threaded workers) and leave large reference
+# cycles in its heap; in a helper process they do neither. (Giving the helper a lower priority
+# made both page views and PDFs slower under load: docs/benchmarks.md.)
+_aside: ProcessPoolExecutor | None = None
+
+
+_aside_lock = threading.Lock()
+
+
+def _exit_with_parent() -> None:
+    """In the helper: end when the process that started it is gone (a worker killed with
+    SIGKILL never shuts its pool down, and the helper would wait for work forever)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def write_aside(html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]]) -> bytes:
+    """:func:`prepare_and_write` in this process's helper process (started on first use); in
+    this process itself if the helper died."""
+    cache_dir = default_cache_dir()  # here, where the app (and its instance path) is known
+    global _aside
+    with _aside_lock:
+        if _aside is None:
+            _aside = ProcessPoolExecutor(
+                1,
+                mp_context=multiprocessing.get_context("spawn"),  # the caller runs threads
+                initializer=_exit_with_parent,
+            )
+        pool = _aside
+    try:
+        return pool.submit(prepare_and_write, html, roles, chars, cache_dir).result()
+    except Exception as error:  # the helper died or could not start: the user still gets a PDF
+        log.warning("the PDF helper process died; laying out in this process (%r)", error)
+        if isinstance(error, BrokenProcessPool):
+            with _aside_lock:
+                if _aside is pool:
+                    _aside = None
+        return prepare_and_write(html, roles, chars, cache_dir)
+
+
+def aside_process_ids() -> list[int]:
+    """The helper process's pid, if it is running (for tests and diagnostics)."""
+    pool = _aside
+    return [] if pool is None else list(pool._processes or {})
+
+
+PART_SIZE = 8  # reports per worker document: bounds each worker's memory
+
+
+_executor: ProcessPoolExecutor | None = None
+
+
+def pool(workers: int) -> ProcessPoolExecutor:
+    global _executor
+    if _executor is None:
+        # spawn, not fork: the app may be running threads (job runner, server) when we start
+        _executor = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+        )
+    return _executor
+
+
+def _ready() -> bool:
+    return True
+
+
+def warm_up_workers(workers: int | None = None) -> None:
+    """Start the worker processes ahead of a compilation (they take ~1 s to import)."""
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if workers >= 2:
+        try:
+            for _ in range(workers):
+                pool(workers).submit(_ready)
+        except (BrokenProcessPool, OSError):
+            reset_pool()
+
+
+def reset_pool() -> None:
+    global _executor
+    if _executor is not None:
+        _executor.shutdown(wait=False, cancel_futures=True)
+    _executor = None
+
+
+def split_evenly(pages: list[int], workers: int) -> list[list[int]]:
+    """Consecutive groups of report indices, at most PART_SIZE reports each, in a multiple of
+    ``workers`` groups of about the same number of pages, so that no core idles at the end."""
+    count = workers * math.ceil(len(pages) / (PART_SIZE * workers))
+    target = sum(pages) / count
+    parts: list[list[int]] = [[]]
+    filled = 0.0
+    for index, size in enumerate(pages):
+        remaining_reports = len(pages) - index
+        remaining_parts = count - len(parts)
+        if (
+            parts[-1]
+            and (
+                (
+                    filled + size / 2 > target * len(parts)
+                    and remaining_reports > remaining_parts - 1
+                )
+                or len(parts[-1]) >= PART_SIZE
+            )
+            and remaining_parts > 0
+        ):
+            parts.append([])
+        parts[-1].append(index)
+        filled += size
+    return parts
