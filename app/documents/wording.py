@@ -115,58 +115,77 @@ def _swaps(phrase: str) -> Iterator[str]:
 
 
 def build_index(book: PhraseBook) -> Index:
+    """Every probe of the book by the two characters it starts with, for the one scan."""
     words = lexicon()
     probes: dict[str, list[tuple]] = {}
 
     def add(key: str, probe: tuple) -> None:
         probes.setdefault(key[:2], []).append(probe)
 
+    look_alike = _look_alike_groups(book)
+    known = {_normalise(e.text) for e in book.entries if e.kind in ("fixed", "idiom")}
+    confusion_wrongs = {e.text for e in book.entries if e.kind == "confusion"}
+    book_words = {entry.text for entry in book.entries if entry.kind == "word"}
+    unwanted = known | confusion_wrongs | book_words
+    lists: dict[frozenset[str], tuple[str, tuple[str, ...]]] = {}
+    for entry in book.entries:  # confusions first: they are probed first
+        if entry.kind == "confusion":
+            add(_normalise(entry.text), ("confusion", entry))
+    for entry in book.entries:
+        phrase = _normalise(entry.text)
+        if entry.kind in ("fixed", "idiom") and len(phrase) <= 4:
+            _add_set_phrase(add, entry, phrase, known, words)
+        elif entry.kind == "fixed":
+            _add_formulation(add, entry, phrase, lists)
+        elif entry.kind == "word":
+            for variant, how in _word_variants(phrase, look_alike):
+                if variant not in unwanted and words.freq(variant) < WORD_FREQ:
+                    add(variant, ("word", entry, variant, how))
+    return Index(
+        probes,
+        known,
+        confusion_wrongs,
+        lists,
+        _list_pattern(lists),
+        look_alike,
+        Grammar(book.lists),
+    )
+
+
+def _look_alike_groups(book: PhraseBook) -> dict[str, set[str]]:
     look_alike: dict[str, set[str]] = {}
     for group in book.shapes:
         for char in group:
             look_alike.setdefault(char, set()).update(c for c in group if c != char)
+    return look_alike
 
-    known: set[str] = set()
-    confusion_wrongs: set[str] = set()
-    lists: dict[frozenset[str], tuple[str, tuple[str, ...]]] = {}
-    for entry in book.entries:
-        if entry.kind == "confusion":
-            confusion_wrongs.add(entry.text)
-            add(_normalise(entry.text), ("confusion", entry))
-        elif entry.kind in ("fixed", "idiom"):
-            known.add(_normalise(entry.text))
 
-    book_words = {entry.text for entry in book.entries if entry.kind == "word"}
-    for entry in book.entries:
-        phrase = _normalise(entry.text)
-        if entry.kind in ("fixed", "idiom") and len(phrase) <= 4:
-            add(phrase[:2], ("short", entry, phrase, 0))
-            add(phrase[2:], ("short", entry, phrase, 2))
-            for variant in _swaps(phrase):
-                if variant not in known and words.freq(variant) < WORD_FREQ:
-                    add(variant, ("swapped", entry, variant))
-        elif entry.kind == "fixed":
-            for offset, piece in _pieces(phrase):
-                add(piece, ("piece", entry, phrase, offset, piece))
-            items = tuple(phrase.split("、"))
-            if len(items) >= 3 and len(set(items)) == len(items) and all(items):
-                lists[frozenset(items)] = (entry.text, items)
-        elif entry.kind == "word":
-            for variant, how in _word_variants(phrase, look_alike):
-                if variant in known or variant in confusion_wrongs or variant in book_words:
-                    continue
-                if words.freq(variant) >= WORD_FREQ:
-                    continue
-                add(variant, ("word", entry, variant, how))
+def _add_set_phrase(add, entry: Entry, phrase: str, known: set[str], words) -> None:
+    """A set phrase of up to four characters: found by either half, or with two neighbours
+    swapped (unless the swap is itself a phrase or a common word)."""
+    add(phrase[:2], ("short", entry, phrase, 0))
+    add(phrase[2:], ("short", entry, phrase, 2))
+    for variant in _swaps(phrase):
+        if variant not in known and words.freq(variant) < WORD_FREQ:
+            add(variant, ("swapped", entry, variant))
 
+
+def _add_formulation(add, entry: Entry, phrase: str, lists: dict) -> None:
+    """A longer formulation: found by any of its pieces (one edit leaves one intact); a
+    、-list of three or more items is also known by its items, to catch them reordered."""
+    for offset, piece in _pieces(phrase):
+        add(piece, ("piece", entry, phrase, offset, piece))
+    items = tuple(phrase.split("、"))
+    if len(items) >= 3 and len(set(items)) == len(items) and all(items):
+        lists[frozenset(items)] = (entry.text, items)
+
+
+def _list_pattern(lists: dict) -> re.Pattern[str] | None:
     list_items = sorted({item for items in lists for item in items}, key=len, reverse=True)
-    list_pattern = None
-    if list_items:
-        item = "|".join(map(re.escape, list_items))
-        list_pattern = re.compile(f"(?:{item})(?:、(?:{item}))+")
-    return Index(
-        probes, known, confusion_wrongs, lists, list_pattern, look_alike, Grammar(book.lists)
-    )
+    if not list_items:
+        return None
+    item = "|".join(map(re.escape, list_items))
+    return re.compile(f"(?:{item})(?:、(?:{item}))+")
 
 
 def _word_variants(word: str, look_alike: dict[str, set[str]]) -> Iterator[tuple[str, str]]:
@@ -303,24 +322,32 @@ class _Scan:
         )
 
     def _piece(self, i: int, entry: Entry, phrase: str, offset: int, piece: str) -> None:
-        norm = self.norm
+        """A piece of a formulation at ``i``: the formulation is quoted exactly, or a window
+        around the piece is it with a character too many, too few, wrong or swapped."""
         anchor = i - offset
-        if norm.startswith(phrase, anchor):
+        if self.norm.startswith(phrase, anchor):
             self.exact.append((anchor, anchor + len(phrase)))
             return
         if (phrase, anchor) in self.compared or not self.budget.take():
             return
         self.compared.add((phrase, anchor))
-        n = len(phrase)
+        window = self._closest_window(phrase, anchor, i, i + len(piece))
+        if window is not None and self._is_misquotation(self.norm[slice(*window)], phrase):
+            self._phrase_hit(*window, entry, "fixed")
+
+    def _closest_window(
+        self, phrase: str, anchor: int, piece_start: int, piece_end: int
+    ) -> tuple[int, int] | None:
+        """Where the text quotes ``phrase`` (expected at ``anchor``) with the fewest edits,
+        within a sentence: it starts and ends where the text has the phrase's first and last
+        character, or one that sounds or looks like it (筑牢中华民族共同体意识)."""
+        norm, n = self.norm, len(phrase)
         limit = 1 if n <= 8 else 2
-        # The quotation starts and ends where the text has the phrase's first and last
-        # character (or one that sounds or looks like it: 筑牢中华民族共同体意识).
         starts = [
             s
             for s in range(max(0, anchor - limit), anchor + limit + 1)
-            if s <= i and s < len(norm) and self._same_or_alike(norm[s], phrase[0])
+            if s <= piece_start and s < len(norm) and self._same_or_alike(norm[s], phrase[0])
         ]
-        piece_end = i + len(piece)
         ends = [
             e
             for e in range(anchor + n - limit, min(len(norm), anchor + n + limit) + 1)
@@ -335,17 +362,14 @@ class _Scan:
                 d = _distance(phrase, window, limit)
                 if 0 < d <= limit and (best is None or (d, abs(e - s - n)) < best[:2]):
                     best = (d, abs(e - s - n), s, e)
-        if best is None:
-            return
-        s, e = best[2], best[3]
-        window = norm[s:e]
+        return None if best is None else (best[2], best[3])
+
+    def _is_misquotation(self, window: str, phrase: str) -> bool:
         if window.replace("的", "") == phrase.replace("的", ""):
-            return  # 中华民族的伟大复兴: a 的 more or less is not a misquotation
+            return False  # 中华民族的伟大复兴: a 的 more or less is not a misquotation
         if window in self.index.known:
-            return
-        if n <= 8 and not _substitutions_alike(self.index, window, phrase):
-            return
-        self._phrase_hit(s, e, entry, "fixed")
+            return False
+        return len(phrase) > 8 or _substitutions_alike(self.index, window, phrase)
 
     def _same_or_alike(self, char: str, wanted: str) -> bool:
         return char == wanted or (
