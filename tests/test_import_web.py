@@ -149,6 +149,7 @@ def test_a_refused_import_into_a_draft_keeps_what_was_typed_and_says_so_at_the_t
     assert "文件未能导入（扫描件.pdf）" in html[top:editor_form]
     assert "另存为 .docx 或 .txt" in html[top:editor_form]
     assert editor_values(html) == (typed["title"], typed["body"])
+    assert f'action="/reports/{report.id}/edit" class="card editor-form"' in html
     assert f'name="lock_version" type="hidden" value="{report.lock_version}"' in html
     db.session.expire_all()
     assert db.session.get(Report, report.id).body == "原来的草稿。"
@@ -170,6 +171,8 @@ def test_a_refused_import_into_a_new_report_keeps_the_period_title_and_text(org,
     top, editor_form = refusal_and_editor(html)
     assert top < editor_form and "无法识别文件编码" in html[top:editor_form]
     assert editor_values(html) == ("新写的标题", "还没保存的正文。")
+    # The page's address is the import's: saving must still go to the editor's own route.
+    assert '<form method="post" action="/reports/new" class="card editor-form"' in html
     assert f'<option selected value="{org.period.id}">' in html
     assert count(Report) == 0
 
