@@ -574,6 +574,31 @@ def test_labels_written_before_headings_are_held_to_the_length_limit():
     assert refused_message(docx_bytes(document)) == importing.TEXT_TOO_LONG
 
 
+def test_a_list_numbered_at_its_headings_level_is_written_a_level_below_it():
+    document = docx.Document()
+    before = add_list(document, [("chineseCounting", "%1、")], num_id=91)
+    numbered(document, "列表在所有标题之前，不动。", before)
+    num = add_list(document, [("chineseCounting", "%1、"), ("decimal", "%2.")])
+    document.add_paragraph("一、主要工作", style="Heading 1")
+    numbered(document, "抓学习。", num)
+    numbered(document, "集中学。", num, 1)
+    numbered(document, "抓调研。", num)
+    document.add_paragraph("二、下一步", style="Heading 1")
+    document.add_paragraph("继续推进。")
+    result = import_file("汇报.docx", docx_bytes(document))
+    assert result.text.split("\n") == [
+        "一、列表在所有标题之前，不动。",
+        "一、主要工作",
+        "（一）抓学习。",  # “一、” in Word, under the heading “一、”
+        "（1）集中学。",  # the lists under a heading move down together
+        "（二）抓调研。",
+        "二、下一步",
+        "继续推进。",
+    ]
+    (note,) = result.findings
+    assert note.line == 3 and "此段起的 3 段" in note.message and "“一、主要工作”" in note.message
+
+
 LIBREOFFICE_DOCUMENTS = {
     "headings.docx": (
         [
@@ -659,6 +684,21 @@ LIBREOFFICE_DOCUMENTS = {
             "做好劳务输出对接。",
         ],
         [],  # Word's own numbering on the headings: nothing to add
+    ),
+    "samelevel.docx": (
+        [
+            "县统计局2026年10月份工作汇报",
+            "一、本月工作",
+            "（一）统计调查",
+            "本月完成以下调查：",
+            "1.劳动力调查，入户一百二十户。",  # “（一）” in Word, under the heading “（一）”
+            "（1）城镇样本",
+            "（2）农村样本",
+            "2.农产品价格调查，采价点十个。",
+            "（二）数据质量",
+            "开展数据质量抽查。",
+        ],
+        [5],
     ),
 }
 

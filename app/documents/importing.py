@@ -33,7 +33,12 @@ from app.core.exceptions import RuleViolation
 from app.documents.findings import Finding
 from app.documents.limits import BODY_MAX_LENGTH, BODY_MAX_PARAGRAPHS
 from app.documents.structure import looks_like_title
-from app.documents.word_headings import HeadingStyles, WordHeading, number_headings
+from app.documents.word_headings import (
+    HeadingStyles,
+    WordHeading,
+    number_headings,
+    relevel_lists,
+)
 from app.documents.word_numbering import (
     KeptElement,
     Numbering,
@@ -313,11 +318,14 @@ def read_docx(data: bytes) -> tuple[list[str], list[Finding]]:
 def _with_heading_labels(reader: _BodyReader) -> tuple[list[str], list[Finding]]:
     """The lines with Word's unnumbered headings labelled (word_headings), and the findings."""
     lines, numbered, note = number_headings(reader.body.lines, reader.headings)
+    lines, moved = relevel_lists(lines, reader.list_items)
     if sum(map(len, lines)) + len(lines) - 1 > BODY_MAX_LENGTH:
         raise ImportRefused(TEXT_TOO_LONG)
     reader.body.lines = lines
     if note:
         reader.warn(note, numbered[0] + 1)
+    for line, message in moved:
+        reader.warn(message, line + 1)
     return lines, sorted(reader.findings)
 
 
@@ -620,8 +628,10 @@ class _BodyReader:
         self.numbering, self.heading_styles, self.budget = numbering, headings, budget
         self.default_numbered = numbering.numbers_default_style()
         self.default_heading = headings.level_of(numbering.default_style, None) is not None
-        # The paragraphs outside tables that Word treats as headings (word_headings).
+        # The paragraphs outside tables that Word treats as headings (word_headings), and the
+        # lines of the others that Word's numbering gave an official label.
         self.headings: list[WordHeading] = []
+        self.list_items: list[int] = []
         self.body = _Lines()
         self.findings: list[Finding] = []
         self.where = [_ROOT]
@@ -766,8 +776,11 @@ class _BodyReader:
             return
         if label and full_width_parens(text[: len(label)]) != label:
             text = label + text
-        if not self.tables and self._is_heading() and not label:
-            lost = None  # the heading gets the label of its level (word_headings)
+        if not self.tables:
+            if self._is_heading():
+                lost = None if not label else lost  # labelled by its level (word_headings)
+            elif label:
+                self.list_items.append(len(self.body.lines))
         if self.tables:
             self.cell_lines.append(text)
             self.row_length += len(text)

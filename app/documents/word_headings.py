@@ -28,8 +28,14 @@ HEADING_NAME = re.compile(
 TITLE_NAMES = {"title", "标题", "標題", "titel", "titre", "título", "titolo", "заголовок"}
 BODY_TEXT_OUTLINE = 9  # w:outlineLvl 9: body text, not a heading, whatever the style says
 OFFICIAL_LEVELS = 4
+LABEL = re.compile(r"^\S+?[、.．）]")  # an official label at the start of a line
+HEADING_EXCERPT = 20
 TITLE = 0  # what level_of answers for the document title's style
 
+LIST_RELEVELLED = (
+    "此段起的 {count} 段在 Word 中是自动编号的列表，编号与上面的标题“{heading}”同一层次或更高，"
+    "导入时已改为标题下一级的“{label}”等序号，请核对。"
+)
 NUMBERED_HEADINGS = (
     "Word 中设为标题（标题样式或大纲级别）、但没有“一、（一）1.（1）”序号的段落共 {count} 段，"
     "导入时已按标题层次补上序号（{labels}），请核对。"
@@ -145,3 +151,53 @@ def number_headings(
         return lines, [], None
     labels = "".join(f"“{label}”" for label in sorted(used, key=heading_level))
     return lines, numbered, NUMBERED_HEADINGS.format(count=len(numbered), labels=labels)
+
+
+def relevel_lists(lines: list[str], items: list[int]) -> tuple[list[str], list[tuple[int, str]]]:
+    """Lists numbered by Word at a heading's own level or above (a “（一）” list under “（一）”
+    or “一、”) written one official level below the heading they stand under.
+
+    ``items`` are the lines Word's numbering labelled; the other labelled lines are headings.
+    The lists under one heading move down together, so a nested list stays a level below its
+    parent. Returns the lines and, for each heading with moved lists, the first moved line and
+    a note.
+    """
+    lines = list(lines)
+    listed = set(items)
+    notes: list[tuple[int, str]] = []
+    heading = ""  # the heading above
+    shift: int | None = None  # how far its lists move down; None before its first list item
+    moved: list[int] = []
+
+    def note_moved() -> None:
+        if moved:
+            first = lines[moved[0]]
+            label = first[: _label_length(first)]
+            excerpt = heading[:HEADING_EXCERPT] + ("…" if len(heading) > HEADING_EXCERPT else "")
+            notes.append(
+                (moved[0], LIST_RELEVELLED.format(count=len(moved), heading=excerpt, label=label))
+            )
+
+    for index, text in enumerate(lines):
+        level = heading_level(text)
+        if not level:
+            continue
+        if index not in listed:
+            note_moved()
+            heading, shift, moved = text, None, []
+            continue
+        if not heading:
+            continue  # a list above every heading: nothing to stand below
+        if shift is None:
+            shift = max(0, heading_level(heading) + 1 - level)
+        if shift and level + shift <= OFFICIAL_LEVELS:
+            label = official_label(level + shift, heading_number_of(text) or 1)
+            lines[index] = label + text[_label_length(text) :]
+            moved.append(index)
+    note_moved()
+    return lines, notes
+
+
+def _label_length(text: str) -> int:
+    match = LABEL.match(text)
+    return len(match.group()) if match else 0
