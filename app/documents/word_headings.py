@@ -25,7 +25,7 @@ HEADING_NAME = re.compile(
     r"^(?:heading|标题|標題|überschrift|titre|título|titolo|kop|заголовок)\s*([1-9])$",
     re.IGNORECASE,
 )
-TITLE_NAMES = {"title", "标题", "標題", "titel", "titre", "título", "titolo", "заголовок"}
+TITLE_NAMES = {"title", "标题", "標題", "titel", "titre", "título", "titolo"}
 BODY_TEXT_OUTLINE = 9  # w:outlineLvl 9: body text, not a heading, whatever the style says
 OFFICIAL_LEVELS = 4
 LABEL = re.compile(r"^\S+?[、.．）]")  # an official label at the start of a line
