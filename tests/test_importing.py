@@ -530,6 +530,29 @@ def test_typed_labels_set_the_level_and_the_count_of_a_word_level():
     ]
 
 
+def test_a_heading_numbered_by_hand_the_half_width_way_is_not_numbered_again():
+    document = docx.Document()
+    for text, style in [
+        ("一.总体情况", "Heading 1"),
+        ("(一)学习教育", "Heading 2"),
+        ("正文。", None),
+        ("调查研究", "Heading 2"),
+        ("正文。", None),
+        ("下一步打算", "Heading 1"),
+        ("正文。", None),
+    ]:
+        document.add_paragraph(text, style=style)
+    assert imported_lines(document) == [
+        "一.总体情况",
+        "(一)学习教育",
+        "正文。",
+        "（二）调查研究",
+        "正文。",
+        "二、下一步打算",
+        "正文。",
+    ]
+
+
 def test_a_first_heading_shared_with_other_headings_is_not_taken_for_the_title():
     document = docx.Document()
     document.add_paragraph("工作进展", style="Heading 1")

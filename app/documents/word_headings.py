@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from app.documents.structure import heading_level, heading_number_of, official_label
-from app.documents.word_numbering import KeptElement, _int, _val, qn
+from app.documents.word_numbering import KeptElement, _int, _val, full_width_parens, qn
 
 # Word writes the built-in names in English whatever the language of its menus; WPS and
 # LibreOffice may write them in the user's language (标题 1, Überschrift 1, Titre 1…). Style ids
@@ -28,6 +28,7 @@ HEADING_NAME = re.compile(
 TITLE_NAMES = {"title", "标题", "標題", "titel", "titre", "título", "titolo"}
 BODY_TEXT_OUTLINE = 9  # w:outlineLvl 9: body text, not a heading, whatever the style says
 OFFICIAL_LEVELS = 4
+HALF_WIDTH_LEVEL_ONE = re.compile(r"^([一二三四五六七八九十]{1,3})[.．](?!\d)")  # “一.”
 LABEL = re.compile(r"^\S+?[、.．）]")  # an official label at the start of a line
 HEADING_EXCERPT = 20
 TITLE = 0  # what level_of answers for the document title's style
@@ -118,7 +119,7 @@ def number_headings(
             headings = headings[1:]
     votes: dict[int, Counter[int]] = {}
     for heading in headings:
-        typed = heading_level(lines[heading.line])
+        typed = heading_level(_typed(lines[heading.line]))
         if typed:
             votes.setdefault(heading.level, Counter())[typed] += 1
     official: dict[int, int] = {}
@@ -132,9 +133,9 @@ def number_headings(
     lines = list(lines)
     for heading in headings:
         text = lines[heading.line]
-        level = heading_level(text)
+        level = heading_level(_typed(text))
         if level:
-            number = heading_number_of(text)
+            number = heading_number_of(_typed(text))
             counters[level] = counters[level] if number is None else number
         else:
             level = official[heading.level]
@@ -151,6 +152,12 @@ def number_headings(
         return lines, [], None
     labels = "".join(f"“{label}”" for label in sorted(used, key=heading_level))
     return lines, numbered, NUMBERED_HEADINGS.format(count=len(numbered), labels=labels)
+
+
+def _typed(text: str) -> str:
+    """A heading's text with a label typed the half-width way, “(一)” or “一.”, read as the
+    official one: it is the writer's own number, not to be numbered again."""
+    return HALF_WIDTH_LEVEL_ONE.sub(r"\1、", full_width_parens(text), count=1)
 
 
 def relevel_lists(lines: list[str], items: list[int]) -> tuple[list[str], list[tuple[int, str]]]:
