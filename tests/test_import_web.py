@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from docx import Document
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from app.core.extensions import db
 from app.documents.importing import TOO_MANY_PARAGRAPHS
@@ -175,6 +177,31 @@ def test_a_refused_import_into_a_new_report_keeps_the_period_title_and_text(org,
     assert '<form method="post" action="/reports/new" class="card editor-form"' in html
     assert f'<option selected value="{org.period.id}">' in html
     assert count(Report) == 0
+
+
+def test_an_import_carries_a_typed_text_as_long_as_saving_accepts(org, client, login):
+    """The typed text goes with the file as a multipart field: 200,000 characters are 600 KB
+    of UTF-8, over Flask's default limit for one field (500 KB)."""
+    report = make_report(org, "a", body="原来的草稿。")
+    login(org["author_a"])
+    typed = "\r\n".join(["字" * (BODY_MAX_LENGTH // BODY_MAX_PARAGRAPHS - 1)] * BODY_MAX_PARAGRAPHS)
+    # Encoded here: the test client would spool a body this large to a file it never closes.
+    boundary, data = encode_multipart(
+        {
+            "file": FileStorage(io.BytesIO(b""), "empty.txt"),
+            "lock_version": str(report.lock_version),
+            "title": report.title,
+            "body": typed,
+        }
+    )
+    response = client.post(
+        f"/reports/{report.id}/import",
+        data=data,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 400  # the empty file is refused, the text comes back
+    assert "上传的文件是空的" in response.text
+    assert editor_values(response.text)[1].replace("\r\n", "\n") == typed.replace("\r\n", "\n")
 
 
 def test_an_accepted_import_keeps_the_typed_title(org, client, login):
