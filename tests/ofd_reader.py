@@ -199,7 +199,7 @@ def draw(package: Package, number: int, dpi: float = 72) -> Image.Image:
         key = (obj.font, obj.size)
         if key not in faces:
             data = package.files[package.fonts[obj.font][1]]
-            faces[key] = ImageFont.truetype(io.BytesIO(data), size=round(obj.size * scale * 4) / 4)
+            faces[key] = ImageFont.truetype(io.BytesIO(data), size=obj.size * scale)
         grey = round(sum(obj.color) / 3)
         for char, x in zip(obj.text, obj.x, strict=True):
             pen.text((x * scale, obj.y * scale), char, font=faces[key], fill=grey, anchor="ls")

@@ -450,6 +450,7 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
     "reports.version": {"GET": Case(on_report(None, 200, needs_version=True))},
     "reports.version_pdf": {"GET": Case(on_report(PREVIEWERS, 200, needs_version=True))},
     "reports.pdf": {"GET": Case(on_report(None, 200, states={"approved"}))},
+    "reports.ofd": {"GET": Case(on_report(None, 200, states={"approved"}))},
     "reports.drafts": {"GET": Case(on_report(OWN_UNIT, 200))},
     "reports.draft": {"GET": Case(on_report(OWN_UNIT, 200))},
     "reports.restore_draft": {

@@ -184,13 +184,26 @@ def render_pdf_command(
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def export_pdf_command(report_id: int, output: Path) -> None:
     """导出一份已审定汇报的审定稿 PDF。"""
+    output.write_bytes(exports.approved_pdf(_approved_report(report_id)))
+    click.echo(f"已生成 {output}")
+
+
+@bp.cli.command("export-ofd")
+@click.argument("report_id", type=int)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_ofd_command(report_id: int, output: Path) -> None:
+    """导出一份已审定汇报的审定稿 OFD（GB/T 33190-2016，与 PDF 同一版面）。"""
+    output.write_bytes(exports.approved_ofd(_approved_report(report_id)))
+    click.echo(f"已生成 {output}")
+
+
+def _approved_report(report_id: int) -> Report:
     report = db.session.get(Report, report_id)
     if report is None:
         raise click.ClickException(f"汇报 {report_id} 不存在。")
     if report.approved_version_number is None:
         raise click.ClickException("该汇报尚未审定。")
-    output.write_bytes(exports.approved_pdf(report))
-    click.echo(f"已生成 {output}")
+    return report
 
 
 @bp.cli.command("compile-pdf")

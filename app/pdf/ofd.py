@@ -40,6 +40,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from fontTools.pens.cu2quPen import Cu2QuPen
@@ -50,6 +51,8 @@ from pdfminer.converter import PDFPageAggregator
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 from pypdf import PdfReader
+
+from app.pdf.cache import making, store_in_cache
 
 NS = "http://www.ofdspec.org/2016"
 MM_PER_PT = 25.4 / 72
@@ -290,7 +293,7 @@ def ofd_font(program: bytes, mapping: dict[str, int], used: set[int]) -> tuple[b
     """The font file for the package and its family name: ``program`` (an embedded PDF font,
     glyph id = CID) with the character map ``mapping`` (character → glyph id) and TrueType
     outlines of the glyphs ``used``."""
-    font = TTFont(io.BytesIO(program))
+    font = TTFont(io.BytesIO(program), recalcTimestamp=False)
     order = font.getGlyphOrder()
     _set_cmap(font, {ord(char): order[gid] for char, gid in mapping.items()})
     if "glyf" not in font:
@@ -322,9 +325,13 @@ def runs(glyphs: list[Glyph]) -> Iterator[list[Glyph]]:
         yield run
 
 
-def _mm(points: float) -> str:
-    text = f"{points * MM_PER_PT:.{PLACES}f}".rstrip("0").rstrip(".")
+def _number(mm: float) -> str:
+    text = f"{mm:.{PLACES}f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def _mm(points: float) -> str:
+    return _number(points * MM_PER_PT)
 
 
 def _deltas(values: list[str]) -> str:
@@ -364,7 +371,9 @@ def _text_object(run: list[Glyph], object_id: int, font_id: int, cmap: dict[str,
     gaps: list[str] = []
     transforms: list[str] = []
     position = 0
-    for glyph, after in zip(run, [*run[1:], None], strict=True):
+    # Gaps between rounded positions, so that rounding never adds up along a line.
+    placed = [round((glyph.x - left) * MM_PER_PT, PLACES) for glyph in run]
+    for index, glyph in enumerate(run):
         count = len(glyph.text)
         if count != 1 or cmap.get(glyph.text) != glyph.cid:
             transforms.append(
@@ -373,8 +382,8 @@ def _text_object(run: list[Glyph], object_id: int, font_id: int, cmap: dict[str,
             )
         # The characters of a cluster share the glyph's place; the gap follows its last one.
         gaps.extend(["0"] * (count - 1))
-        if after is not None:
-            gaps.append(_mm(after.x - glyph.x))
+        if index + 1 < len(run):
+            gaps.append(_number(placed[index + 1] - placed[index]))
         position += count
     fill = ""
     if first.color != (0, 0, 0):
@@ -515,3 +524,23 @@ def _zip(files: dict[str, bytes]) -> bytes:
             entry.compress_type = zipfile.ZIP_DEFLATED
             package.writestr(entry, files[name])
     return out.getvalue()
+
+
+def ofd_of(pdf: bytes, info: OfdInfo, cache_dir: Path | None = None) -> bytes:
+    """:func:`pdf_to_ofd`, kept beside the PDF cache when there is one (a conversion costs
+    about half a second per page, mostly turning the fonts' curves into TrueType ones). The
+    key is the PDF, the description and this module: the same input never gives other bytes."""
+    if cache_dir is None:
+        return pdf_to_ofd(pdf, info)
+    digest = hashlib.sha256(pdf)
+    digest.update(repr(info).encode())
+    digest.update(Path(__file__).read_bytes())
+    path = cache_dir / f"{digest.hexdigest()}.ofd"
+    if path.exists():
+        return path.read_bytes()
+    with making(path):
+        if path.exists():
+            return path.read_bytes()
+        ofd = pdf_to_ofd(pdf, info)
+        store_in_cache(path, ofd)
+        return ofd

@@ -282,6 +282,7 @@ OTHER_HISTORY_LABELS = {
     "create": "创建草稿",
     "resolve_comment": "意见已处理",
     "download_pdf": "下载审定稿PDF",
+    "download_ofd": "下载审定稿OFD",
     "remind": "催办",
 }
 
