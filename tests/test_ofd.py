@@ -295,3 +295,54 @@ def test_no_ofd_before_approval(org, client, login):
     login(org["author_a"])
     assert "data-ofd-link" not in client.get(f"/reports/{report.id}").text
     assert client.get(f"/reports/{report.id}/ofd").status_code == 409
+
+
+def test_a_truetype_face_from_the_font_dir_is_carried_over_as_it_is(app, tmp_path):
+    """An official font in FONT_DIR that is TrueType (here LXGW WenKai, cut down and named
+    黑体 for the test) is embedded in the PDF as a CIDFontType2; its outlines go into the OFD
+    untouched, with the character map rebuilt."""
+    from fontTools import subset
+
+    from app.pdf.fonts import resolve_roles
+
+    source = PdfSource(
+        title="关于数据工作的报告",
+        body="一、总体情况\n今年以来，各项工作进展顺利。\n二、下一步打算\n继续抓好落实。",
+        unit="市数据局",
+        period="2026年第四季度",
+        signed_on=date(2026, 11, 20),
+    )
+    wenkai = resolve_roles(None)["heading2"].faces[-1]
+    if "WenKai" not in wenkai.family:
+        pytest.skip("LXGW WenKai missing")
+    font = TTFont(wenkai.path)
+    options = subset.Options()
+    options.name_IDs = ["*"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="一二、总体情况下步打算0123456789")
+    subsetter.subset(font)
+    for record in list(font["name"].names):
+        if record.nameID in (1, 4, 6, 16):
+            font["name"].removeNames(nameID=record.nameID)
+    font["name"].setName("SimHei", 1, 3, 1, 0x409)
+    font["name"].setName("黑体", 1, 3, 1, 0x804)
+    font["name"].setName("SimHei", 6, 3, 1, 0x409)
+    font.save(tmp_path / "simhei.ttf")
+    with app.app_context():
+        assert resolve_roles(tmp_path)["heading1"].official
+        pdf = render_pdf(source, tmp_path)
+    kinds = {
+        str(ref.get_object()["/BaseFont"]).split("+")[-1]: str(
+            ref.get_object()["/DescendantFonts"][0].get_object()["/Subtype"]
+        )
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for ref in page["/Resources"]["/Font"].values()
+    }
+    assert kinds["SimHei_heading1"] == "/CIDFontType2"
+    package = ofd_reader.read(pdf_to_ofd(pdf, INFO))
+    [path] = [path for name, path in package.fonts.values() if name.startswith("SimHei")]
+    embedded = TTFont(io.BytesIO(package.files[path]))
+    assert "glyf" in embedded
+    assert {chr(c) for c in embedded.getBestCmap()} == set("一二、总体情况下步打算")
+    lines = package.pages[0].lines()
+    assert "一、总体情况" in lines and "二、下一步打算" in lines
