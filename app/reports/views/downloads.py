@@ -4,12 +4,14 @@ any submitted version as a stamped draft."""
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 
 from flask import Response, abort, request
 from flask_login import current_user
 
 from app.core.web import file_response, require
 from app.reports import exports, permissions
+from app.reports.models import Report
 from app.reports.views import bp, load_report
 from app.reports.workflow import ReportState
 
@@ -47,7 +49,9 @@ def ofd(report_id: int):
     return response
 
 
-def _approved_download(report_id: int, make, kind: str):
+def _approved_download(
+    report_id: int, make: Callable[[Report], bytes], kind: str
+) -> tuple[Report, str, bytes]:
     """Load the approved report (409 before approval), make the file, record the download."""
     report = load_report(report_id)
     approved = report.approved_version
