@@ -346,3 +346,31 @@ def test_a_truetype_face_from_the_font_dir_is_carried_over_as_it_is(app, tmp_pat
     assert {chr(c) for c in embedded.getBestCmap()} == set("一二、总体情况下步打算")
     lines = package.pages[0].lines()
     assert "一、总体情况" in lines and "二、下一步打算" in lines
+
+
+def test_a_glyph_the_character_map_does_not_give_is_named_by_a_cgtransform():
+    """The same character in a second form, or a ligature of two characters, is written
+    with an ``ofd:CGTransform`` that names the glyph the PDF drew."""
+    from app.pdf.ofd import Glyph, _text_object
+
+    def glyph(x: float, text: str, cid: int) -> Glyph:
+        return Glyph(x, 100.0, 16.0, 16.0, "ABCDEF+Face_body", cid, text, (0, 0, 0))
+
+    run = [glyph(80, "一", 5), glyph(96, "一", 9), glyph(112, "fi", 12), glyph(128, "。", 7)]
+    xml = _text_object(run, 42, 3, {"一": 5, "。": 7})
+    obj = ofd_reader.etree.fromstring(f'<r xmlns:ofd="{NS}">{xml}</r>')[0]
+    transforms = obj.findall("ofd:CGTransform", ofd_reader.Q)
+    assert [
+        (
+            t.get("CodePosition"),
+            t.get("CodeCount"),
+            t.findtext("ofd:Glyphs", namespaces=ofd_reader.Q),
+        )
+        for t in transforms
+    ] == [("1", "1", "9"), ("2", "2", "12")]
+    code = obj.find("ofd:TextCode", ofd_reader.Q)
+    assert code.text == "一一fi。"
+    # “fi” shares one place: the gap after its first character is 0.
+    assert ofd_reader.deltas(code.get("DeltaX"), 5) == pytest.approx(
+        [5.644, 5.644, 0, 5.644], abs=1e-3
+    )
