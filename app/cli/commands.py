@@ -25,6 +25,7 @@ from app.notifications.models import OutgoingMail
 from app.org.models import SupervisionGroup, Unit
 from app.org.operations import create_user
 from app.pdf.fonts import report as fonts_report
+from app.pdf.ofd import OfdError
 from app.pdf.render import PdfSource, uncovered_characters
 from app.periods.models import Period
 from app.reports import exports
@@ -193,7 +194,10 @@ def export_pdf_command(report_id: int, output: Path) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def export_ofd_command(report_id: int, output: Path) -> None:
     """导出一份已审定汇报的审定稿 OFD（GB/T 33190-2016，与 PDF 同一版面）。"""
-    output.write_bytes(exports.approved_ofd(_approved_report(report_id)))
+    try:
+        output.write_bytes(exports.approved_ofd(_approved_report(report_id)))
+    except OfdError as error:
+        raise click.ClickException(str(error)) from error
     click.echo(f"已生成 {output}")
 
 
