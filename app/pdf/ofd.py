@@ -49,6 +49,8 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont, newTable
 from fontTools.ttLib.tables._c_m_a_p import cmap_format_4, cmap_format_12
 from pdfminer.converter import PDFPageAggregator
+from pdfminer.layout import LTAnno, LTChar
+from pdfminer.pdffont import PDFUnicodeNotDefined
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 from pypdf import PdfReader
@@ -119,11 +121,11 @@ class _GlyphRecorder(PDFPageAggregator):
 
     def render_char(self, matrix, font, fontsize, scaling, rise, cid, ncs, graphicstate):
         advance = super().render_char(matrix, font, fontsize, scaling, rise, cid, ncs, graphicstate)
-        self.glyphs.append((matrix, font, fontsize, advance, cid, graphicstate, ncs))
+        self.glyphs.append((matrix, font, fontsize, advance, cid, graphicstate))
         return advance
 
 
-def _rgb(ncs, color) -> tuple[int, int, int]:
+def _rgb(color) -> tuple[int, int, int]:
     """The fill colour as 0–255 RGB (gray, RGB or CMYK; black when unknown)."""
     values = color if isinstance(color, list | tuple) else [color]
     values = [float(v) for v in values if isinstance(v, int | float)]
@@ -152,16 +154,16 @@ def read_pages(pdf: bytes) -> list[PageText]:
         device.glyphs = []
         interpreter.process_page(page)
         layout = device.get_result()
-        if any(type(item).__name__ not in ("LTChar", "LTAnno") for item in layout):
+        if any(not isinstance(item, LTChar | LTAnno) for item in layout):
             kinds = sorted({type(item).__name__ for item in layout})
             raise OfdError(f"PDF 页面含有文字以外的内容（{'、'.join(kinds)}），无法转为 OFD。")
-        for matrix, font, fontsize, advance, cid, state, ncs in device.glyphs:
+        for matrix, font, fontsize, advance, cid, state in device.glyphs:
             a, b, c, d, e, f = matrix
             if abs(b) > 1e-6 or abs(c) > 1e-6:
                 raise OfdError("PDF 中有旋转或倾斜的文字，无法转为 OFD。")
             try:
                 text = font.to_unichr(cid)
-            except Exception as error:  # no ToUnicode entry: the text cannot be carried over
+            except PDFUnicodeNotDefined as error:  # the text cannot be carried over
                 raise OfdError(f"PDF 中的字形 {cid} 没有对应的文字。") from error
             found.glyphs.append(
                 Glyph(
@@ -172,7 +174,7 @@ def read_pages(pdf: bytes) -> list[PageText]:
                     font=font.fontname,
                     cid=cid,
                     text=text,
-                    color=_rgb(ncs, state.ncolor),
+                    color=_rgb(state.ncolor),
                 )
             )
         pages.append(found)
