@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from app.auth.models import Role
 from app.core.extensions import db
 from app.core.times import local_today, to_local, utcnow
 from app.notifications import operations as notifications
@@ -14,7 +15,7 @@ from app.periods.models import Period
 from app.reports import operations
 from app.reports.models import HistoryEntry, Report
 from app.reports.workflow import ReportState
-from tests.conftest import make_report
+from tests.conftest import make_report, make_user
 
 S = ReportState
 
@@ -299,7 +300,54 @@ def test_mark_all_read(org, client, login):
     response = client.post("/notifications/read", follow_redirects=True)
     assert "已将2条通知标记为已读" in response.text
     assert all(n.read_at is not None for n in inbox_of(org["author_a"]))
-    assert all(n.read_at is None for n in inbox_of(org["reviewer_a"]))
+    others = [n for n in inbox_of(org["reviewer_a"]) if n.kind == "comment"]
+    assert len(others) == 2 and all(n.read_at is None for n in others)
+
+
+def test_a_waiting_notice_is_done_once_anyone_acted_on_the_report(org, client, login):
+    report = make_report(org, "a", S.UNIT_REVIEW)
+    waiting = inbox_of(org["reviewer_a"])
+    assert [(n.kind, n.is_done, n.is_read) for n in waiting] == [("waiting", False, False)]
+    # Another reviewer of the unit (an admin made one) forwards it: the notice is done.
+    colleague = make_user("reviewer_a3", Role.UNIT_REVIEWER, unit=org.unit_a)
+    operations.trigger_event(colleague, report, "forward", lock_version=report.lock_version)
+    db.session.commit()
+    [notice] = inbox_of(org["reviewer_a"])
+    assert notice.is_done and notice.is_read
+    assert [n.is_done for n in inbox_of(org["group1"]) if n.kind == "waiting"] == [False]
+    login(org["reviewer_a"])
+    page = client.get("/notifications").text
+    assert 'data-done="true"' in page and "已处理" in page and "条未读" not in page
+
+
+def test_secretaries_who_follow_approvals_hear_of_them(org, client, login):
+    login(org["secretary"])
+    page = client.get("/notifications").text
+    assert "汇报审定时通知我" in page
+    response = client.post("/notifications/follow-approvals", data={"follow": "1"})
+    db.session.expire_all()
+    assert response.status_code == 303 and org["secretary"].follows_approvals
+    make_report(org, "b", S.APPROVED)
+    assert [n.kind for n in inbox_of(org["secretary"])] == ["approved"]
+    client.post("/notifications/follow-approvals", data={"follow": "0"})
+    make_report(org, "c", S.APPROVED)
+    assert [n.kind for n in inbox_of(org["secretary"])] == ["approved"]  # no second one
+    login(org["author_a"])
+    assert client.post("/notifications/follow-approvals", data={"follow": "1"}).status_code == 403
+    assert "汇报审定时通知我" not in client.get("/notifications").text
+
+
+def test_a_new_period_tells_every_unit(org, client, login):
+    login(org["secretary"])
+    response = client.post(
+        "/periods/new", data={"name": "2027年第一季度", "due_date": "2027-03-31"}
+    )
+    assert response.status_code == 303
+    for name in ("author_a", "reviewer_b", "author_c"):
+        [notice] = inbox_of(org[name])
+        assert notice.kind == "period"
+        assert notice.message == "新期次“2027年第一季度”已开始，请于2027年3月31日前完成报送。"
+    assert inbox_of(org["group1"]) == [] and inbox_of(org["secretary"]) == []
 
 
 def test_reminding_through_the_web(org, client, login):

@@ -392,6 +392,9 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
             logged_in({"secretary"}, 303), data=lambda ids: {"message": "请抓紧"}, report=False
         )
     },
+    "notifications.follow_approvals": {
+        "POST": Case(logged_in({"secretary"}, 303), data=lambda ids: {"follow": "1"}, report=False)
+    },
     "notifications.remind_overdue": {
         # Nothing overdue, or reminded: either way a message on the dashboard (303).
         "POST": Case(

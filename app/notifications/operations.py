@@ -35,6 +35,7 @@ KIND_LABELS = {
     "reply": "回复",
     "reminder": "催办",
     "withdrawn": "已撤回",
+    "period": "新期次",
 }
 
 
@@ -102,8 +103,49 @@ def notify_transition(report: Report, entry: HistoryEntry) -> list[Notification]
         version=f"（第{entry.version_number}版）" if entry.version_number else "",
         note=f"：{entry.comment}" if entry.comment else "",
     )
+    finish_waiting(report)
     recipients = audience(facts.audience, report)
+    if facts.dest is ReportState.APPROVED:
+        recipients += approval_followers()
     return notify(recipients, facts.notification_kind, message, actor=entry.actor, report=report)
+
+
+def finish_waiting(report: Report) -> int:
+    """The report moved on: every 待我处理 entry about it is done (and so read), whoever
+    acted — the one who was told, a colleague, an admin."""
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.report_id == report.id,
+            Notification.kind == "waiting",
+            Notification.done_at.is_(None),
+        )
+        .values(done_at=now, read_at=sa.func.coalesce(Notification.read_at, now))
+    )
+    return result.rowcount
+
+
+def approval_followers() -> list[User]:
+    """The secretaries who asked to hear of every approval."""
+    return _active_users(User.role == Role.SECRETARY, User.follows_approvals.is_(True))
+
+
+def set_follows_approvals(user: User, follow: bool) -> None:
+    user.follows_approvals = follow
+    db.session.flush()
+
+
+def announce_period(period: Period, actor: User | None = None) -> list[Notification]:
+    """A new period tells every unit's authors and reviewers what is due, and when."""
+    due = f"{period.due_date.year}年{period.due_date.month}月{period.due_date.day}日"
+    return notify(
+        _active_users(User.role.in_((Role.AUTHOR, Role.UNIT_REVIEWER))),
+        "period",
+        f"新期次“{period.name}”已开始，请于{due}前完成报送。",
+        actor=actor,
+        period=period,
+    )
 
 
 def audience(who: Audience, report: Report) -> list[User]:

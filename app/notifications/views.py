@@ -18,6 +18,7 @@ from app.core.times import local_today
 from app.core.web import form_errors, login_required_blueprint, require
 from app.notifications import operations
 from app.notifications.models import Notification
+from app.notifications.permissions import can_follow_approvals
 from app.org.models import Unit
 from app.periods.models import Period
 from app.periods.permissions import can_remind, can_remind_units, dashboard_units_filter
@@ -52,7 +53,19 @@ def inbox():
         total=total,
         kind_labels=operations.KIND_LABELS,
         form=ChineseForm(),
+        can_follow_approvals=can_follow_approvals(current_user),
     )
+
+
+@bp.post("/notifications/follow-approvals")
+def follow_approvals():
+    """A secretary switches the notice of every approval on or off."""
+    require(can_follow_approvals(current_user))
+    ChineseForm().validate_on_submit() or abort(400)
+    follow = request.form.get("follow") == "1"
+    operations.set_follows_approvals(current_user, follow)
+    flash("已开启：每有汇报审定都会通知您。" if follow else "已关闭审定通知。", "success")
+    return redirect(url_for("notifications.inbox"), 303)
 
 
 @bp.get("/notifications/unread")

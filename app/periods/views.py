@@ -63,7 +63,7 @@ def new_period():
     form = PeriodForm()
     if form.validate_on_submit():
         try:
-            period = operations.create_period(form.name.data, form.due_date.data)
+            period = operations.create_period(form.name.data, form.due_date.data, current_user)
         except RuleViolation as error:
             form.form_errors.append(error.message)
         else:
