@@ -245,6 +245,7 @@ def _admin(expect_get: bool = True, data: Data | None = None) -> dict[str, Case]
 TABLE: dict[str, dict[str, Case | list[Case]]] = {
     # --- auth
     "auth.home": {"GET": Case(home_rule, report=False)},
+    "auth.favicon": {"GET": Case(lambda user, situation: 301, report=False)},
     "auth.login": {
         "GET": Case(login_page_rule(200), report=False),
         "POST": Case(

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app
 
 from app.auth.models import Role
 from app.cli import backup
-from app.cli.demo import DEFAULT_PASSWORD, DEMO_LOGINS, seed_demo
+from app.cli.demo import DEFAULT_PASSWORD, demo_accounts, seed_demo
 from app.compilations.volumes import approved_reports, volume_pdf
 from app.core.exceptions import RuleViolation
 from app.core.extensions import db
@@ -50,8 +50,10 @@ def seed_demo_command(password: str) -> None:
     else:
         click.echo("演示数据已存在，未重复写入。演示账号：")
         password = "（首次写入时设置的密码）"
-    for username, description in DEMO_LOGINS:
-        click.echo(f"  {username:<10} 密码 {password}  {description}")
+    for user in demo_accounts():
+        scope = "" if user.role.value == "admin" else f" · {user.scope_label}"
+        who = f"{user.role.label}{scope}（{user.display_name}）"
+        click.echo(f"  {user.username:<10} 密码 {password}  {who}")
 
 
 @bp.cli.command("create-user")
