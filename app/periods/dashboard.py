@@ -4,7 +4,7 @@ and the progress of each period for the list of periods.
 The page and both downloads are built from :func:`build_dashboard`, so they always agree.
 It costs the same few queries whatever the number of units: one for the units, one for their
 groups, one for the period's reports (only the columns the table needs), one aggregate for
-the last reminders. Permission checks on the loaded rows find the units in the session's
+the last reminders, one for the people a reminder would reach. Permission checks on the loaded rows find the units in the session's
 identity map and emit no SQL.
 """
 
@@ -190,8 +190,6 @@ def build_dashboard(
     supervision group in the order of their first unit, each with its report's standing on
     ``today``. Unknown filter values are ignored (the whole table is shown)."""
     units, groups_by_id = _visible_units(user)
-    reports = _reports_by_unit(user, period)
-    reminders = _last_reminders(period)
 
     # Groups in the order of their first unit (the admins order units, not groups).
     groups: dict[int, SupervisionGroup] = {}
@@ -202,6 +200,43 @@ def build_dashboard(
     if state not in STATE_FILTER_LABELS:
         state = None
 
+    rows_by_group: dict[int, list[Row]] = {gid: [] for gid in groups}
+    for row in _rows(user, period, units, groups, today):
+        rows_by_group[row.group.id].append(row)
+
+    chosen = [
+        row
+        for gid, rows in rows_by_group.items()
+        if group_id is None or gid == group_id
+        for row in rows
+    ]
+    return Dashboard(
+        period=period,
+        today=today,
+        groups=list(groups.values()),
+        group_id=group_id,
+        state=state,
+        counts=_counts(chosen),
+        rows=[row for row in chosen if row.matches(state)],
+        overdue_to_remind=[
+            row.unit
+            for rows in rows_by_group.values()
+            for row in rows
+            if row.overdue and row.can_remind
+        ],
+    )
+
+
+def _rows(
+    user: User,
+    period: Period,
+    units: list[Unit],
+    groups: dict[int, SupervisionGroup],
+    today: date,
+) -> list[Row]:
+    """Each unit's standing, in the order of ``units``."""
+    reports = _reports_by_unit(user, period)
+    reminders = _last_reminders(period)
     remindable = {
         unit.id
         for unit in units
@@ -209,13 +244,13 @@ def build_dashboard(
     }
     recipients = reminder_recipients(remindable)
     zone = local_zone()
-    rows_by_group: dict[int, list[Row]] = {gid: [] for gid in groups}
+    rows = []
     for unit in units:
         report = reports.get(unit.id)
         overdue, due_soon = deadline_flags(
             period.due_date, today, report is not None and report.state is ReportState.APPROVED
         )
-        rows_by_group[unit.group_id].append(
+        rows.append(
             Row(
                 unit=unit,
                 group=groups[unit.group_id],
@@ -229,33 +264,17 @@ def build_dashboard(
                 recipients=tuple(recipients.get(unit.id, ())),
             )
         )
+    return rows
 
-    chosen = [
-        row
-        for gid, rows in rows_by_group.items()
-        if group_id is None or gid == group_id
-        for row in rows
-    ]
+
+def _counts(rows: list[Row]) -> dict[str, int]:
+    """The number of rows per STATE_FILTERS key (a row may count as overdue too)."""
     counts = dict.fromkeys(STATE_FILTER_LABELS, 0)
-    for row in chosen:
+    for row in rows:
         counts[row.state_value] += 1
         counts[OVERDUE] += row.overdue
         counts[DUE_SOON] += row.due_soon
-    return Dashboard(
-        period=period,
-        today=today,
-        groups=list(groups.values()),
-        group_id=group_id,
-        state=state,
-        counts=counts,
-        rows=[row for row in chosen if row.matches(state)],
-        overdue_to_remind=[
-            row.unit
-            for rows in rows_by_group.values()
-            for row in rows
-            if row.overdue and row.can_remind
-        ],
-    )
+    return counts
 
 
 @dataclass(frozen=True)
