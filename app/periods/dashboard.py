@@ -4,8 +4,8 @@ and the progress of each period for the list of periods.
 The page and both downloads are built from :func:`build_dashboard`, so they always agree.
 It costs the same few queries whatever the number of units: one for the units, one for their
 groups, one for the period's reports (only the columns the table needs), one aggregate for
-the last reminders, one for the people a reminder would reach. Permission checks on the loaded rows find the units in the session's
-identity map and emit no SQL.
+the last reminders, one for the people a reminder would reach. Permission checks on the
+loaded rows find the units in the session's identity map and emit no SQL.
 """
 
 from __future__ import annotations
