@@ -477,6 +477,18 @@ function markPostedComment() {
   note.setAttribute("role", "status");
   note.textContent = `✓ ${flash.textContent.trim()}`;
   comment.prepend(note);
+  // The paragraph it is about above it, when both fit in the window; after the browser's own
+  // jump to the #comment-… fragment, which comes once the page has loaded.
+  function withItsParagraph() {
+    const text = comment.closest(".para-row")?.querySelector(".para-text, .doc-title");
+    const box = comment.getBoundingClientRect();
+    const top = text ? text.getBoundingClientRect().top : box.top;
+    const margin = 16;
+    const fits = box.bottom - top + 2 * margin <= window.innerHeight;
+    window.scrollBy({ top: (fits ? top : box.top) - margin, behavior: "instant" });
+  }
+  if (document.readyState === "complete") requestAnimationFrame(withItsParagraph);
+  else window.addEventListener("load", () => requestAnimationFrame(withItsParagraph));
 }
 
 function showUnread(link, count) {
