@@ -17,16 +17,15 @@ from app.core.extensions import db
 from app.reports import operations
 from app.reports.models import Comment, HistoryEntry
 from app.reports.workflow import ReportState
+from tests import test_browser
 from tests.conftest import make_report
-from tests.test_browser import (  # noqa: F401 (fixtures)
-    Session,
-    browser_tab,
-    chromium,
-    live_server,
-    screenshot_dir,
-)
+from tests.test_browser import Session, browser_tab, screenshot_dir
 
 pytestmark = pytest.mark.committed
+
+# The walk-through's fixtures: Chromium's path and the app served in a thread.
+chromium = test_browser.chromium
+live_server = test_browser.live_server
 
 WIDTHS = {"1366": {"width": 1366, "height": 900}, "390": {"width": 390, "height": 844}}
 
@@ -92,9 +91,7 @@ def selection_is_scrolled_into_view(page) -> bool:
 
 
 def no_sideways_scroll(page) -> bool:
-    return page.evaluate(
-        "() => document.scrollingElement.scrollWidth <= window.innerWidth"
-    )
+    return page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth")
 
 
 @pytest.fixture
@@ -173,11 +170,10 @@ def test_the_author_revises_beside_the_comments_and_sees_each_finding(
         # The caret is in paragraph 15: its thread is the one picked out.
         assert "note-current" in (on_long.get_attribute("class") or "")
         assert "note-current" not in (on_four.get_attribute("class") or "")
+        page.screenshot(path=str(screenshot_dir() / f"editor-comment-found-{width}.png"))
 
         # A paragraph added at the top: the threads keep to their paragraphs.
-        body_box.evaluate(
-            "b => { b.setSelectionRange(0, 0); b.focus(); }"
-        )
+        body_box.evaluate("b => { b.setSelectionRange(0, 0); b.focus(); }")
         page.keyboard.type("新增的一段说明。")
         page.keyboard.press("Enter")
         page.wait_for_function(
@@ -187,10 +183,13 @@ def test_the_author_revises_beside_the_comments_and_sees_each_finding(
         assert on_four.locator(".note-jump").inner_text() == "第5段"
 
         page.evaluate("window.scrollTo(0, 0)")
+        notes_box = page.locator("#revision-notes").bounding_box()
+        editor_box = body_box.bounding_box()
         if width == "390":
-            notes_box = page.locator("#revision-notes").bounding_box()
-            editor_box = body_box.bounding_box()
             assert notes_box["y"] < editor_box["y"]  # read before writing on a phone
+        else:
+            assert notes_box["x"] > editor_box["x"] + editor_box["width"]  # beside the text
+            assert notes_box["y"] < WIDTHS[width]["height"]
         assert no_sideways_scroll(page)
         page.screenshot(path=str(screenshot_dir() / f"editor-comments-{width}.png"))
     assert problems == []
@@ -266,6 +265,8 @@ def test_a_reviewer_comments_where_they_read(chromium, live_server, org, width):
         form.wait_for()
         assert adjacent(page, "#p15 .para-text", "#comment-form")
         expect_text(page, "#comment-form .comment-form-quote", "原文：“已办结13项”")
+        marked = "() => [...(CSS.highlights.get('comment-excerpt') || [])].map(String)"
+        assert page.evaluate(marked) == ["已办结13项"]
         assert page.locator("#comment-form select[name=paragraph]").input_value() == "15"
         page.locator("#comment-body").fill("请核对办结数字。")
         assert no_sideways_scroll(page)

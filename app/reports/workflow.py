@@ -74,7 +74,9 @@ def _no_check_errors(event: EventData) -> str | None:
     if not errors:
         return None
     at = paragraph_of_lines(event.model.body)
-    listed = "；".join(f"第{at[e.line]}段“{e.excerpt}”：{e.message}" for e in errors[:5])
+    listed = "；".join(
+        f"第{at[e.line]}段“{e.excerpt}”：{e.message.rstrip('。')}" for e in errors[:5]
+    )
     more = f"；等共{len(errors)}处" if len(errors) > 5 else ""
     return f"正文中还有{len(errors)}处错误，请修改后再提交：{listed}{more}。"
 

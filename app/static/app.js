@@ -397,16 +397,23 @@ function setUpInlineComments() {
   const cancel = form.querySelector("[data-comment-cancel]");
   const box = form.querySelector("textarea[name=body]");
 
-  function setExcerpt(text) {
+  // The selected words stay marked while the comment on them is written (the selection
+  // itself goes when the comment box takes the focus). Browsers without CSS highlights
+  // show the quote in the form only.
+  const marking = window.CSS && CSS.highlights && typeof Highlight === "function";
+  function setExcerpt(text, range) {
     excerptInput.value = text;
     quote.querySelector("[data-excerpt-text]").textContent = text;
     quote.hidden = !text;
+    if (!marking) return;
+    if (text && range) CSS.highlights.set("comment-excerpt", new Highlight(range));
+    else CSS.highlights.delete("comment-excerpt");
   }
 
-  function openAt(row, excerpt, { focus }) {
+  function openAt(row, excerpt, { focus, range = null }) {
     const number = row.querySelector("[data-comment-paragraph]").dataset.commentParagraph;
     select.value = number;
-    setExcerpt(excerpt);
+    setExcerpt(excerpt, range);
     const text = row.querySelector(".para-text, .doc-title");
     // Under the paragraph, before its comments: the form reads as an answer to that text.
     if (form.previousElementSibling !== text) text.after(form);
@@ -451,7 +458,8 @@ function setUpInlineComments() {
     if (!row || !row.querySelector("[data-comment-paragraph]")) return;
     const words = selection.toString().replace(/\s+/g, " ").trim();
     if (!words) return;
-    openAt(row, words.length > EXCERPT_MAX ? words.slice(0, EXCERPT_MAX) : words, { focus: false });
+    const excerpt = words.length > EXCERPT_MAX ? words.slice(0, EXCERPT_MAX) : words;
+    openAt(row, excerpt, { focus: false, range: selection.getRangeAt(0).cloneRange() });
   }
   const article = document.querySelector("article.document");
   article.addEventListener("mouseup", () => setTimeout(selected, 0));
