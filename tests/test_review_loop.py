@@ -130,12 +130,16 @@ class TestResolvingFromTheEditor:
 
 
 class TestCommentsOnSelectedWords:
-    def test_the_selected_words_are_kept_beside_the_whole_paragraph(self, org, client, login):
+    @staticmethod
+    def post_on_paragraph_3(org, client, login, body: str, excerpt: str):
         report = make_report(org, "a", S.UNIT_REVIEW)
         login(org["reviewer_a"])
-        response = client.post(
-            f"/reports/{report.id}/comments",
-            data={"body": "写明频次。", "paragraph": "3", "excerpt": " 建立周调度、月通报制度\n"},
+        data = {"body": body, "paragraph": "3", "excerpt": excerpt}
+        return report, client.post(f"/reports/{report.id}/comments", data=data)
+
+    def test_the_selected_words_are_kept_beside_the_whole_paragraph(self, org, client, login):
+        report, response = self.post_on_paragraph_3(
+            org, client, login, "写明频次。", " 建立周调度、月通报制度\n"
         )
         assert response.status_code == 303
         comment = db.session.scalar(sa.select(Comment))
@@ -145,12 +149,7 @@ class TestCommentsOnSelectedWords:
         assert f"原文：“{comment.excerpt}”" in page
 
     def test_words_not_in_the_paragraph_are_refused_and_the_comment_kept(self, org, client, login):
-        report = make_report(org, "a", S.UNIT_REVIEW)
-        login(org["reviewer_a"])
-        response = client.post(
-            f"/reports/{report.id}/comments",
-            data={"body": "我写的意见。", "paragraph": "3", "excerpt": "读书班2期"},
-        )
+        _, response = self.post_on_paragraph_3(org, client, login, "我写的意见。", "读书班2期")
         assert response.status_code == 400
         assert "所选文字不在第3段中，请重新选择。" in response.text
         assert "我写的意见。" in response.text
