@@ -278,6 +278,7 @@ def test_a_reviewer_comments_where_they_read(chromium, live_server, org, width):
         expect_text(page, "#p15 .comment-posted", "请核对办结数字。")
         assert in_window(page, "#p15 .comment-posted")
         assert posted.count() == 1
+        page.screenshot(path=str(screenshot_dir() / f"inline-comment-posted-{width}.png"))
 
         # 取消 puts the form back under the comments.
         page.locator("#p3 .para-no-button").click()
