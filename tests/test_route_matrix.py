@@ -392,6 +392,17 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
             logged_in({"secretary"}, 303), data=lambda ids: {"message": "请抓紧"}, report=False
         )
     },
+    "notifications.follow_approvals": {
+        "POST": Case(logged_in({"secretary"}, 303), data=lambda ids: {"follow": "1"}, report=False)
+    },
+    "notifications.remind_overdue": {
+        # Nothing overdue, or reminded: either way a message on the dashboard (303).
+        "POST": Case(
+            logged_in({"secretary", "group1", "group2"}, 303),
+            data=lambda ids: {"message": "请抓紧"},
+            report=False,
+        )
+    },
     # --- one report
     "reports.show": {"GET": Case(on_report(None, 200))},
     "compare.compare": {"GET": Case(on_report(None, 200))},

@@ -20,6 +20,7 @@ from app.auth.models import User
 from app.core.extensions import db
 from app.core.times import local_zone, to_local
 from app.notifications.models import Reminder
+from app.notifications.operations import reminder_recipients, reminder_refusal
 from app.org.models import SupervisionGroup, Unit
 from app.periods.models import Period, deadline_flags
 from app.periods.permissions import can_remind, dashboard_units_filter
@@ -58,7 +59,8 @@ class Row:
     due_soon: bool
     last_reminder: datetime | None
     can_open: bool  # the user may open the report (a group member: once it was forwarded)
-    can_remind: bool
+    can_remind: bool  # the user may remind this unit, and a reminder makes sense now
+    recipients: tuple[User, ...] = ()  # who a reminder reaches (when can_remind)
 
     @property
     def state(self) -> ReportState | None:
@@ -104,6 +106,8 @@ class Dashboard:
     state: str | None  # the state filter, when it is one of STATE_FILTERS
     counts: dict[str, int]  # per STATE_FILTERS key, over the rows of the chosen group
     rows: list[Row] = field(default_factory=list)  # what the filters let through
+    # Every overdue unit the user may remind, whatever the filters (催办全部逾期单位).
+    overdue_to_remind: list[Unit] = field(default_factory=list)
 
     @property
     def by_group(self) -> list[tuple[SupervisionGroup, list[Row]]]:
@@ -198,6 +202,12 @@ def build_dashboard(
     if state not in STATE_FILTER_LABELS:
         state = None
 
+    remindable = {
+        unit.id
+        for unit in units
+        if can_remind(user, unit) and reminder_refusal(period, unit, reports.get(unit.id)) is None
+    }
+    recipients = reminder_recipients(remindable)
     zone = local_zone()
     rows_by_group: dict[int, list[Row]] = {gid: [] for gid in groups}
     for unit in units:
@@ -215,7 +225,8 @@ def build_dashboard(
                 due_soon=due_soon,
                 last_reminder=reminders.get(unit.id),
                 can_open=report is not None and permissions.can_view(user, report),
-                can_remind=can_remind(user, unit),
+                can_remind=unit.id in remindable,
+                recipients=tuple(recipients.get(unit.id, ())),
             )
         )
 
@@ -238,6 +249,12 @@ def build_dashboard(
         state=state,
         counts=counts,
         rows=[row for row in chosen if row.matches(state)],
+        overdue_to_remind=[
+            row.unit
+            for rows in rows_by_group.values()
+            for row in rows
+            if row.overdue and row.can_remind
+        ],
     )
 
 

@@ -554,12 +554,17 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpInlineComments();
   markPostedComment();
   // Ask before irreversible steps (the workflow table marks them).
-  document.querySelectorAll("form[data-event-form][data-confirm]").forEach((form) => {
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (e) => {
-      const label = form.querySelector("button").textContent.trim();
-      if (!window.confirm(`确定要${label}吗？`)) e.preventDefault();
+      if (!window.confirm(form.dataset.confirm)) e.preventDefault();
     });
   });
+  // A page shown again after a refused POST (its text kept) names the page's own address,
+  // so that the address bar does not stay on the action's URL.
+  const pageUrl = document.body.dataset.pageUrl;
+  if (pageUrl && window.location.pathname !== pageUrl) {
+    window.history.replaceState(null, "", pageUrl);
+  }
   setUpEditor();
   setUpUnreadBadge();
 });

@@ -13,6 +13,7 @@ from app.core.forms import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.core.routing import row_id
 from app.core.web import form_errors, require
 from app.documents.checks import check
+from app.documents.diff import char_runs, compare_texts, segments
 from app.documents.importing import MAX_UPLOAD_BYTES, ImportRefused, ImportResult, import_file
 from app.documents.limits import body_limit_error
 from app.documents.structure import paragraph_of_lines
@@ -119,14 +120,20 @@ def edit(report_id: int):
     except RuleViolation as error:
         form.form_errors.append(error.message)
         return render_edit(form, report, 400)
-    except StateConflict as error:
-        # What they typed is shown beside the text that is there now: nothing is lost.
+    except StateConflict:
+        # What they typed is shown beside the text that is there now, with what differs
+        # marked: nothing is lost, and nothing tells them to reload.
+        diff = compare_texts(report.body, form.body.data)
         return render_template(
             "reports/conflict.html",
             report=report,
-            message=error.message,
             mine_title=form.title.data,
             mine_body=form.body.data,
+            title_runs=char_runs(report.title, form.title.data)
+            if report.title != form.title.data
+            else None,
+            diff=diff,
+            segments=segments(diff.rows),
             form=EditReportForm(formdata=None, lock_version=report.lock_version),
         ), 409
     summary = summary_of(check(report.body))

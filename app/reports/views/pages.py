@@ -121,6 +121,7 @@ def render_report(
         typed_comment=typed_comment,
         comment_form=comment_form or CommentForm(formdata=None),
         lock_form=LockForm(formdata=None),
+        page_url=url_for("reports.show", report_id=report.id),
     ), status
 
 

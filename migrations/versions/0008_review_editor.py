@@ -1,7 +1,7 @@
 """comments: the words a reviewer selected in the paragraph (评论所选原文)
 
-Revision ID: 0007_review_editor
-Revises: 0006
+Revision ID: 0008_review_editor
+Revises: 0007
 Create Date: 2026-12-06 09:50:00
 
 ``quote`` stays the whole paragraph: re-anchoring compares it with the paragraphs of each new
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0007_review_editor"
-down_revision = "0006"
+revision = "0008_review_editor"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
