@@ -112,7 +112,7 @@ def test_submit_is_refused_while_the_checks_find_errors():
         apply_event(report, "submit")
     assert report.state is S.DRAFT
     assert "2处错误" in raised.value.message
-    assert "第1行第3列" in raised.value.message and "第2行第6列" in raised.value.message
+    assert "第1段“" in raised.value.message and "第2段“" in raised.value.message
     # The messages are joined as one sentence: no stop before a semicolon or a doubled stop.
     assert "。；" not in raised.value.message and "。。" not in raised.value.message
     assert raised.value.message.endswith("。")

@@ -20,6 +20,7 @@ from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 from app.documents.checks import check
 from app.documents.importing import ImportRefused, decode_text, import_file
+from app.documents.structure import paragraph_of_lines
 from app.notifications import mail
 from app.notifications.models import OutgoingMail
 from app.org.models import SupervisionGroup, Unit
@@ -175,8 +176,9 @@ def render_pdf_command(
             f"警告：正文有 {len(errors)} 处错误（占位符等），PDF 照原文排出，请改正后再提交：",
             err=True,
         )
+        at = paragraph_of_lines(imported.text)
         for f in errors[:20]:
-            click.echo(f"  第{f.line}行第{f.column}列：{f.message}「{f.excerpt}」", err=True)
+            click.echo(f"  第{at[f.line]}段：{f.message}「{f.excerpt}」", err=True)
         if len(errors) > 20:
             click.echo(f"  ……另有 {len(errors) - 20} 处", err=True)
 

@@ -18,6 +18,7 @@ from transitions import EventData, Machine, MachineError
 
 from app.core.exceptions import RuleViolation, StateConflict
 from app.documents.checks import check, errors_in
+from app.documents.structure import paragraph_of_lines
 
 if TYPE_CHECKING:
     from app.reports.models import Report
@@ -72,8 +73,9 @@ def _no_check_errors(event: EventData) -> str | None:
     errors = errors_in(check(event.model.body))
     if not errors:
         return None
+    at = paragraph_of_lines(event.model.body)
     listed = "；".join(
-        f"第{e.line}行第{e.column}列：{e.message.rstrip('。；')}" for e in errors[:5]
+        f"第{at[e.line]}段“{e.excerpt}”：{e.message.rstrip('。；')}" for e in errors[:5]
     )
     more = f"；等共{len(errors)}处" if len(errors) > 5 else ""
     return f"正文中还有{len(errors)}处错误，请修改后再提交：{listed}{more}。"
