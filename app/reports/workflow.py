@@ -18,6 +18,7 @@ from transitions import EventData, Machine, MachineError
 
 from app.core.exceptions import RuleViolation, StateConflict
 from app.documents.checks import check, errors_in
+from app.phrasebook.current import phrase_book
 
 if TYPE_CHECKING:
     from app.reports.models import Report
@@ -69,7 +70,7 @@ def _comment_given(event: EventData) -> str | None:
 
 
 def _no_check_errors(event: EventData) -> str | None:
-    errors = errors_in(check(event.model.body))
+    errors = errors_in(check(event.model.body, phrase_book()))
     if not errors:
         return None
     listed = "；".join(f"第{e.line}行第{e.column}列：{e.message}" for e in errors[:5])

@@ -18,6 +18,7 @@ from flask import Flask
 
 from app.documents.checks import check
 from app.pdf.render import PdfSource, render_pdf
+from app.phrasebook.current import phrase_book_or_shipped
 from app.reports.exports import font_dir_of
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def warm_up(app: Flask) -> None:
     with app.app_context():
         for name in TEMPLATES:
             app.jinja_env.get_template(name)
-        check(SAMPLE.body)
+        check(SAMPLE.body, phrase_book_or_shipped())
         try:
             # Also starts the helper process that lays PDFs out, and loads its fonts.
             render_pdf(SAMPLE, font_dir_of(app), aside=app.config["PDF_LAYOUT_ASIDE"])

@@ -223,6 +223,24 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(`确定要${label}吗？`)) e.preventDefault();
     });
   });
+  // Admin switches that change what every check reports say what they do first.
+  document.querySelectorAll("form[data-confirm-message]").forEach((form) => {
+    form.addEventListener("submit", (e) => {
+      if (!window.confirm(form.dataset.confirmMessage)) e.preventDefault();
+    });
+  });
+  setUpPhraseForm();
   setUpEditor();
   setUpUnreadBadge();
 });
+
+// The new phrase book entry: the fields of a confusion only show for that kind.
+function setUpPhraseForm() {
+  const form = document.querySelector("form.phrase-form");
+  if (!form) return;
+  const kind = form.querySelector("select[name=kind]");
+  const confusion = form.querySelector(".confusion-only");
+  const show = () => { confusion.hidden = kind.value !== "confusion"; };
+  kind.addEventListener("change", show);
+  show();
+}
