@@ -46,19 +46,23 @@ class Listing:
 
 
 def everything() -> list[Listed]:
-    """The admins' entries first (newest first), then the shipped book in its file's order."""
+    """The entries the admins changed first (the last change first), then the untouched
+    shipped entries in the order of their file."""
     changes = db.session.scalars(
         sa.select(PhraseBookChange)
         .options(joinedload(PhraseBookChange.created_by), joinedload(PhraseBookChange.changed_by))
-        .order_by(PhraseBookChange.id.desc())
+        .order_by(PhraseBookChange.changed_at.desc(), PhraseBookChange.id.desc())
     ).all()
     by_key = {row.entry_key: row for row in changes}
-    added = [Listed(row.entry, True, row.enabled, row) for row in changes if row.added]
-    shipped = []
-    for entry in default_book().entries:
-        row = by_key.get(entry.key)
-        shipped.append(Listed(entry, False, row.enabled if row else True, row))
-    return added + shipped
+    shipped = default_book().entries
+    shipped_keys = {entry.key for entry in shipped}
+    changed = [
+        Listed(row.entry, row.added, row.enabled, row)
+        for row in changes
+        if row.added or row.entry_key in shipped_keys
+    ]
+    untouched = [Listed(entry, False, True, None) for entry in shipped if entry.key not in by_key]
+    return changed + untouched
 
 
 def search(words: str = "", kind: str = "", state: str = "", origin: str = "") -> Listing:
