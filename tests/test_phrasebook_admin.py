@@ -253,3 +253,13 @@ def test_the_switch_buttons_carry_a_working_csrf_token(web_app, client, org, log
     )
     assert response.status_code == 303
     assert count(PhraseBookChange) == 1
+
+
+def test_two_admins_switching_the_same_entry_off_at_once(org, monkeypatch):
+    """The second finds no row when it looks and the first's row when it inserts: it changes
+    nothing and says so, instead of failing on the unique key."""
+    operations.switch_entry(org["admin"], IDIOM_KEY, False)
+    entry = db.session.scalar(sa.select(PhraseBookChange)).entry
+    monkeypatch.setattr(operations, "find_entry", lambda key: (entry, None))
+    assert operations.switch_entry(org["admin"], IDIOM_KEY, False) == (entry, False)
+    assert count(PhraseBookChange) == 1

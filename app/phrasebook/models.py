@@ -69,19 +69,20 @@ class PhraseBookChange(db.Model):
             note=self.note,
         )
 
-    @classmethod
-    def from_entry(cls, entry: Entry, *, added: bool, enabled: bool) -> PhraseBookChange:
-        return cls(
-            key_digest=key_digest(entry.key),
-            entry_key=entry.key,
-            kind=entry.kind,
-            text=entry.text,
-            right=entry.right,
-            before=list(entry.before),
-            after=list(entry.after),
-            not_before=list(entry.not_before),
-            not_after=list(entry.not_after),
-            note=entry.note[:200],
-            added=added,
-            enabled=enabled,
-        )
+    @staticmethod
+    def values_of(entry: Entry, *, added: bool, enabled: bool) -> dict[str, object]:
+        """The columns of a new row for ``entry`` (who and when are the caller's)."""
+        return {
+            "key_digest": key_digest(entry.key),
+            "entry_key": entry.key,
+            "kind": entry.kind,
+            "text": entry.text,
+            "right": entry.right,
+            "before": list(entry.before),
+            "after": list(entry.after),
+            "not_before": list(entry.not_before),
+            "not_after": list(entry.not_after),
+            "note": entry.note[:200],
+            "added": added,
+            "enabled": enabled,
+        }

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from app.auth.models import User
 from app.core.audit import audit
+from app.core.dbtypes import insert_unless_present
 from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 from app.core.times import utcnow
@@ -103,15 +104,24 @@ def add_entry(
         raise RuleViolation(f"词库中已有这一条目：{describe(entry)}。")
     if change_row(entry.key) is not None or entry.key in shipped:
         raise RuleViolation(f"这一条目已被停用：{describe(entry)}。如需使用，请在列表中启用。")
-    now = utcnow()
-    row = PhraseBookChange.from_entry(entry, added=True, enabled=True)
-    row.created_by, row.created_at = actor, now
-    row.changed_by, row.changed_at = actor, now
-    db.session.add(row)
-    db.session.flush()
+    row = _insert(actor, entry, added=True, enabled=True)
+    if row is None:  # another admin added it a moment ago
+        raise RuleViolation(f"词库中已有这一条目：{describe(entry)}。")
     audit("phrase_added", user=actor, detail=f"{KINDS[entry.kind]}：{describe(entry)}")
     _book_changed()
     return row
+
+
+def _insert(actor: User | None, entry: Entry, *, added: bool, enabled: bool):
+    """A new change row, or None when another transaction holds one for the same entry (two
+    admins at once: one wins, nothing fails)."""
+    now = utcnow()
+    values = PhraseBookChange.values_of(entry, added=added, enabled=enabled)
+    actor_id = getattr(actor, "id", None)
+    values |= {"created_by_id": actor_id, "created_at": now, "version": 1}
+    values |= {"changed_by_id": actor_id, "changed_at": now}
+    new_id = db.session.scalar(insert_unless_present(PhraseBookChange, values, ["key_digest"]))
+    return None if new_id is None else db.session.get(PhraseBookChange, new_id)
 
 
 def find_entry(key: str) -> tuple[Entry, PhraseBookChange | None]:
@@ -130,23 +140,26 @@ def switch_entry(actor: User | None, key: str, enabled: bool) -> tuple[Entry, bo
     when it was already so (nothing changed). :class:`UnknownEntry` for a key the book never
     had."""
     entry, row = find_entry(key)
-    is_on = row.enabled if row is not None else True
-    if is_on == enabled:
+    if row is None and not enabled:
+        row = _insert(actor, entry, added=False, enabled=False)
+        if row is not None:
+            return _switched(actor, entry, enabled)
+        row = change_row(key, lock=True)  # switched a moment ago by another admin
+    if row is None or row.enabled == enabled:  # an entry without a row is on
         return entry, False
-    if enabled and row is not None and row.added:
+    if enabled and row.added:
         # An admin's entry is checked again: the rules may have grown stricter since.
         try:
             current.phrase_book().with_changes([entry])
         except PhraseBookError as error:
             raise RuleViolation(error.message) from None
-    now = utcnow()
-    if row is None:
-        row = PhraseBookChange.from_entry(entry, added=False, enabled=enabled)
-        row.created_by, row.created_at = actor, now
-        db.session.add(row)
     row.enabled = enabled
-    row.changed_by, row.changed_at = actor, now
+    row.changed_by, row.changed_at = actor, utcnow()
     db.session.flush()
+    return _switched(actor, entry, enabled)
+
+
+def _switched(actor: User | None, entry: Entry, enabled: bool) -> tuple[Entry, bool]:
     event = "phrase_enabled" if enabled else "phrase_disabled"
     audit(event, user=actor, detail=f"{KINDS.get(entry.kind, entry.kind)}：{describe(entry)}")
     _book_changed()
