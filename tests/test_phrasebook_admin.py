@@ -184,6 +184,8 @@ def test_each_change_records_who_and_when(org, client, login):
     page = client.get("/admin/phrasebook/?origin=added").get_data(as_text=True)
     assert page.count("<tr data-key=") == 1
     assert "新增</span>" in page and "停用</span>" in page
+    history = page.split("最近的改动（2）")[1].split("</ol>")[0]  # every step, newest first
+    assert history.index("admin 停用词库条目：常见混用") < history.index("admin 新增词库条目")
 
 
 def test_the_list_searches_and_filters(org, client, login):

@@ -48,6 +48,13 @@ def test_admin_changes_the_phrase_book_and_the_editor_follows(chromium, live_ser
         expect(context).to_be_visible()
         page.get_by_label("类别").select_option("idiom")
         expect(context).to_be_hidden()
+        # A refused entry: the book's reason, the text kept, nothing added.
+        page.get_by_label("词语", exact=True).fill("再接再")
+        page.get_by_role("button", name="新增").click()
+        expect(page.locator(".alert-error")).to_have_text("固定四字格须是四个汉字：“再接再”。")
+        expect(page.get_by_label("词语", exact=True)).to_have_value("再接再")
+        expect(context).to_be_hidden()  # the kind chosen stays, and its fields
+        s.shot("phrasebook-entry-refused.png")
         page.get_by_label("类别").select_option("confusion")
         page.get_by_label("词语", exact=True).fill("部署安排")
         page.get_by_label("改为").fill("安排部署")
@@ -102,4 +109,4 @@ def test_admin_changes_the_phrase_book_and_the_editor_follows(chromium, live_ser
         expect(page.get_by_role("button", name="改为“再接再厉”")).to_have_count(0)
         page.get_by_role("button", name="改为“安排部署”").click()
         expect(page.get_by_label("正文")).to_have_value(re.compile("作出安排部署，"))
-    assert problems == []
+    assert problems == [f"HTTP 400 {live_server}/admin/phrasebook/new"]  # the refused entry

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from app.core.audit import AuditEvent
 from app.core.extensions import db
 from app.documents.phrasebook import KINDS, Entry, default_book
 from app.phrasebook.models import PhraseBookChange
@@ -15,6 +16,8 @@ from app.phrasebook.models import PhraseBookChange
 STATES = {"on": "使用中", "off": "已停用"}
 ORIGINS = {"shipped": "内置", "added": "管理员新增"}
 PAGE_SIZE = 100
+RECENT_CHANGES = 20
+CHANGE_EVENTS = ("phrase_added", "phrase_disabled", "phrase_enabled")
 
 
 @dataclass(frozen=True)
@@ -77,3 +80,16 @@ def search(words: str = "", kind: str = "", state: str = "", origin: str = "") -
         and (not words or row.matches(words))
     ]
     return Listing(found[:PAGE_SIZE], len(found), counts)
+
+
+def recent_changes(limit: int = RECENT_CHANGES) -> list[AuditEvent]:
+    """The last changes to the book from the security log: every switch, not only the last
+    one a row keeps."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.event.in_(CHANGE_EVENTS))
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )

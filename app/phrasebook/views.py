@@ -49,6 +49,7 @@ def index():
     return render_template(
         "admin/phrasebook.html",
         listing=listing,
+        recent=catalogue.recent_changes(),
         filters=filters,
         kinds=KINDS,
         states=catalogue.STATES,
