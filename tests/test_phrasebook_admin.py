@@ -265,3 +265,21 @@ def test_two_admins_switching_the_same_entry_off_at_once(org, monkeypatch):
     monkeypatch.setattr(operations, "find_entry", lambda key: (entry, None))
     assert operations.switch_entry(org["admin"], IDIOM_KEY, False) == (entry, False)
     assert count(PhraseBookChange) == 1
+
+
+def test_without_a_readable_database_the_shipped_book_is_used(tmp_path):
+    """`flask check` on a machine whose database is not set up, or a worker warming up while
+    the database is away: the shipped book, not a failure."""
+    from app import create_app
+    from app.core.config import TestConfig
+    from app.documents.phrasebook import default_book
+
+    class NoTables(TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'empty.db'}"
+
+    with create_app(NoTables).app_context():
+        with pytest.raises(sa.exc.OperationalError):
+            current.phrase_book()
+        db.session.rollback()
+        assert current.phrase_book_or_shipped() is default_book()
+        db.session.remove()

@@ -46,7 +46,8 @@ SAMPLE = PdfSource(
 
 def warm_up(app: Flask) -> None:
     """Compile the main templates, load the wording check's dictionaries (jieba's word
-    frequencies, pypinyin's readings: ~1 s), typeset one small PDF (not cached), freeze the heap."""
+    frequencies, pypinyin's readings: ~1 s) and build the current phrase book's index, typeset
+    one small PDF (not cached), freeze the heap."""
     with app.app_context():
         for name in TEMPLATES:
             app.jinja_env.get_template(name)
