@@ -248,7 +248,7 @@ def test_the_switch_buttons_carry_a_working_csrf_token(web_app, client, org, log
     page = client.get("/admin/phrasebook/?q=再接再厉").get_data(as_text=True)
     assert '<a href="/admin/phrasebook/" aria-current="page">用语词库</a>' in page
     form = page.split(f'name="key" value="{IDIOM_KEY}"')[0].rsplit("<form", 1)[1]
-    assert 'action="/admin/phrasebook/disable"' in form and "data-confirm-message=" in form
+    assert 'action="/admin/phrasebook/disable"' in form and "data-confirm=" in form
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
     response = client.post(
         "/admin/phrasebook/disable", data={"key": IDIOM_KEY, "csrf_token": token}

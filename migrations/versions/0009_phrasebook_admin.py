@@ -1,7 +1,7 @@
 """phrase book: the admins' entries and switched-off entries of the wording check
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009_phrasebook_admin
+Revises: 0008_review_editor
 Create Date: 2026-12-06 09:48:37.468888
 
 The shipped book stays in app/documents/phrasebook.toml; each row here is an admin's own
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0006'
+revision = '0009_phrasebook_admin'
+down_revision = '0008_review_editor'
 branch_labels = None
 depends_on = None
 
