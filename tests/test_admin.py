@@ -31,6 +31,8 @@ def admin_pages(org) -> list[str]:
         "/admin/groups",
         "/admin/groups/new",
         f"/admin/groups/{org.group1.id}/edit",
+        "/admin/phrasebook/",
+        "/admin/phrasebook/new",
     ]
 
 
@@ -44,6 +46,9 @@ def admin_posts(org) -> list[str]:
         f"/admin/units/{org.unit_a.id}/edit",
         "/admin/groups/new",
         f"/admin/groups/{org.group1.id}/edit",
+        "/admin/phrasebook/new",
+        "/admin/phrasebook/disable",
+        "/admin/phrasebook/enable",
     ]
 
 

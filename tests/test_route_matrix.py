@@ -307,6 +307,13 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
     ),
     "org.new_group": _admin(data=lambda ids: {"name": "新指导组"}),
     "org.edit_group": _admin(data=lambda ids: {"name": "改名指导组"}),
+    # --- the phrase book of the wording check (admins)
+    "phrasebook.index": _admin(),
+    "phrasebook.new_entry": _admin(
+        data=lambda ids: {"kind": "confusion", "text": "聚集整改", "right": "聚焦整改"}
+    ),
+    "phrasebook.disable": _admin(False, data=lambda ids: {"key": "idiom:再接再厉"}),
+    "phrasebook.enable": _admin(False, data=lambda ids: {"key": "idiom:再接再厉"}),
     # --- reporting periods and their dashboard
     "periods.index": {"GET": Case(logged_in(PERIOD_FOLLOWERS, 200), report=False)},
     "periods.new_period": {

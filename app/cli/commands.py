@@ -29,6 +29,7 @@ from app.pdf.fonts import report as fonts_report
 from app.pdf.ofd import OfdError
 from app.pdf.render import PdfSource, uncovered_characters
 from app.periods.models import Period
+from app.phrasebook.current import phrase_book_or_shipped
 from app.reports import exports
 from app.reports.models import Report
 
@@ -112,6 +113,7 @@ def check_command(files: tuple[Path, ...], output_format: str) -> None:
     有错误时退出码为 1，无法读取的文件为 2，否则为 0。
     """
     found: list[dict] = []
+    book = phrase_book_or_shipped()  # the admins' changes too, when the database answers
     unreadable = has_errors = False
     for path in files:
         try:
@@ -124,7 +126,7 @@ def check_command(files: tuple[Path, ...], output_format: str) -> None:
             reason = error.message if isinstance(error, ImportRefused) else "无法读取该文件。"
             click.echo(f"{path}: {reason}", err=True)
             continue
-        findings = sorted(imported.findings + check(text))
+        findings = sorted(imported.findings + check(text, book))
         has_errors = has_errors or any(f.is_error for f in findings)
         if output_format == "json":
             found.extend({"file": str(path), **f.to_dict()} for f in findings)
@@ -171,7 +173,8 @@ def render_pdf_command(
         click.echo(
             f"提示：当前字体缺少这些字符，已用其他字体代替：{'、'.join(uncovered)}", err=True
         )
-    errors = [finding for finding in check(imported.text) if finding.is_error]
+    findings = check(imported.text, phrase_book_or_shipped())
+    errors = [finding for finding in findings if finding.is_error]
     if errors:
         click.echo(
             f"警告：正文有 {len(errors)} 处错误（占位符等），PDF 照原文排出，请改正后再提交：",

@@ -19,6 +19,7 @@ from transitions import EventData, Machine, MachineError
 from app.core.exceptions import RuleViolation, StateConflict
 from app.documents.checks import check, errors_in
 from app.documents.structure import paragraph_of_lines
+from app.phrasebook.current import phrase_book
 
 if TYPE_CHECKING:
     from app.reports.models import Report
@@ -70,7 +71,7 @@ def _comment_given(event: EventData) -> str | None:
 
 
 def _no_check_errors(event: EventData) -> str | None:
-    errors = errors_in(check(event.model.body))
+    errors = errors_in(check(event.model.body, phrase_book()))
     if not errors:
         return None
     at = paragraph_of_lines(event.model.body)

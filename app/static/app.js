@@ -565,6 +565,18 @@ document.addEventListener("DOMContentLoaded", () => {
   if (pageUrl && window.location.pathname !== pageUrl) {
     window.history.replaceState(null, "", pageUrl);
   }
+  setUpPhraseForm();
   setUpEditor();
   setUpUnreadBadge();
 });
+
+// The new phrase book entry: the fields of a confusion only show for that kind.
+function setUpPhraseForm() {
+  const form = document.querySelector("form.phrase-form");
+  if (!form) return;
+  const kind = form.querySelector("select[name=kind]");
+  const confusion = form.querySelector(".confusion-only");
+  const show = () => { confusion.hidden = kind.value !== "confusion"; };
+  kind.addEventListener("change", show);
+  show();
+}

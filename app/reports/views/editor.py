@@ -18,6 +18,7 @@ from app.documents.importing import MAX_UPLOAD_BYTES, ImportRefused, ImportResul
 from app.documents.limits import body_limit_error
 from app.documents.structure import paragraph_of_lines
 from app.periods.models import Period
+from app.phrasebook.current import phrase_book
 from app.reports import operations, permissions, queries
 from app.reports.forms import (
     EditReportForm,
@@ -51,7 +52,7 @@ def render_new(
         "reports/new.html",
         form=form,
         has_periods=bool(form.period_id.choices),
-        findings=check(form.body.data or ""),
+        findings=check(form.body.data or "", phrase_book()),
         import_form=import_form or ImportForm(formdata=None),
         existing=existing,
     ), status
@@ -75,7 +76,7 @@ def new():
         except RuleViolation as error:
             form.form_errors.append(error.message)
         else:
-            flash("草稿已创建。" + summary_of(check(report.body)), "success")
+            flash("草稿已创建。" + summary_of(check(report.body, phrase_book())), "success")
             return redirect(url_for("reports.show", report_id=report.id), 303)
     return render_new(form, 400 if form.errors else 200)
 
@@ -90,7 +91,7 @@ def render_edit(
         "reports/edit.html",
         form=form,
         report=report,
-        findings=check(form.body.data or ""),
+        findings=check(form.body.data or "", phrase_book()),
         import_form=import_form or ImportForm(formdata=None),
         # What the author answers while revising: the return's reason and the open threads.
         last_return=report.last_return,
@@ -136,7 +137,7 @@ def edit(report_id: int):
             segments=segments(diff.rows),
             form=EditReportForm(formdata=None, lock_version=report.lock_version),
         ), 409
-    summary = summary_of(check(report.body))
+    summary = summary_of(check(report.body, phrase_book()))
     if changed:
         flash("草稿已保存。" + summary, "success")
     else:
@@ -157,7 +158,7 @@ def check_text():
         return jsonify(error=too_much), 400
     if has_control_characters(body):
         return jsonify(error=CONTROL_CHARACTERS_MESSAGE), 400
-    findings = check(body)
+    findings = check(body, phrase_book())
     places = paragraph_of_lines(body)
     return jsonify(
         # line and column locate the text; paragraph is how the page names the place (第N段)
@@ -181,7 +182,7 @@ def read_upload(import_form: ImportForm) -> ImportResult:
 
 def render_import_preview(form, report: Report | None, imported: ImportResult, filename: str):
     """The imported text in the editor, its findings and its layout; nothing is saved yet."""
-    findings = check(imported.text)
+    findings = check(imported.text, phrase_book())
     return render_template(
         "reports/import_preview.html",
         form=form,

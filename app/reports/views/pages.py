@@ -13,6 +13,7 @@ from app.core.times import local_today
 from app.core.web import form_errors, require
 from app.documents.checks import check_shown
 from app.documents.structure import parse
+from app.phrasebook.current import phrase_book
 from app.reports import exports, operations, permissions, queries
 from app.reports.forms import CommentForm, LockForm, TransitionForm
 from app.reports.models import Comment
@@ -85,7 +86,7 @@ def render_report(
     )
     approved = report.state is ReportState.APPROVED and report.approved_version is not None
     pdf_digest, pdf_uncovered = exports.approved_pdf_check(report) if approved else (None, [])
-    findings = check_shown(shown.body)
+    findings = check_shown(shown.body, phrase_book())
     blocks = parse(shown.body)
     return render_template(
         "reports/show.html",
