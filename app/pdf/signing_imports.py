@@ -16,7 +16,7 @@ with warnings.catch_warnings():
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign import fields, signers, validation
     from pyhanko.sign.diff_analysis import ModificationLevel
-    from pyhanko.sign.validation.status import PdfSignatureStatus
+    from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
     from pyhanko.stamp import BaseStamp, BaseStampStyle
     from pyhanko_certvalidator import ValidationContext
 
@@ -28,6 +28,7 @@ __all__ = [
     "ModificationLevel",
     "PdfFileReader",
     "PdfSignatureStatus",
+    "SignatureCoverageLevel",
     "ValidationContext",
     "content",
     "fields",
