@@ -81,6 +81,13 @@ class SigningKey:
         return self.certificate.fingerprint(hashes.SHA256()).hex()
 
     @property
+    def reserve(self) -> int:
+        """Room to reserve for the CMS signature in the file, in hex digits (two a byte)."""
+        certificates = (self.certificate, *self.chain)
+        der = sum(len(c.public_bytes(serialization.Encoding.DER)) for c in certificates)
+        return 2 * (2048 + der)
+
+    @property
     def roots(self) -> tuple[x509.Certificate, ...]:
         """The trust anchors of verification: the top of the chain (a self-signed CA), or the
         certificate itself when the file holds no issuer."""
@@ -175,12 +182,9 @@ def sign_pdf(pdf: bytes, issue: Issue, key: SigningKey, stamp_font: RoleFont) ->
     writer = _ArchiveWriter(BytesIO(pdf))
     spec = fields.SigFieldSpec(sig_field_name=issue.field_name, on_page=-1, box=STAMP_BOX)
     pdf_signer = signers.PdfSigner(meta, signer=key.signer, stamp_style=style, new_field_spec=spec)
-    # A fixed reservation spares pyHanko a trial signature to measure it (ECDSA P-256 with
-    # its chain takes ~1.5 KB; RSA-4096 with a chain of three well under 12 KB).
-    return pdf_signer.sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES).getvalue()
-
-
-SIGNATURE_BYTES = 12288
+    # Reserving room by the certificates' size spares pyHanko a trial signature to measure it:
+    # the CMS holds them, the signed attributes (~0.5 KB) and the signature value (≤ 0.5 KB).
+    return pdf_signer.sign_pdf(writer, bytes_reserved=key.reserve).getvalue()
 
 
 class _ArchiveWriter(IncrementalPdfFileWriter):
