@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.core.extensions import csrf, limiter
+from app.core.extensions import limiter
 from app.verify.checking import Unreadable
 from app.verify.operations import verify_file
 
@@ -20,7 +20,6 @@ def _max_bytes() -> int:
 
 
 @bp.route("/verify", methods=["GET", "POST"])
-@csrf.exempt  # it changes nothing, and scripts may post a file without a session
 @limiter.limit(lambda: current_app.config["VERIFY_LIMIT"], methods=["POST"])
 def verify():
     """Open without login: upload a file (field ``file``), get the verdict."""
