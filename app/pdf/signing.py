@@ -56,7 +56,8 @@ class Issue:
 
     @property
     def stamp_text(self) -> str:
-        when = self.approved_at.strftime("%Y年%m月%d日 %H:%M")
+        at = self.approved_at
+        when = f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"  # as the app writes times
         return (
             f"电子签名　审定人：{self.approver}\n审定时间：{when}\n真伪可在本系统“验证文件”页核验"
         )
