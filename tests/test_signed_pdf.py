@@ -63,7 +63,7 @@ def test_pdfsig_reports_the_signature_valid_over_the_whole_file(approved, tmp_pa
     out = run("pdfsig", str(path))
     assert "Signature is Valid." in out
     assert "Total document signed" in out
-    assert f"ReportFlow.R{report.id}.V{report.approved_version_number}.A" in out
+    assert f"ReportFlow_R{report.id}_V{report.approved_version_number}_A" in out
     assert "ETSI.CAdES.detached" in out  # PAdES
 
 

@@ -32,7 +32,7 @@ from app.pdf.signing_imports import VENDOR, IncrementalPdfFileWriter, fields, ge
 log = logging.getLogger(__name__)
 
 # The name under which the signature field records what was issued; see Issue.field_name.
-FIELD_PATTERN = re.compile(r"^ReportFlow\.R(\d+)\.V(\d+)\.A(\d+)$")
+FIELD_PATTERN = re.compile(r"^ReportFlow_R(\d+)_V(\d+)_A(\d+)$")
 
 # Where the box sits: the foot of the last page, centred under the type area, below the page
 # number (which is 7 mm under the type area, at the outer side) — A4 in points.
@@ -52,7 +52,7 @@ class Issue:
 
     @property
     def field_name(self) -> str:
-        return f"ReportFlow.R{self.report_id}.V{self.version}.A{self.approval_id}"
+        return f"ReportFlow_R{self.report_id}_V{self.version}_A{self.approval_id}"
 
     @property
     def stamp_text(self) -> str:
