@@ -6,18 +6,22 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+from datetime import datetime
 
 import pytest
 from pypdf import PdfReader, PdfWriter
 
 from app.core.extensions import db
 from app.core.times import format_datetime
+from app.pdf.fonts import resolve_roles
 from app.pdf.signing import (
     SIGNING_FILE,
+    Issue,
     asn1_certificate,
     load_signing_key,
     make_development_pki,
     parse_field_name,
+    sign_pdf,
 )
 from app.pdf.signing_imports import (
     PdfFileReader,
@@ -214,6 +218,28 @@ def test_verify_says_altered_when_something_was_added_after_signing(client, appr
     appended = pdf + b"\n% appended\n"
     answer = client.post("/verify", data={"file": (io.BytesIO(appended), "x.pdf")})
     assert 'data-verdict="altered"' in answer.text
+
+
+def test_verify_says_altered_when_the_structure_is_broken_but_our_signature_is_there(
+    client, approved
+):
+    _report, pdf = approved
+    for broken in (pdf.replace(b"startxref", b"startxreX"), pdf[:-30]):
+        answer = client.post("/verify", data={"file": (io.BytesIO(broken), "x.pdf")})
+        assert 'data-verdict="altered"' in answer.text
+
+
+def test_verify_notes_a_genuine_file_whose_report_is_gone(client, signing_pki):
+    plain = PdfWriter()
+    plain.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    plain.write(buffer)
+    issue = Issue(987654, 2, 876543, "某某", datetime(2026, 11, 22, 9, 30))
+    key = load_signing_key(signing_pki.pkcs12, None)
+    signed = sign_pdf(buffer.getvalue(), issue, key, resolve_roles(None)["heading1"])
+    answer = client.post("/verify", data={"file": (io.BytesIO(signed), "x.pdf")})
+    assert 'data-verdict="genuine"' in answer.text
+    assert "已查不到这份汇报的记录" in answer.text
 
 
 def test_verify_says_unknown_for_a_pdf_we_never_issued(client):
