@@ -201,8 +201,7 @@ def browser_tab(chromium: str, problems: list[str], dialogs: list[str]) -> Itera
             page.on("console", on_console)
 
             def on_response(response):
-                # The app has no favicon; Chromium asks for one on its own.
-                if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+                if response.status >= 400:
                     problems.append(f"HTTP {response.status} {response.url}")
 
             page.on("response", on_response)
@@ -389,7 +388,7 @@ def test_supervision_tools_in_browser(chromium, live_server):
 
         # --- the secretary reminds the town, which has not started ------------------------
         s.login("secretary")
-        page.locator(".mainnav").get_by_role("link", name="期次进度").click()
+        page.locator(".mainnav").get_by_role("link", name="期次").click()
         page.wait_for_url(f"{live_server}/periods/")
         page.get_by_role("link", name=PERIOD, exact=True).click()
         page.wait_for_url(re.compile(r"/periods/\d+$"))

@@ -260,6 +260,7 @@ def _admin(expect_get: bool = True, data: Data | None = None) -> dict[str, Case]
 TABLE: dict[str, dict[str, Case | list[Case]]] = {
     # --- auth
     "auth.home": {"GET": Case(home_rule, report=False)},
+    "auth.favicon": {"GET": Case(lambda user, situation: 301, report=False)},
     "auth.login": {
         "GET": Case(login_page_rule(200), report=False),
         "POST": Case(
@@ -410,6 +411,17 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
         # The spare unit belongs to the spare group, which has no members: secretaries only.
         "POST": Case(
             logged_in({"secretary"}, 303), data=lambda ids: {"message": "请抓紧"}, report=False
+        )
+    },
+    "notifications.follow_approvals": {
+        "POST": Case(logged_in({"secretary"}, 303), data=lambda ids: {"follow": "1"}, report=False)
+    },
+    "notifications.remind_overdue": {
+        # Nothing overdue, or reminded: either way a message on the dashboard (303).
+        "POST": Case(
+            logged_in({"secretary", "group1", "group2"}, 303),
+            data=lambda ids: {"message": "请抓紧"},
+            report=False,
         )
     },
     # --- one report

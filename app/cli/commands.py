@@ -14,12 +14,13 @@ from flask import Blueprint, current_app
 
 from app.auth.models import Role
 from app.cli import backup, pki
-from app.cli.demo import DEFAULT_PASSWORD, DEMO_LOGINS, seed_demo
+from app.cli.demo import DEFAULT_PASSWORD, demo_accounts, seed_demo
 from app.compilations.volumes import approved_reports, volume_pdf
 from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 from app.documents.checks import check
 from app.documents.importing import ImportRefused, decode_text, import_file
+from app.documents.structure import paragraph_of_lines
 from app.notifications import mail
 from app.notifications.models import OutgoingMail
 from app.org.models import SupervisionGroup, Unit
@@ -52,8 +53,10 @@ def seed_demo_command(password: str) -> None:
     else:
         click.echo("演示数据已存在，未重复写入。演示账号：")
         password = "（首次写入时设置的密码）"
-    for username, description in DEMO_LOGINS:
-        click.echo(f"  {username:<10} 密码 {password}  {description}")
+    for user in demo_accounts():
+        scope = "" if user.role.value == "admin" else f" · {user.scope_label}"
+        who = f"{user.role.label}{scope}（{user.display_name}）"
+        click.echo(f"  {user.username:<10} 密码 {password}  {who}")
 
 
 @bp.cli.command("create-user")
@@ -175,8 +178,9 @@ def render_pdf_command(
             f"警告：正文有 {len(errors)} 处错误（占位符等），PDF 照原文排出，请改正后再提交：",
             err=True,
         )
+        at = paragraph_of_lines(imported.text)
         for f in errors[:20]:
-            click.echo(f"  第{f.line}行第{f.column}列：{f.message}「{f.excerpt}」", err=True)
+            click.echo(f"  第{at[f.line]}段：{f.message}「{f.excerpt}」", err=True)
         if len(errors) > 20:
             click.echo(f"  ……另有 {len(errors) - 20} 处", err=True)
 
