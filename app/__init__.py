@@ -80,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from app.phrasebook.views import bp as phrasebook_bp
     from app.reports.views import bp as reports_bp
     from app.search.views import bp as search_bp
+    from app.verify.views import bp as verify_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(reports_bp)
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(compare_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(verify_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

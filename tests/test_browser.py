@@ -27,7 +27,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from app.cli.demo import seed_demo
 from app.core.extensions import db
 from app.notifications import operations as notifications
-from app.reports import operations
+from app.reports import exports, operations
 from app.reports.models import Report
 from app.reports.workflow import ReportState
 from tests import ofd_reader
@@ -566,4 +566,46 @@ def test_a_wording_suggestion_is_applied_with_one_click(chromium, live_server, o
             page.get_by_role("button", name=label).click()
             expect(page.get_by_role("button", name=label)).to_have_count(0)
         expect(body_box).to_have_value(re.compile("学习教育抓得比较紧，截至目前已开展调研12次"))
+    assert problems == []
+
+
+# /verify: anyone (not logged in) picks a file; the verdict shows whole, inside the page.
+VERIFY_VIEWPORTS = {
+    "desktop": {"width": 1366, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", VERIFY_VIEWPORTS)
+def test_anyone_checks_a_file_at_verify(chromium, live_server, org, tmp_path, size):
+    report = make_report(org, state=ReportState.APPROVED)
+    pdf = exports.approved_pdf(report)
+    genuine = tmp_path / "审定稿.pdf"
+    genuine.write_bytes(pdf)
+    altered = tmp_path / "改过.pdf"
+    middle = len(pdf) // 3
+    altered.write_bytes(pdf[:middle] + bytes([pdf[middle] ^ 1]) + pdf[middle + 1 :])
+    problems: list[str] = []
+    with browser_tab(chromium, problems, []) as page:
+        page.set_viewport_size(VERIFY_VIEWPORTS[size])
+        page.goto(f"{live_server}/login")
+        page.locator("footer").get_by_role("link", name="验证文件真伪").click()
+        page.wait_for_url(f"{live_server}/verify")
+        for path, verdict in ((genuine, "genuine"), (altered, "altered")):
+            page.get_by_label("PDF 文件").set_input_files(str(path))
+            page.get_by_role("button", name="验证").click()
+            answer = page.locator("[data-verdict]")
+            expect(answer).to_have_attribute("data-verdict", verdict)
+            expect(answer).to_be_visible()
+            box = answer.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= VERIFY_VIEWPORTS[size]["width"]
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+            if verdict == "genuine":
+                expect(answer).to_contain_text(report.unit.name)
+                expect(answer).to_contain_text(report.approval.actor.display_name)
+                page.screenshot(path=str(screenshot_dir() / f"verify-{size}.png"), full_page=True)
     assert problems == []

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfWriter
 
 from app.auth.models import Role
 from app.compilations.models import CompileJob
@@ -235,6 +236,20 @@ def upload(name: str = "汇报.txt") -> tuple[io.BytesIO, str]:
 NEW_PASSWORD = "Qiushui-Changtian-4821"
 
 
+def anyone(ok: int) -> Expect:
+    """An open page: the same answer for every user, anonymous or not."""
+    return lambda user, situation: ok
+
+
+def blank_pdf() -> tuple[io.BytesIO, str]:
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    buffer.seek(0)
+    return buffer, "其他文件.pdf"
+
+
 def _admin(expect_get: bool = True, data: Data | None = None) -> dict[str, Case]:
     cases = {"GET": Case(logged_in(ADMINS, 200), report=False)} if expect_get else {}
     if data is not None:
@@ -272,6 +287,11 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
             relogin=True,
             restore_password=True,
         ),
+    },
+    # --- open to anyone (a PDF that is not ours: “unknown”, 200)
+    "verify.verify": {
+        "GET": Case(anyone(200), report=False),
+        "POST": Case(anyone(200), data=lambda ids: {"file": blank_pdf()}, report=False),
     },
     # --- admin pages
     "org.users": _admin(),

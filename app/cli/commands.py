@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app
 
 from app.auth.models import Role
-from app.cli import backup
+from app.cli import backup, pki
 from app.cli.demo import DEFAULT_PASSWORD, demo_accounts, seed_demo
 from app.compilations.volumes import approved_reports, volume_pdf
 from app.core.exceptions import RuleViolation
@@ -42,6 +42,8 @@ bp = Blueprint("cli", __name__, cli_group=None)
 @click.option("--password", default=DEFAULT_PASSWORD, show_default=True, help="演示账号的密码")
 def seed_demo_command(password: str) -> None:
     """写入演示数据（单位、指导组、账号和几份汇报）；已存在时不重复写入。"""
+    if pki.ensure_development_pki():
+        click.echo(f"已生成开发用签名证书：{current_app.config['PDF_SIGNING_PKCS12']}")
     try:
         created = seed_demo(password)
     except RuleViolation as error:
@@ -191,9 +193,13 @@ def render_pdf_command(
 @click.argument("report_id", type=int)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def export_pdf_command(report_id: int, output: Path) -> None:
-    """导出一份已审定汇报的审定稿 PDF。"""
-    output.write_bytes(exports.approved_pdf(_approved_report(report_id)))
-    click.echo(f"已生成 {output}")
+    """导出一份已审定汇报的审定稿 PDF（PDF/A-2b，已签名）。"""
+    report = _approved_report(report_id)
+    signed = exports.signing_key() is not None
+    if not signed:
+        click.echo("警告：未配置签名证书，导出的审定稿没有电子签名。", err=True)
+    output.write_bytes(exports.approved_pdf(report))
+    click.echo(f"已生成 {output}（PDF/A-2b{'，已签名' if signed else '，未签名'}）")
 
 
 @bp.cli.command("export-ofd")
@@ -215,6 +221,10 @@ def _approved_report(report_id: int) -> Report:
     if report.approved_version_number is None:
         raise click.ClickException("该汇报尚未审定。")
     return report
+
+
+bp.cli.add_command(pki.pki_group)
+bp.cli.add_command(pki.verify_command)
 
 
 @bp.cli.command("compile-pdf")
