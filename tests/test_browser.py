@@ -614,6 +614,33 @@ def test_a_refused_import_is_said_at_the_top_and_keeps_what_was_typed(
     assert problems == [f"HTTP 400 {live_server}/reports/new/import"]
 
 
+@pytest.mark.browser
+def test_a_refused_import_into_a_draft_is_said_above_the_editor(chromium, live_server, org):
+    report = make_report(org, "a", body="一、原来的草稿\n已保存的正文。")
+    problems: list[str] = []
+    with browser_tab(chromium, problems, [], {"width": 1366, "height": 768}) as page:
+        s = Session(page, live_server, screenshot_dir())
+        s.login("author_a")
+        page.goto(f"{live_server}/reports/{report.id}/edit")
+        page.get_by_label("正文").fill("一、改过的草稿\n还没保存的正文。")
+        page.locator("#import-file").set_input_files(
+            {"name": "空白.txt", "mimeType": "text/plain", "buffer": b""}
+        )
+        page.get_by_role("button", name="导入并预览").click()
+        page.wait_for_url(f"{live_server}/reports/{report.id}/import")
+        refusal = page.locator("#import-refused")
+        expect(refusal).to_contain_text("上传的文件是空的")
+        box = refusal.bounding_box()
+        assert box["y"] + box["height"] <= 768
+        assert box["y"] < page.locator("#editor-form").bounding_box()["y"]
+        expect(page.get_by_label("正文")).to_have_value("一、改过的草稿\n还没保存的正文。")
+        s.shot("import-refused-edit-1366.png")
+        page.get_by_role("button", name="保存草稿").click()
+        page.wait_for_url(f"{live_server}/reports/{report.id}")
+        expect(page.locator(".flash-success")).to_contain_text("草稿已保存")
+    assert problems == [f"HTTP 400 {live_server}/reports/{report.id}/import"]
+
+
 # /verify: anyone (not logged in) picks a file; the verdict shows whole, inside the page.
 VERIFY_VIEWPORTS = {
     "desktop": {"width": 1366, "height": 900},
