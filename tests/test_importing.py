@@ -553,6 +553,22 @@ def test_a_heading_numbered_by_hand_the_half_width_way_is_not_numbered_again():
     ]
 
 
+def test_a_first_heading_alone_at_its_level_is_the_title_only_if_it_reads_as_one():
+    document = docx.Document()
+    document.add_paragraph("一、工作开展情况", style="Heading 1")  # numbered: a section
+    document.add_paragraph("学习教育", style="Heading 2")
+    document.add_paragraph("正文。")
+    document.add_paragraph("调查研究", style="Heading 2")
+    document.add_paragraph("正文。")
+    assert imported_lines(document) == [
+        "一、工作开展情况",
+        "（一）学习教育",
+        "正文。",
+        "（二）调查研究",
+        "正文。",
+    ]
+
+
 def test_a_first_heading_shared_with_other_headings_is_not_taken_for_the_title():
     document = docx.Document()
     document.add_paragraph("工作进展", style="Heading 1")

@@ -15,7 +15,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from app.documents.structure import heading_level, heading_number_of, official_label
+from app.documents.structure import (
+    heading_level,
+    heading_number_of,
+    looks_like_title,
+    official_label,
+)
 from app.documents.word_numbering import KeptElement, _int, _val, full_width_parens, qn
 
 # Word writes the built-in names in English whatever the language of its menus; WPS and
@@ -113,7 +118,7 @@ def number_headings(
     indexes of the lines that got a label, and a note for the user (None when nothing changed).
     """
     headings = [heading for heading in headings if heading.level != TITLE]
-    if headings and headings[0].line == 0:
+    if headings and headings[0].line == 0 and _is_title(lines[0]):
         first = headings[0]
         if all(heading.level != first.level for heading in headings[1:]):
             headings = headings[1:]
@@ -152,6 +157,10 @@ def number_headings(
         return lines, [], None
     labels = "".join(f"“{label}”" for label in sorted(used, key=heading_level))
     return lines, numbered, NUMBERED_HEADINGS.format(count=len(numbered), labels=labels)
+
+
+def _is_title(text: str) -> bool:
+    return not heading_level(_typed(text)) and looks_like_title(text)
 
 
 def _typed(text: str) -> str:
