@@ -149,6 +149,13 @@ class TestNumbering:
         body = "一、甲\n（一）子。正文。\n（二）子。正文。\n二、乙\n（一）子。正文。"
         assert [f for f in check(body) if f.rule == "numbering"] == []
 
+    def test_after_ninety_nine_comes_one_hundred_in_a_message(self):
+        # “一、” after “九十九、”: the label expected next, 一百、, is worked out (and must not
+        # fail) even though no heading is read past 99.
+        findings = [f for f in check("九十九、甲。正文。\n一、乙。正文。") if f.rule == "numbering"]
+        assert [f.line for f in findings] == [1, 2]
+        assert "排在“九十九、”之后" in findings[1].message
+
     def test_a_list_after_a_lead_in_starts_again_from_one(self):
         body = (
             "（一）学习\n主要做法如下：\n1.集中学。\n2.专题学。\n"

@@ -604,6 +604,15 @@ def test_headings_in_tables_and_deeper_than_four_levels_are_left_as_they_are():
     assert lines[2::2] == ["一、第1层", "（一）第2层", "1.第3层", "（1）第4层", "第5层"]
 
 
+def test_headings_past_ninety_nine_at_one_level_are_left_unnumbered():
+    document = docx.Document()
+    for _ in range(101):
+        document.add_paragraph("要点", style="Heading 1")
+        document.add_paragraph("正文。")
+    lines = imported_lines(document)
+    assert lines[196:202:2] == ["九十九、要点", "要点", "要点"]
+
+
 def test_labels_written_before_headings_are_held_to_the_length_limit():
     document = docx.Document()
     document.add_paragraph("字" * (BODY_MAX_LENGTH - 8))

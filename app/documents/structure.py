@@ -139,12 +139,23 @@ def heading_number_of(text: str) -> int | None:
 
 
 def cn_numeral(number: int) -> str:
-    """1 → 一, 12 → 十二, 20 → 二十 (1–99, the reverse of cn_number)."""
+    """1 → 一, 12 → 十二, 20 → 二十, 110 → 一百一十 (the reverse of cn_number up to 99; the
+    hundreds only name a number in a message, as no heading is read past 99)."""
     numerals = "零一二三四五六七八九"
+    if number < 0 or number >= 1000:
+        return str(number)
     if number < 10:
         return numerals[number]
-    tens, units = divmod(number, 10)
-    return (numerals[tens] if tens > 1 else "") + "十" + (numerals[units] if units else "")
+    hundreds, rest = divmod(number, 100)
+    if not hundreds:
+        tens, units = divmod(number, 10)
+        return (numerals[tens] if tens > 1 else "") + "十" + (numerals[units] if units else "")
+    head = numerals[hundreds] + "百"
+    if not rest:
+        return head
+    if rest < 10:
+        return head + "零" + numerals[rest]
+    return head + ("一" if rest < 20 else "") + cn_numeral(rest)
 
 
 def official_label(level: int, number: int) -> str:

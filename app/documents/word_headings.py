@@ -36,6 +36,7 @@ OFFICIAL_LEVELS = 4
 HALF_WIDTH_LEVEL_ONE = re.compile(r"^([一二三四五六七八九十]{1,3})[.．](?!\d)")  # “一.”
 LABEL = re.compile(r"^\S+?[、.．）]")  # an official label at the start of a line
 HEADING_EXCERPT = 20
+MAX_HEADING_NUMBER = 99  # the labels structure.heading_level reads: 九十九、 and 99.
 TITLE = 0  # what level_of answers for the document title's style
 
 LIST_RELEVELLED = (
@@ -65,11 +66,11 @@ class HeadingStyles:
 
     def _style_level(self, style_id: str) -> int | None:
         """Along w:basedOn: the nearest outline level or heading name (followed once per style)."""
-        path: list[str] = []
+        path: dict[str, None] = {}  # in order, and a cycle of w:basedOn ends the walk at once
         current: str | None = style_id
         level: int | None = None
         while current in self.styles and current not in self._levels and current not in path:
-            path.append(current)
+            path[current] = None
             found, level = _own_level(self.styles[current])
             if found:
                 break
@@ -144,8 +145,8 @@ def number_headings(
             counters[level] = counters[level] if number is None else number
         else:
             level = official[heading.level]
-            if level > OFFICIAL_LEVELS:
-                continue  # deeper than （1）: left as Word shows it
+            if level > OFFICIAL_LEVELS or counters[level] >= MAX_HEADING_NUMBER:
+                continue  # deeper than （1）, or past 99 (not read as a label): left as it is
             counters[level] += 1
             label = official_label(level, counters[level])
             lines[heading.line] = label + text
