@@ -241,16 +241,21 @@ def test_the_menu_folds_on_a_phone_and_opens_with_the_keyboard(
         page.locator(".menu-button").click()
         expect(nav).to_be_visible()
 
-        # On a desktop the menu is always there and the toggle is not.
-        page.set_viewport_size(DESKTOP)
+        # A tablet folds it too; from 901 px on the menu is always there and the toggle is not,
+        # each item on one line (no “我的工 / 作”).
+        page.set_viewport_size({"width": 820, "height": 1180})
         page.reload()
-        expect(nav).to_be_visible()
-        expect(page.locator(".menu-button")).to_be_hidden()
+        expect(nav).to_be_hidden()
+        expect(page.locator(".menu-button")).to_be_visible()
+        for width in (1024, DESKTOP["width"]):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.reload()
+            expect(nav).to_be_visible()
+            expect(page.locator(".menu-button")).to_be_hidden()
+            links = nav.get_by_role("link")
+            assert all(links.nth(i).bounding_box()["height"] <= 40 for i in range(links.count()))
+            assert page_width(page) <= width
         assert header.bounding_box()["height"] <= 64
-        assert all(
-            nav.get_by_role("link").nth(i).bounding_box()["height"] <= 40
-            for i in range(nav.get_by_role("link").count())
-        )
 
 
 def demo() -> None:
