@@ -28,7 +28,7 @@ from app.reports import operations
 from app.reports.models import Report, ReportVersion
 from app.reports.workflow import ReportState
 from tests import test_route_matrix as matrix
-from tests.conftest import PASSWORD, SAMPLE_BODY, make_report
+from tests.conftest import PASSWORD, SAMPLE_BODY, make_report, unavailable
 from tests.test_browser import CHROMIUM_ARGS, TIMEOUT_MS, screenshot_dir
 
 pytestmark = [pytest.mark.committed, pytest.mark.browser]
@@ -95,6 +95,8 @@ def log_in(page: Page, base_url: str, username: str) -> None:
 
 def serious_violations(page: Page) -> list[str]:
     """axe-core's serious and critical findings on the page as it is now."""
+    if Axe is None:
+        unavailable("axe-playwright-python is not installed (pyproject.toml's dev extras)")
     results = Axe().run(page)
     return [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
