@@ -27,6 +27,7 @@ from app.notifications import operations as notifications
 from app.reports import operations
 from app.reports.models import Report
 from app.reports.workflow import ReportState
+from tests import ofd_reader
 from tests.conftest import PASSWORD, make_report
 
 # Real commits: a live server thread serves Chromium.
@@ -154,8 +155,7 @@ def browser_tab(chromium: str, problems: list[str], dialogs: list[str]) -> Itera
             page.on("console", on_console)
 
             def on_response(response):
-                # The app has no favicon; Chromium asks for one on its own.
-                if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+                if response.status >= 400:
                     problems.append(f"HTTP {response.status} {response.url}")
 
             page.on("response", on_response)
@@ -308,8 +308,23 @@ def test_review_workflow_in_browser(chromium, live_server):
         download = download_info.value
         assert download.suggested_filename == f"城关镇党委-{PERIOD}-{TITLE}.pdf"
         assert Path(download.path()).read_bytes().startswith(b"%PDF")
+        # Next to it, the same pages as OFD (GB/T 33190) for the archives, recorded too.
+        with page.expect_download() as download_info:
+            page.get_by_role("link", name="下载审定稿 OFD").click()
+        download = download_info.value
+        assert download.suggested_filename == f"城关镇党委-{PERIOD}-{TITLE}.ofd"
+        package = ofd_reader.read(Path(download.path()).read_bytes())
+        assert TITLE in "".join(package.pages[0].lines())
         page.reload()
         expect(page.locator('.timeline li[data-event="download_pdf"]')).to_have_count(1)
+        expect(page.locator('.timeline li[data-event="download_ofd"]')).to_have_count(1)
+        # On a phone the three download buttons stay on the screen.
+        page.set_viewport_size({"width": 390, "height": 844})
+        for name in ("下载审定稿 PDF", "含审批记录页", "下载审定稿 OFD"):
+            box = page.get_by_role("link", name=name).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, name
+        s.shot("07b-report-approved-390.png")
+        page.set_viewport_size(DESKTOP)
 
     assert dialogs == [
         "确定要提交审核吗？",
@@ -342,7 +357,7 @@ def test_supervision_tools_in_browser(chromium, live_server):
 
         # --- the secretary reminds the town, which has not started ------------------------
         s.login("secretary")
-        page.locator(".mainnav").get_by_role("link", name="期次进度").click()
+        page.locator(".mainnav").get_by_role("link", name="期次").click()
         page.wait_for_url(f"{live_server}/periods/")
         page.get_by_role("link", name=PERIOD, exact=True).click()
         page.wait_for_url(re.compile(r"/periods/\d+$"))

@@ -469,7 +469,7 @@ def test_render_pdf_command_says_which_stand_ins_print_and_warns_of_errors(runne
     assert "提示：“FandolFang”缺少1个字（堃），已由“Noto Serif CJK SC”补印。" in lines
     assert not any("页码" in line for line in lines)
     assert any(line.startswith("警告：正文有 1 处错误") for line in lines)
-    assert any("第3行" in line and "XX" in line for line in lines)
+    assert any("第3段" in line and "XX" in line for line in lines)
 
 
 def test_export_pdf_command(runner, org, approved, tmp_path):

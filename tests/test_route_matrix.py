@@ -245,6 +245,7 @@ def _admin(expect_get: bool = True, data: Data | None = None) -> dict[str, Case]
 TABLE: dict[str, dict[str, Case | list[Case]]] = {
     # --- auth
     "auth.home": {"GET": Case(home_rule, report=False)},
+    "auth.favicon": {"GET": Case(lambda user, situation: 301, report=False)},
     "auth.login": {
         "GET": Case(login_page_rule(200), report=False),
         "POST": Case(
@@ -392,6 +393,17 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
             logged_in({"secretary"}, 303), data=lambda ids: {"message": "请抓紧"}, report=False
         )
     },
+    "notifications.follow_approvals": {
+        "POST": Case(logged_in({"secretary"}, 303), data=lambda ids: {"follow": "1"}, report=False)
+    },
+    "notifications.remind_overdue": {
+        # Nothing overdue, or reminded: either way a message on the dashboard (303).
+        "POST": Case(
+            logged_in({"secretary", "group1", "group2"}, 303),
+            data=lambda ids: {"message": "请抓紧"},
+            report=False,
+        )
+    },
     # --- one report
     "reports.show": {"GET": Case(on_report(None, 200))},
     "compare.compare": {"GET": Case(on_report(None, 200))},
@@ -450,6 +462,7 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
     "reports.version": {"GET": Case(on_report(None, 200, needs_version=True))},
     "reports.version_pdf": {"GET": Case(on_report(PREVIEWERS, 200, needs_version=True))},
     "reports.pdf": {"GET": Case(on_report(None, 200, states={"approved"}))},
+    "reports.ofd": {"GET": Case(on_report(None, 200, states={"approved"}))},
     "reports.drafts": {"GET": Case(on_report(OWN_UNIT, 200))},
     "reports.draft": {"GET": Case(on_report(OWN_UNIT, 200))},
     "reports.restore_draft": {

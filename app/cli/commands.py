@@ -14,17 +14,19 @@ from flask import Blueprint, current_app
 
 from app.auth.models import Role
 from app.cli import backup
-from app.cli.demo import DEFAULT_PASSWORD, DEMO_LOGINS, seed_demo
+from app.cli.demo import DEFAULT_PASSWORD, demo_accounts, seed_demo
 from app.compilations.volumes import approved_reports, volume_pdf
 from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 from app.documents.checks import check
 from app.documents.importing import ImportRefused, decode_text, import_file
+from app.documents.structure import paragraph_of_lines
 from app.notifications import mail
 from app.notifications.models import OutgoingMail
 from app.org.models import SupervisionGroup, Unit
 from app.org.operations import create_user
 from app.pdf.fonts import report as fonts_report
+from app.pdf.ofd import OfdError
 from app.pdf.render import PdfSource, uncovered_characters
 from app.periods.models import Period
 from app.reports import exports
@@ -50,8 +52,10 @@ def seed_demo_command(password: str) -> None:
     else:
         click.echo("演示数据已存在，未重复写入。演示账号：")
         password = "（首次写入时设置的密码）"
-    for username, description in DEMO_LOGINS:
-        click.echo(f"  {username:<10} 密码 {password}  {description}")
+    for user in demo_accounts():
+        scope = "" if user.role.value == "admin" else f" · {user.scope_label}"
+        who = f"{user.role.label}{scope}（{user.display_name}）"
+        click.echo(f"  {user.username:<10} 密码 {password}  {who}")
 
 
 @bp.cli.command("create-user")
@@ -173,8 +177,9 @@ def render_pdf_command(
             f"警告：正文有 {len(errors)} 处错误（占位符等），PDF 照原文排出，请改正后再提交：",
             err=True,
         )
+        at = paragraph_of_lines(imported.text)
         for f in errors[:20]:
-            click.echo(f"  第{f.line}行第{f.column}列：{f.message}「{f.excerpt}」", err=True)
+            click.echo(f"  第{at[f.line]}段：{f.message}「{f.excerpt}」", err=True)
         if len(errors) > 20:
             click.echo(f"  ……另有 {len(errors) - 20} 处", err=True)
 
@@ -184,13 +189,29 @@ def render_pdf_command(
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def export_pdf_command(report_id: int, output: Path) -> None:
     """导出一份已审定汇报的审定稿 PDF。"""
+    output.write_bytes(exports.approved_pdf(_approved_report(report_id)))
+    click.echo(f"已生成 {output}")
+
+
+@bp.cli.command("export-ofd")
+@click.argument("report_id", type=int)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_ofd_command(report_id: int, output: Path) -> None:
+    """导出一份已审定汇报的审定稿 OFD（GB/T 33190-2016，与 PDF 同一版面）。"""
+    try:
+        output.write_bytes(exports.approved_ofd(_approved_report(report_id)))
+    except OfdError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"已生成 {output}")
+
+
+def _approved_report(report_id: int) -> Report:
     report = db.session.get(Report, report_id)
     if report is None:
         raise click.ClickException(f"汇报 {report_id} 不存在。")
     if report.approved_version_number is None:
         raise click.ClickException("该汇报尚未审定。")
-    output.write_bytes(exports.approved_pdf(report))
-    click.echo(f"已生成 {output}")
+    return report
 
 
 @bp.cli.command("compile-pdf")

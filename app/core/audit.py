@@ -25,6 +25,7 @@ EVENT_LABELS = {
     "user_deactivated": "停用用户",
     "user_activated": "启用用户",
     "pdf_downloaded": "下载审定稿",
+    "ofd_downloaded": "下载审定稿（OFD）",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from app.core.extensions import db
 from app.core.times import format_datetime, to_local
 from app.documents.structure import parse
 from app.pdf.fonts import fallback_characters, resolve_roles, stand_in_text
+from app.pdf.ofd import OfdInfo, ofd_of
 from app.pdf.render import HistoryLine, PdfSource, render_pdf, uncovered_characters
 from app.reports.history import record_history
 from app.reports.models import Comment, HistoryEntry, Report, ReportVersion
@@ -84,6 +86,20 @@ def approved_pdf(report: Report, *, with_record: bool = False) -> bytes:
     return render(approved_source(report, with_record=with_record))
 
 
+def approved_ofd(report: Report) -> bytes:
+    """The approved version as OFD (GB/T 33190-2016): the pages of the approved PDF — the
+    plain rendering, before any signature — written natively (``app/pdf/ofd.py``)."""
+    source = approved_source(report)
+    cache_dir = current_app.config.get("PDF_CACHE_DIR")
+    info = OfdInfo(
+        title=source.title,
+        author=source.unit,
+        subject=source.period,
+        created=source.signed_on or date(2000, 1, 1),
+    )
+    return ofd_of(render(source), info, Path(cache_dir) if cache_dir else None)
+
+
 def approved_pdf_check(report: Report) -> tuple[str, list[str]]:
     """The SHA-256 of the approved PDF (to check a printed copy) and any characters its
     fonts cannot print."""
@@ -120,19 +136,23 @@ def font_notes(source: PdfSource) -> list[str]:
     return notes
 
 
-def record_download(actor: User, report: Report) -> HistoryEntry:
-    """Each download of the approved PDF is written to the report's history and the security
-    log."""
-    audit("pdf_downloaded", user=actor, detail=f"汇报 {report.id}")
+def record_download(actor: User, report: Report, kind: str = "pdf") -> HistoryEntry:
+    """Each download of the approved PDF (or OFD, ``kind``) is written to the report's history
+    and the security log."""
+    audit(f"{kind}_downloaded", user=actor, detail=f"汇报 {report.id}")
     return record_history(
-        report, actor, "download_pdf", report.state, version_number=report.approved_version_number
+        report,
+        actor,
+        f"download_{kind}",
+        report.state,
+        version_number=report.approved_version_number,
     )
 
 
-def pdf_filename(report: Report, title: str) -> str:
+def pdf_filename(report: Report, title: str, suffix: str = ".pdf") -> str:
     unsafe = '\\/:*?"<>|\r\n\t'
     name = f"{report.unit.name}-{report.period.name}-{title}"
-    return "".join("_" if char in unsafe else char for char in name)[:150] + ".pdf"
+    return "".join("_" if char in unsafe else char for char in name)[:150] + suffix
 
 
 def prepare_approved_pdf(report_id: int) -> None:

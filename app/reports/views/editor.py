@@ -13,8 +13,10 @@ from app.core.forms import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.core.routing import row_id
 from app.core.web import form_errors, require
 from app.documents.checks import check
+from app.documents.diff import char_runs, compare_texts, segments
 from app.documents.importing import MAX_UPLOAD_BYTES, ImportRefused, ImportResult, import_file
 from app.documents.limits import body_limit_error
+from app.documents.structure import paragraph_of_lines
 from app.periods.models import Period
 from app.reports import operations, permissions, queries
 from app.reports.forms import (
@@ -24,7 +26,7 @@ from app.reports.forms import (
     NewReportForm,
 )
 from app.reports.models import DraftRevision, Report
-from app.reports.presenters import by_line, summary_of, title_suggestion
+from app.reports.presenters import by_line, open_threads, summary_of, title_suggestion
 from app.reports.views import bp, load_report
 from app.reports.workflow import ReportState
 
@@ -81,12 +83,19 @@ def new():
 def render_edit(
     form: EditReportForm, report: Report, status: int = 200, import_form: ImportForm | None = None
 ):
+    user = current_user._get_current_object()
+    comments = queries.comment_threads(report)
+    threads = open_threads(comments, report.latest_version, form.body.data or "")
     return render_template(
         "reports/edit.html",
         form=form,
         report=report,
         findings=check(form.body.data or ""),
         import_form=import_form or ImportForm(formdata=None),
+        # What the author answers while revising: the return's reason and the open threads.
+        last_return=report.last_return,
+        threads=threads,
+        can_resolve=lambda c: permissions.can_resolve(user, c, report),
     ), status
 
 
@@ -111,14 +120,20 @@ def edit(report_id: int):
     except RuleViolation as error:
         form.form_errors.append(error.message)
         return render_edit(form, report, 400)
-    except StateConflict as error:
-        # What they typed is shown beside the text that is there now: nothing is lost.
+    except StateConflict:
+        # What they typed is shown beside the text that is there now, with what differs
+        # marked: nothing is lost, and nothing tells them to reload.
+        diff = compare_texts(report.body, form.body.data)
         return render_template(
             "reports/conflict.html",
             report=report,
-            message=error.message,
             mine_title=form.title.data,
             mine_body=form.body.data,
+            title_runs=char_runs(report.title, form.title.data)
+            if report.title != form.title.data
+            else None,
+            diff=diff,
+            segments=segments(diff.rows),
             form=EditReportForm(formdata=None, lock_version=report.lock_version),
         ), 409
     summary = summary_of(check(report.body))
@@ -143,8 +158,10 @@ def check_text():
     if has_control_characters(body):
         return jsonify(error=CONTROL_CHARACTERS_MESSAGE), 400
     findings = check(body)
+    places = paragraph_of_lines(body)
     return jsonify(
-        findings=[f.to_dict() for f in findings],
+        # line and column locate the text; paragraph is how the page names the place (第N段)
+        findings=[{**f.to_dict(), "paragraph": places[f.line]} for f in findings],
         errors=sum(1 for f in findings if f.is_error),
         warnings=sum(1 for f in findings if not f.is_error),
         title_suggestion=title_suggestion(body),
