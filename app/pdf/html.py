@@ -100,6 +100,7 @@ def prepare_fonts(
         f"\n:root {{ --pitch: {LINE_PITCH}pt; }}\n"
         f".l.g {{ letter-spacing: {GRID_SPACING}pt; }}\n"
         f".l.i {{ text-indent: {FIRST_LINE_INDENT:.4f}pt; }}\n"
+        f".toc-line.hang {{ padding-left: {FIRST_LINE_INDENT:.4f}pt; }}\n"
     )
     return dict(files), css_text
 

@@ -1,0 +1,159 @@
+"""The compiled volume (汇编) of 50 and 200 reports: time, size and peak memory summed over
+every process that takes part (this one and the worker pool).
+
+Run: .venv/bin/python bench/volume.py [COUNT ...]   (default: 50 200)
+
+Each count runs in a fresh interpreter (``--one COUNT``), so that one run's peaks are not the
+next one's. The pool is started before the clock starts, as the /compile page does while the
+secretary chooses the units. Memory is read from /proc: the resident set of this process and
+its pool workers, sampled every 20 ms and summed (the peak of the sum), and the sum of each
+process's own peak (VmHWM; an upper bound: the peaks need not coincide).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+from samples import SAMPLES
+
+GENERATED = "\n".join(
+    [
+        "一、总体情况",
+        *(
+            f"（{'一二三四五六七八九'[n % 9]}）推进第{n}项重点工作。一是强化组织领导，成立工作专班"
+            f"{n % 7 + 2}个，明确责任分工；二是深化学习教育，开展集中学习{n * 3}场次，参学率达"
+            f"{90 + n % 10}.5%。"
+            for n in range(1, 40)
+        ),
+    ]
+)
+
+
+def bodies() -> list[str]:
+    found = sorted(SAMPLES.glob("*.txt")) if SAMPLES.is_dir() else []
+    return [path.read_text(encoding="utf-8") for path in found] or [GENERATED]
+
+
+def _kb(field: str, pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def descendants(pid: int) -> list[int]:
+    """This process's children, their children… (read from /proc/<pid>/task/*/children)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                if child not in found:
+                    found.append(child)
+                    queue.append(child)
+    return found
+
+
+class Sampler(threading.Thread):
+    """The peak, over time, of the summed resident memory of this process and its children."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kb = 0
+        self.running = True
+
+    def run(self) -> None:
+        me = os.getpid()
+        while self.running:
+            total = sum(_kb("VmRSS:", pid) for pid in [me, *descendants(me)])
+            self.peak_kb = max(self.peak_kb, total)
+            time.sleep(0.02)
+
+
+def one(count: int) -> None:
+    from pypdf import PdfReader
+
+    from app import create_app
+    from app.core.config import TestConfig
+    from app.pdf import workers
+    from app.pdf.render import PdfSource, render_pdf
+    from app.pdf.volume import render_volume
+
+    texts = bodies()
+    sources = [
+        PdfSource(
+            f"第{n}单位关于主题教育开展情况的阶段性总结",
+            texts[n % len(texts)],
+            f"第{n}单位",
+            "2026年第四季度",
+            date(2026, 11, 20),
+        )
+        for n in range(1, count + 1)
+    ]
+    app = create_app(TestConfig)
+    with app.app_context():
+        render_pdf(PdfSource("预热", "正文。", "单位", "期次", date(2026, 11, 22)), None)
+        workers.warm_up_workers()
+        pool = workers.pool(2)
+        for future in [pool.submit(workers._ready) for _ in range(4)]:
+            future.result()
+        time.sleep(1)
+        before_kb = sum(_kb("VmRSS:", pid) for pid in [os.getpid(), *descendants(os.getpid())])
+        sampler = Sampler()
+        sampler.start()
+        start = time.perf_counter()
+        cpu = os.times()
+        pdf = render_volume(
+            sources,
+            period="2026年第四季度",
+            compiled_on=date(2026, 11, 22),
+            compiler="秘书",
+            font_dir=None,
+        )
+        seconds = time.perf_counter() - start
+        after = os.times()
+        sampler.running = False
+        sampler.join()
+        processes = [os.getpid(), *descendants(os.getpid())]
+        hwm = sum(_kb("VmHWM:", pid) for pid in processes)
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    print(
+        f"{count:>4} reports {pages:>5} pages {seconds:6.1f} s"
+        f" (CPU here {after.user - cpu.user + after.system - cpu.system:5.1f} s)"
+        f" {len(pdf) / 2**20:5.1f} MB; memory of {len(processes)} processes:"
+        f" {before_kb / 1024:4.0f} MB before, peak of the sum {sampler.peak_kb / 1024:5.0f} MB,"
+        f" sum of the peaks {hwm / 1024:5.0f} MB; load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    if "--keep" in sys.argv:
+        Path(f"/tmp/volume-{count}.pdf").write_bytes(pdf)
+    workers.reset_pool()
+
+
+def main() -> None:
+    counts = [int(arg) for arg in sys.argv[1:] if arg.isdigit()] or [50, 200]
+    extra = [arg for arg in sys.argv[1:] if arg.startswith("--")]
+    for count in counts:
+        subprocess.run([sys.executable, __file__, "--one", str(count), *extra], check=True)
+
+
+if __name__ == "__main__":
+    if "--one" in sys.argv:
+        one(int(sys.argv[sys.argv.index("--one") + 1]))
+    else:
+        main()
