@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from app.auth.models import Role
 from app.compilations import jobs
 from app.core.extensions import db
+from app.core.times import to_local
 from app.reports.workflow import ReportState
 from tests.conftest import IN_CI, make_report, make_user
 
@@ -89,6 +90,14 @@ def test_volume_of_chosen_units_and_zip(org, client, login, approved_three, web_
             f"03-丙单位-{org.period.name}-c单位阶段性总结.pdf",
         ]
         assert all(archive.read(name).startswith(b"%PDF") for name in names)
+        # Each entry is dated with its approval, in the app's time zone (as the app shows it).
+        by_unit = {r.unit.name: r for r in approved_three}
+        for name in names:
+            report = by_unit[name.split("-")[1]]
+            local = to_local(report.approval.created_at)
+            stamp = archive.getinfo(name).date_time
+            expected = (local.year, local.month, local.day, local.hour, local.minute)
+            assert stamp[:5] == expected and abs(stamp[5] - local.second) <= 1
 
 
 def test_compile_page_and_permissions(org, client, login, approved_three):

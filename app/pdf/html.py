@@ -55,7 +55,7 @@ HEADING_ALWAYS: set[str] = set()
 STAMP_TEXT = "草稿 · 未经审定"
 
 
-RECORD_TEXT = "审批记录时间人员角色操作意见"
+RECORD_TEXT = "审批记录（）：意见"
 
 
 VOLUME_TEXT = "汇　编目　录"

@@ -14,8 +14,10 @@ from app.reports.views import bp, load_report
 from app.reports.workflow import ReportState
 
 
-def pdf_response(pdf: bytes, filename: str) -> Response:
-    response = file_response(pdf, filename, "application/pdf", ascii_name="report.pdf")
+def pdf_response(pdf: bytes, filename: str, ascii_name: str, *, inline: bool = False) -> Response:
+    """A PDF download (``Content-Disposition: attachment``), or with ``inline`` one the
+    browser shows in its own viewer; the Chinese name as RFC 6266 ``filename*`` either way."""
+    response = file_response(pdf, filename, "application/pdf", ascii_name=ascii_name, inline=inline)
     # A laid-out document leaves large reference cycles; collect them once the response has
     # been sent rather than making the user wait (~60 ms), so the worker's memory stays flat.
     response.call_on_close(gc.collect)
@@ -29,7 +31,8 @@ def pdf(report_id: int):
     approved = report.approved_version
     if report.state is not ReportState.APPROVED or approved is None:
         abort(409, "汇报尚未审定，没有可以下载的审定稿。")
-    document = exports.approved_pdf(report, with_record=request.args.get("record") == "1")
+    with_record = request.args.get("record") == "1"
+    document = exports.approved_pdf(report, with_record=with_record)
     # Made without holding the row (it can take a second); recorded with it, so that a reopen
     # committed meanwhile is seen: the history never says “approved” after the reopen.
     report = load_report(report_id, lock=True)
@@ -38,16 +41,26 @@ def pdf(report_id: int):
     ):
         abort(409, "汇报刚刚被重新打开或重新审定，请刷新页面后再下载。")
     exports.record_download(current_user, report)
-    return pdf_response(document, exports.pdf_filename(report, approved.title))
+    return pdf_response(
+        document,
+        exports.pdf_filename(report, approved.title, with_record=with_record),
+        exports.ascii_pdf_filename(report, with_record=with_record),
+    )
 
 
 @bp.get("/reports/<int:report_id>/versions/<int:number>/pdf")
 def version_pdf(report_id: int, number: int):
-    """Any submitted version as a stamped draft (“草稿 · 未经审定”), for authors and reviewers."""
+    """Any submitted version as a stamped draft (“草稿 · 未经审定”), for authors and reviewers:
+    the “PDF 预览” link, so it opens in the browser's viewer (inline)."""
     report = load_report(report_id)
     require(permissions.can_preview_pdf(current_user, report))
     found = next((v for v in report.versions if v.number == number), None)
     if found is None:
         abort(404)
     document = exports.render(exports.pdf_source(report, found, stamped=True))
-    return pdf_response(document, exports.pdf_filename(report, f"{found.title}-第{number}版-草稿"))
+    return pdf_response(
+        document,
+        exports.pdf_filename(report, f"{found.title}-第{number}版-草稿"),
+        exports.ascii_pdf_filename(report, draft=number),
+        inline=True,
+    )
