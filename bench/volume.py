@@ -1,7 +1,8 @@
 """The compiled volume (汇编) of 50 and 200 reports: time, size and peak memory summed over
 every process that takes part (this one and the worker pool).
 
-Run: .venv/bin/python bench/volume.py [COUNT ...]   (default: 50 200)
+Run: .venv/bin/python bench/volume.py [COUNT ...] [--part-size N] [--warm] [--keep]
+(default: 50 200)
 
 Each count runs in a fresh interpreter (``--one COUNT``), so that one run's peaks are not the
 next one's. The pool is started before the clock starts, as the /compile page does while the
@@ -12,6 +13,7 @@ process's own peak (VmHWM; an upper bound: the peaks need not coincide).
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import subprocess
@@ -97,7 +99,7 @@ class Sampler(threading.Thread):
             time.sleep(0.02)
 
 
-def one(count: int) -> None:
+def one(count: int, args: argparse.Namespace) -> None:
     from pypdf import PdfReader
 
     from app import create_app
@@ -117,9 +119,12 @@ def one(count: int) -> None:
         )
         for n in range(1, count + 1)
     ]
+    if args.part_size:
+        workers.PART_SIZE = args.part_size
     app = create_app(TestConfig)
     with app.app_context():
-        render_pdf(PdfSource("预热", "正文。", "单位", "期次", date(2026, 11, 22)), None)
+        if args.warm:  # the process has laid out a PDF itself before
+            render_pdf(PdfSource("预热", "正文。", "单位", "期次", date(2026, 11, 22)), None)
         workers.warm_up_workers()
         pool = workers.pool(2)
         for future in [pool.submit(workers._ready) for _ in range(4)]:
@@ -143,30 +148,43 @@ def one(count: int) -> None:
         sampler.running = False
         sampler.join()
         processes = [os.getpid(), *descendants(os.getpid())]
-        hwm = sum(_kb("VmHWM:", pid) for pid in processes)
+        peaks = [_kb("VmHWM:", pid) // 1024 for pid in processes]
+        hwm = sum(peaks) * 1024
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     print(
         f"{count:>4} reports {pages:>5} pages {seconds:6.1f} s"
         f" (CPU of all processes {cpu:5.1f} s)"
         f" {len(pdf) / 2**20:5.1f} MB; memory of {len(processes)} processes:"
         f" {before_kb / 1024:4.0f} MB before, peak of the sum {sampler.peak_kb / 1024:5.0f} MB,"
-        f" sum of the peaks {hwm / 1024:5.0f} MB; load {os.getloadavg()[0]:.1f}",
+        f" sum of the peaks {hwm / 1024:5.0f} MB ({' + '.join(map(str, peaks))});"
+        f" parts of ≤ {workers.PART_SIZE} reports; load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
-    if "--keep" in sys.argv:
+    if args.keep:
         Path(f"/tmp/volume-{count}.pdf").write_bytes(pdf)
     workers.reset_pool()
 
 
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("counts", nargs="*", type=int, default=[50, 200])
+    parser.add_argument("--one", type=int, help="one count, in this process")
+    parser.add_argument("--part-size", type=int, help="reports per part (workers.PART_SIZE)")
+    parser.add_argument("--warm", action="store_true", help="lay out a PDF here first")
+    parser.add_argument("--keep", action="store_true", help="write /tmp/volume-COUNT.pdf")
+    return parser.parse_args()
+
+
 def main() -> None:
-    counts = [int(arg) for arg in sys.argv[1:] if arg.isdigit()] or [50, 200]
-    extra = [arg for arg in sys.argv[1:] if arg.startswith("--")]
-    for count in counts:
+    args = arguments()
+    if args.one:
+        one(args.one, args)
+        return
+    extra = [*(["--part-size", str(args.part_size)] if args.part_size else [])]
+    extra += [flag for flag, on in (("--warm", args.warm), ("--keep", args.keep)) if on]
+    for count in args.counts:
         subprocess.run([sys.executable, __file__, "--one", str(count), *extra], check=True)
 
 
 if __name__ == "__main__":
-    if "--one" in sys.argv:
-        one(int(sys.argv[sys.argv.index("--one") + 1]))
-    else:
-        main()
+    main()
