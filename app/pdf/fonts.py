@@ -648,6 +648,12 @@ def _hb_face(path: Path, size: int, mtime_ns: int) -> hb.Face:
     return hb.Face(hb.Blob.from_file_path(str(path)))
 
 
+def release_faces() -> None:
+    """Unmap the font files kept for cutting (their pages count in this process's memory):
+    after a volume's parts are prepared, while the workers lay them out."""
+    _hb_face.cache_clear()
+
+
 def subset_face(face: FontFace, characters: Iterable[str], cache_dir: Path | None = None) -> bytes:
     """``face`` cut down to ``characters`` (with the layout rules that shape them).
 

@@ -15,7 +15,7 @@ from flask import render_template
 from app.pdf import workers as processes
 from app.pdf.contents import lay_out_contents
 from app.pdf.fetcher import asset_url
-from app.pdf.fonts import resolve_roles
+from app.pdf.fonts import release_faces, resolve_roles
 from app.pdf.html import VOLUME_TEXT, characters_by_role, prepare_fonts
 from app.pdf.joining import VolumeInfo, finish_volume, join_parts
 from app.pdf.render import write_pdf
@@ -137,6 +137,7 @@ def _render_volume_in_parts(docs, roles, context, front_chars, info, workers, pr
         )
         files = prepare_fonts(roles, characters_by_role(part_docs))
         jobs.append(pool.submit(processes.write_part, html, *files))
+    release_faces()
 
     front, front_count = front_job.result()
     if front_count != front_pages:  # the prediction failed: never print wrong numbers
