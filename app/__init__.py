@@ -77,17 +77,21 @@ def register_blueprints(app: Flask) -> None:
     from app.notifications.views import bp as notifications_bp
     from app.org.views import bp as org_bp
     from app.periods.views import bp as periods_bp
+    from app.phrasebook.views import bp as phrasebook_bp
     from app.reports.views import bp as reports_bp
     from app.search.views import bp as search_bp
+    from app.verify.views import bp as verify_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(compilations_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(periods_bp)
+    app.register_blueprint(phrasebook_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(compare_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(verify_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -6,6 +6,7 @@ from app.core.audit import AuditEvent
 from app.notifications.models import Notification, OutgoingMail, Reminder
 from app.org.models import SupervisionGroup, Unit
 from app.periods.models import Period
+from app.phrasebook.models import PhraseBookChange
 from app.reports.models import Comment, DraftRevision, HistoryEntry, Report, ReportVersion
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Notification",
     "OutgoingMail",
     "Period",
+    "PhraseBookChange",
     "Reminder",
     "Report",
     "ReportVersion",

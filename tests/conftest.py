@@ -22,6 +22,7 @@ from app.auth.models import Role, User
 from app.core.config import TestConfig
 from app.core.extensions import db
 from app.org.models import SupervisionGroup, Unit
+from app.pdf.signing import DevelopmentPki, make_development_pki
 from app.periods.models import Period
 from app.reports import operations
 from app.reports.models import Report
@@ -52,8 +53,16 @@ def _drop_everything(engine: sa.Engine) -> None:
 
 
 @pytest.fixture(scope="session")
-def config(tmp_path_factory):
+def signing_pki(tmp_path_factory) -> DevelopmentPki:
+    """A CA and signing certificate of the test session's own (EC keys: a few ms)."""
+    return make_development_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def config(tmp_path_factory, signing_pki):
     class Config(TestConfig):
+        PKI_DIR = str(signing_pki.folder)
+        PDF_SIGNING_PKCS12 = str(signing_pki.pkcs12)
         SQLALCHEMY_DATABASE_URI = database_url(tmp_path_factory.mktemp("db"))
         FONT_DIR = str(tmp_path_factory.mktemp("fonts"))
         PDF_CACHE_DIR = str(tmp_path_factory.mktemp("pdf-cache"))

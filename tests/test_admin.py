@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import lxml.html
 import pytest
 import sqlalchemy as sa
 
@@ -30,6 +31,8 @@ def admin_pages(org) -> list[str]:
         "/admin/groups",
         "/admin/groups/new",
         f"/admin/groups/{org.group1.id}/edit",
+        "/admin/phrasebook/",
+        "/admin/phrasebook/new",
     ]
 
 
@@ -43,6 +46,9 @@ def admin_posts(org) -> list[str]:
         f"/admin/units/{org.unit_a.id}/edit",
         "/admin/groups/new",
         f"/admin/groups/{org.group1.id}/edit",
+        "/admin/phrasebook/new",
+        "/admin/phrasebook/disable",
+        "/admin/phrasebook/enable",
     ]
 
 
@@ -244,6 +250,20 @@ def test_bad_new_user_is_refused(client, org, admin, changes, message):
     assert 'value="新撰稿人"' in response.text
 
 
+def test_every_problem_of_a_new_user_is_told_at_once(client, org, admin):
+    data = user_form(
+        username="author_a", unit_id="", email="zhangsan.example.gov.cn", password="12345678"
+    )
+    before = count(User)
+    response = client.post("/admin/users/new", data=data)
+    assert response.status_code == 400 and count(User) == before
+    tree = lxml.html.fromstring(response.text)
+    shown = [" ".join(p.text_content().split()) for p in tree.xpath("//*[@role='alert']/p")]
+    assert len(shown) == 4, shown
+    for expected in ("已被使用", "格式不对", "密码", "撰稿人必须属于一个单位"):
+        assert any(expected in text for text in shown), (expected, shown)
+
+
 def test_edit_user(client, org, admin):
     user = org["author_a"]
     old_hash = user.password_hash
@@ -373,7 +393,7 @@ def test_deactivated_user_cannot_log_in(web_app, client, org, admin, login):
 
     response = login("author_a")
     assert response.status_code == 200
-    assert "用户名或密码不正确。" in response.text
+    assert "该账号已停用" in response.text
     assert client.get("/reports/").status_code == 302  # still anonymous
 
     login(org["admin"])
@@ -554,3 +574,12 @@ def test_operation_rules(org):
         operations.update_user(admin, admin, display_name="a", role=Role.SECRETARY)
     with pytest.raises(RuleViolation, match="用户名不能超过64个字符"):
         operations.create_user(admin, "x" * 65, PASSWORD, Role.SECRETARY)
+
+
+def test_deactivating_and_closing_ask_first(client, org, admin):
+    users = lxml.html.fromstring(client.get("/admin/users").text)
+    [form] = users.xpath(f"//form[@action='/admin/users/{org['author_a'].id}/deactivate']")
+    assert form.get("data-confirm").startswith("确定要停用账号“author_a”")
+    periods = lxml.html.fromstring(client.get("/periods/").text)
+    [form] = periods.xpath(f"//form[@action='/periods/{org.period.id}/close']")
+    assert form.get("data-confirm").startswith(f"确定要关闭期次“{org.period.name}”吗？")

@@ -1,6 +1,9 @@
 import pytest
+import sqlalchemy as sa
 
 from app.auth.views import safe_next
+from app.core.audit import AuditEvent
+from app.core.extensions import db
 from tests.conftest import PASSWORD
 
 
@@ -34,11 +37,18 @@ def test_failed_login_says_the_same_for_unknown_user_and_wrong_password(
 
 def test_deactivated_user_cannot_log_in(org, client):
     org["author_a"].active = False
-    from app.core.extensions import db
 
     db.session.commit()
     response = client.post("/login", data={"username": "author_a", "password": PASSWORD})
-    assert "用户名或密码不正确" in response.text
+    # The right password learns that the account is deactivated; a wrong one learns nothing.
+    assert "该账号已停用" in response.text and "用户名或密码不正确" not in response.text
+    assert client.get("/reports/").status_code == 302
+    response = client.post("/login", data={"username": "author_a", "password": "wrong-1234"})
+    assert "用户名或密码不正确" in response.text and "停用" not in response.text
+    events = db.session.scalars(
+        sa.select(AuditEvent.event).where(AuditEvent.username == "author_a")
+    ).all()
+    assert events == ["login_failed", "login_failed"]
 
 
 def test_pages_need_login_and_redirect_back_after_it(org, client):
@@ -70,3 +80,12 @@ def test_csrf_is_enforced_when_enabled(web_app, org, client):
         assert response.status_code == 400
     finally:
         web_app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_the_favicon_is_served_by_the_app(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.location.endswith("/static/favicon.svg")
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert b"<svg" in icon.data and b"http" not in icon.data.replace(b"http://www.w3.org", b"")
+    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/login").text

@@ -27,9 +27,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from app.cli.demo import seed_demo
 from app.core.extensions import db
 from app.notifications import operations as notifications
-from app.reports import operations
+from app.reports import exports, operations
 from app.reports.models import Report
 from app.reports.workflow import ReportState
+from tests import ofd_reader
 from tests.conftest import IN_CI, PASSWORD, make_report
 
 # Real commits: a live server thread serves Chromium.
@@ -201,8 +202,7 @@ def browser_tab(chromium: str, problems: list[str], dialogs: list[str]) -> Itera
             page.on("console", on_console)
 
             def on_response(response):
-                # The app has no favicon; Chromium asks for one on its own.
-                if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+                if response.status >= 400:
                     problems.append(f"HTTP {response.status} {response.url}")
 
             page.on("response", on_response)
@@ -355,8 +355,23 @@ def test_review_workflow_in_browser(chromium, live_server):
         download = download_info.value
         assert download.suggested_filename == f"城关镇党委-{PERIOD}-{TITLE}.pdf"
         assert Path(download.path()).read_bytes().startswith(b"%PDF")
+        # Next to it, the same pages as OFD (GB/T 33190) for the archives, recorded too.
+        with page.expect_download() as download_info:
+            page.get_by_role("link", name="下载审定稿 OFD").click()
+        download = download_info.value
+        assert download.suggested_filename == f"城关镇党委-{PERIOD}-{TITLE}.ofd"
+        package = ofd_reader.read(Path(download.path()).read_bytes())
+        assert TITLE in "".join(package.pages[0].lines())
         page.reload()
         expect(page.locator('.timeline li[data-event="download_pdf"]')).to_have_count(1)
+        expect(page.locator('.timeline li[data-event="download_ofd"]')).to_have_count(1)
+        # On a phone the three download buttons stay on the screen.
+        page.set_viewport_size({"width": 390, "height": 844})
+        for name in ("下载审定稿 PDF", "含审批记录页", "下载审定稿 OFD"):
+            box = page.get_by_role("link", name=name).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, name
+        s.shot("07b-report-approved-390.png")
+        page.set_viewport_size(DESKTOP)
 
     assert dialogs == [
         "确定要提交审核吗？",
@@ -389,7 +404,7 @@ def test_supervision_tools_in_browser(chromium, live_server):
 
         # --- the secretary reminds the town, which has not started ------------------------
         s.login("secretary")
-        page.locator(".mainnav").get_by_role("link", name="期次进度").click()
+        page.locator(".mainnav").get_by_role("link", name="期次").click()
         page.wait_for_url(f"{live_server}/periods/")
         page.get_by_role("link", name=PERIOD, exact=True).click()
         page.wait_for_url(re.compile(r"/periods/\d+$"))
@@ -551,4 +566,46 @@ def test_a_wording_suggestion_is_applied_with_one_click(chromium, live_server, o
             page.get_by_role("button", name=label).click()
             expect(page.get_by_role("button", name=label)).to_have_count(0)
         expect(body_box).to_have_value(re.compile("学习教育抓得比较紧，截至目前已开展调研12次"))
+    assert problems == []
+
+
+# /verify: anyone (not logged in) picks a file; the verdict shows whole, inside the page.
+VERIFY_VIEWPORTS = {
+    "desktop": {"width": 1366, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", VERIFY_VIEWPORTS)
+def test_anyone_checks_a_file_at_verify(chromium, live_server, org, tmp_path, size):
+    report = make_report(org, state=ReportState.APPROVED)
+    pdf = exports.approved_pdf(report)
+    genuine = tmp_path / "审定稿.pdf"
+    genuine.write_bytes(pdf)
+    altered = tmp_path / "改过.pdf"
+    middle = len(pdf) // 3
+    altered.write_bytes(pdf[:middle] + bytes([pdf[middle] ^ 1]) + pdf[middle + 1 :])
+    problems: list[str] = []
+    with browser_tab(chromium, problems, []) as page:
+        page.set_viewport_size(VERIFY_VIEWPORTS[size])
+        page.goto(f"{live_server}/login")
+        page.locator("footer").get_by_role("link", name="验证文件真伪").click()
+        page.wait_for_url(f"{live_server}/verify")
+        for path, verdict in ((genuine, "genuine"), (altered, "altered")):
+            page.get_by_label("PDF 文件").set_input_files(str(path))
+            page.get_by_role("button", name="验证").click()
+            answer = page.locator("[data-verdict]")
+            expect(answer).to_have_attribute("data-verdict", verdict)
+            expect(answer).to_be_visible()
+            box = answer.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= VERIFY_VIEWPORTS[size]["width"]
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+            if verdict == "genuine":
+                expect(answer).to_contain_text(report.unit.name)
+                expect(answer).to_contain_text(report.approval.actor.display_name)
+                page.screenshot(path=str(screenshot_dir() / f"verify-{size}.png"), full_page=True)
     assert problems == []

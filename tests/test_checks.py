@@ -126,7 +126,7 @@ class TestDuplicateSentence:
         body = f"一段开头的话。{sentence}\n中间的内容。\n结尾又写了一遍。{sentence}"
         findings = [f for f in check(body) if f.rule == "duplicate-sentence"]
         assert [(f.line, f.column) for f in findings] == [(3, 9)]
-        assert "第1行" in findings[0].message
+        assert "第1段" in findings[0].message
 
     def test_short_sentences_may_repeat(self):
         assert [f for f in check("抓学习。\n抓学习。") if f.rule == "duplicate-sentence"] == []

@@ -27,8 +27,19 @@ def test_live_check_returns_findings_as_json(org, client, login):
         "message": "“*”像是没有填写的占位符，请填入实际的数字或名称。",
         "length": 1,
         "suggestion": "",
+        "paragraph": 2,
     }
     assert data["title_suggestion"] is None
+
+
+def test_live_check_names_paragraphs_not_lines(org, client, login):
+    """Blank lines are not paragraphs: the finding on line 4 is in 第2段, as the pages say."""
+    login(org["author_a"])
+    data = client.post(
+        "/reports/check", json={"body": "一、工作情况\n\n\n全区*个党组织。"}
+    ).get_json()
+    (finding,) = [f for f in data["findings"] if f["rule"] == "placeholder"]
+    assert (finding["line"], finding["column"], finding["paragraph"]) == (4, 3, 2)
 
 
 def test_live_check_offers_a_title_line(org, client, login):
@@ -65,7 +76,7 @@ def test_submit_is_refused_while_errors_remain_and_warnings_do_not_block(org, cl
         data={"event": "submit", "lock_version": report.lock_version},
     )
     assert response.status_code == 400
-    assert "正文中还有1处错误" in response.text and "第2行第3列" in response.text
+    assert "正文中还有1处错误" in response.text and "第2段" in response.text
     db.session.expire_all()
     assert db.session.get(Report, report.id).state is ReportState.DRAFT
     assert db.session.get(Report, report.id).versions == []

@@ -25,6 +25,10 @@ def test_seed_demo_creates_the_documented_organisation_and_is_idempotent(runner)
         user = db.session.scalar(sa.select(User).where(User.username == username))
         assert user is not None and user.check_password("pass-word-1")
     users = {u.username: u for u in db.session.scalars(sa.select(User))}
+    # Every demo account is printed, with its role and scope.
+    for user in users.values():
+        assert f"  {user.username:<10} 密码 pass-word-1  {user.role.label}" in result.output
+    assert "author4    密码 pass-word-1  撰稿人 · 县交通运输局党组（孙伟）" in result.output
     assert users["author1"].unit.group.name == "第一指导组"
     assert users["author2"].unit.group.name == "第二指导组"
     assert users["group1"].group.name == "第一指导组"

@@ -480,15 +480,25 @@ def test_xlsx_download_matches_the_page(client, org, login):
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     sheet = workbook.active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert rows[0] == exports.COLUMNS
-    assert [row[1] for row in rows[1:]] == [c["unit"] for c in cells.values()]
-    assert [row[2] for row in rows[1:]] == ["已审定", "草稿"]
-    assert [row[6] for row in rows[1:]] == [None, "逾期"]
-    assert rows[1][5] == datetime.combine(org.period.due_date, datetime.min.time())
-    assert sheet["F2"].number_format == exports.DATE_FORMAT
-    assert all(cell.font.bold for cell in sheet[1])
-    assert sheet.freeze_panes == "A2"
+    assert rows[0][0] == f"{org.period.name} 填报进度" and sheet["A1"].font.bold
+    due = org.period.due_date
+    assert rows[1][0].startswith(
+        f"截止日期：{due:%Y年%m月%d日}　导出时间：{local_today():%Y年%m月%d日} "
+    )
+    assert workbook.properties.title == rows[0][0]
+    assert rows[3] == exports.COLUMNS
+    assert [row[1] for row in rows[4:]] == [c["unit"] for c in cells.values()]
+    assert [row[2] for row in rows[4:]] == ["已审定", "草稿"]
+    assert [row[6] for row in rows[4:]] == [None, "逾期"]
+    assert rows[4][5] == datetime.combine(org.period.due_date, datetime.min.time())
+    assert sheet["F5"].number_format == exports.DATE_FORMAT
+    assert all(cell.font.bold for cell in sheet[4])
+    assert sheet.freeze_panes == "A5"
+    assert sheet.auto_filter.ref == "A4:H6"
     assert sheet.column_dimensions["B"].width >= 8
+    filtered = client.get(f"/periods/{org.period.id}/dashboard.xlsx?state=overdue").data
+    about = openpyxl.load_workbook(io.BytesIO(filtered)).active["A2"].value
+    assert about.endswith("筛选：逾期")
 
 
 def exports_xlsx_type() -> str:
@@ -507,8 +517,8 @@ def test_downloads_never_carry_formulas(client, org, login, name):
 
     data = client.get(f"/periods/{org.period.id}/dashboard.xlsx").data
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
-    assert (sheet["A4"].value, sheet["B4"].value) == ("=1+1", name)
-    assert sheet["A4"].data_type == "s" and sheet["B4"].data_type == "s"
+    assert (sheet["A7"].value, sheet["B7"].value) == ("=1+1", name)
+    assert sheet["A7"].data_type == "s" and sheet["B7"].data_type == "s"
     assert b"<f>" not in sheet_xml(data)
 
 

@@ -6,15 +6,16 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from app.auth.models import Role
 from app.core.extensions import db
-from app.core.times import utcnow
+from app.core.times import local_today, to_local, utcnow
 from app.notifications import operations as notifications
 from app.notifications.models import Notification, Reminder
 from app.periods.models import Period
 from app.reports import operations
 from app.reports.models import HistoryEntry, Report
 from app.reports.workflow import ReportState
-from tests.conftest import make_report
+from tests.conftest import make_report, make_user
 
 S = ReportState
 
@@ -179,10 +180,12 @@ def test_reminders_are_refused_when_pointless_or_repeated(org):
     assert "不能超过200个字" in refused(
         lambda: notifications.send_reminder(org["secretary"], org.period, org.unit_b, "催" * 201)
     )
-    notifications.send_reminder(org["secretary"], org.period, org.unit_b)
+    first = notifications.send_reminder(org["secretary"], org.period, org.unit_b)
     db.session.commit()
-    assert "刚刚已催办过乙单位" in refused(
-        lambda: notifications.send_reminder(org["secretary"], org.period, org.unit_b)
+    sent, again = to_local(first.created_at), to_local(first.created_at + timedelta(minutes=10))
+    assert (
+        refused(lambda: notifications.send_reminder(org["secretary"], org.period, org.unit_b))
+        == f"您已于{sent:%H:%M}催办过乙单位，请于{again:%H:%M}后再催办。"
     )
     # Another sender may, and so may the same one later.
     notifications.send_reminder(org["group1"], org.period, org.unit_b)
@@ -192,11 +195,55 @@ def test_reminders_are_refused_when_pointless_or_repeated(org):
     closed = Period(name="已关闭的期次", due_date=date(2026, 1, 31), closed_at=utcnow())
     db.session.add(closed)
     db.session.commit()
-    assert "该期次已关闭" in refused(
+    assert "该期次已关闭，乙单位尚未开始撰写，无需催办" in refused(
         lambda: notifications.send_reminder(org["secretary"], closed, org.unit_b)
     )
     assert db.session.scalar(sa.select(sa.func.count(Reminder.id))) == 3
     assert approved.state is S.APPROVED
+
+
+def test_a_closed_period_takes_reminders_for_reports_already_started(org):
+    report = make_report(org, "b", S.DRAFT)
+    report.period.closed_at = utcnow()
+    db.session.flush()
+    reminder = notifications.send_reminder(org["group1"], report.period, org.unit_b, "请尽快报送")
+    assert reminder.report_id == report.id
+    assert [n.kind for n in inbox_of(org["author_b"])] == ["reminder"]
+
+
+def test_a_reminder_nobody_would_receive_is_refused(org):
+    for name in ("author_b", "reviewer_b"):
+        org[name].active = False
+    db.session.flush()
+    assert "乙单位没有启用的撰稿人或审核人账号" in refused(
+        lambda: notifications.send_reminder(org["secretary"], org.period, org.unit_b)
+    )
+    assert db.session.scalar(sa.select(sa.func.count(Reminder.id))) == 0
+
+
+def test_overdue_units_are_reminded_at_once_skipping_those_just_reminded(org):
+    make_report(org, "a", S.APPROVED)
+    started = make_report(org, "c", S.UNIT_REVIEW)
+    after_due = org.period.due_date + timedelta(days=3)
+    units = [org.unit_a, org.unit_b, org.unit_c]
+    notifications.send_reminder(org["secretary"], org.period, org.unit_c)
+    done = notifications.remind_overdue(
+        org["secretary"], org.period, units, "今天报送", today=after_due
+    )
+    assert done.sent == [org.unit_b]  # 甲 is approved: nothing to chase
+    assert [unit for unit, _ in done.skipped] == [org.unit_c]
+    assert "催办过丙单位" in done.skipped[0][1]
+    assert "今天报送" in inbox_of(org["author_b"])[-1].message
+    assert started.state is S.UNIT_REVIEW
+    db.session.commit()
+    # Before the due date nobody is overdue: refused as a whole, nothing written.
+    before = db.session.scalar(sa.select(sa.func.count(Reminder.id)))
+    assert "没有需要催办的逾期单位" in refused(
+        lambda: notifications.remind_overdue(
+            org["group1"], org.period, units, "", today=org.period.due_date
+        )
+    )
+    assert db.session.scalar(sa.select(sa.func.count(Reminder.id))) == before
 
 
 # --- through the web ---------------------------------------------------------------------
@@ -253,7 +300,54 @@ def test_mark_all_read(org, client, login):
     response = client.post("/notifications/read", follow_redirects=True)
     assert "已将2条通知标记为已读" in response.text
     assert all(n.read_at is not None for n in inbox_of(org["author_a"]))
-    assert all(n.read_at is None for n in inbox_of(org["reviewer_a"]))
+    others = [n for n in inbox_of(org["reviewer_a"]) if n.kind == "comment"]
+    assert len(others) == 2 and all(n.read_at is None for n in others)
+
+
+def test_a_waiting_notice_is_done_once_anyone_acted_on_the_report(org, client, login):
+    report = make_report(org, "a", S.UNIT_REVIEW)
+    waiting = inbox_of(org["reviewer_a"])
+    assert [(n.kind, n.is_done, n.is_read) for n in waiting] == [("waiting", False, False)]
+    # Another reviewer of the unit (an admin made one) forwards it: the notice is done.
+    colleague = make_user("reviewer_a3", Role.UNIT_REVIEWER, unit=org.unit_a)
+    operations.trigger_event(colleague, report, "forward", lock_version=report.lock_version)
+    db.session.commit()
+    [notice] = inbox_of(org["reviewer_a"])
+    assert notice.is_done and notice.is_read
+    assert [n.is_done for n in inbox_of(org["group1"]) if n.kind == "waiting"] == [False]
+    login(org["reviewer_a"])
+    page = client.get("/notifications").text
+    assert 'data-done="true"' in page and "已处理" in page and "条未读" not in page
+
+
+def test_secretaries_who_follow_approvals_hear_of_them(org, client, login):
+    login(org["secretary"])
+    page = client.get("/notifications").text
+    assert "汇报审定时通知我" in page
+    response = client.post("/notifications/follow-approvals", data={"follow": "1"})
+    db.session.expire_all()
+    assert response.status_code == 303 and org["secretary"].follows_approvals
+    make_report(org, "b", S.APPROVED)
+    assert [n.kind for n in inbox_of(org["secretary"])] == ["approved"]
+    client.post("/notifications/follow-approvals", data={"follow": "0"})
+    make_report(org, "c", S.APPROVED)
+    assert [n.kind for n in inbox_of(org["secretary"])] == ["approved"]  # no second one
+    login(org["author_a"])
+    assert client.post("/notifications/follow-approvals", data={"follow": "1"}).status_code == 403
+    assert "汇报审定时通知我" not in client.get("/notifications").text
+
+
+def test_a_new_period_tells_every_unit(org, client, login):
+    login(org["secretary"])
+    response = client.post(
+        "/periods/new", data={"name": "2027年第一季度", "due_date": "2027-03-31"}
+    )
+    assert response.status_code == 303
+    for name in ("author_a", "reviewer_b", "author_c"):
+        [notice] = inbox_of(org[name])
+        assert notice.kind == "period"
+        assert notice.message == "新期次“2027年第一季度”已开始，请于2027年3月31日前完成报送。"
+    assert inbox_of(org["group1"]) == [] and inbox_of(org["secretary"]) == []
 
 
 def test_reminding_through_the_web(org, client, login):
@@ -268,7 +362,7 @@ def test_reminding_through_the_web(org, client, login):
     response = client.post(url, data={"message": "请尽快提交"}, follow_redirects=True)
     assert "已向丙单位发出催办" in response.text
     response = client.post(url, data={"message": "再催一次"}, follow_redirects=True)
-    assert "您刚刚已催办过丙单位" in response.text
+    assert "催办过丙单位，请于" in response.text and "后再催办" in response.text
     assert db.session.scalar(sa.select(sa.func.count(Reminder.id))) == 1
     assert [n.kind for n in inbox_of(org["author_c"])] == ["reminder"]
     history = [e.event for e in db.session.get(Report, report.id).history]
@@ -279,3 +373,25 @@ def test_reminding_through_the_web(org, client, login):
     assert "催办说明不能超过200个字" in response.text
     assert client.post(f"/periods/{org.period.id}/units/99999/remind").status_code == 404
     assert db.session.scalar(sa.select(sa.func.count(Reminder.id))) == 1
+
+
+def test_reminding_every_overdue_unit_through_the_dashboard(org, client, login):
+    org.period.due_date = local_today() - timedelta(days=2)
+    make_report(org, "a", ReportState.APPROVED)
+    db.session.commit()
+    login(org["secretary"])
+    page = client.get(f"/periods/{org.period.id}").text
+    assert "催办全部逾期单位（2个）" in page and "将催办：乙单位、丙单位。" in page
+    assert "接收人：" in page and "（撰稿人）" in page  # who a single reminder reaches
+    url = f"/periods/{org.period.id}/remind-overdue"
+    response = client.post(url, data={"message": "今天下班前报送"}, follow_redirects=True)
+    assert "已向2个逾期单位发出催办：乙单位、丙单位。" in response.text
+    assert {n.kind for n in inbox_of(org["author_c"])} == {"reminder"}
+    response = client.post(url, data={}, follow_redirects=True)  # again at once: all skipped
+    assert "2个单位未发出催办" in response.text
+    assert db.session.scalar(sa.select(sa.func.count(Reminder.id))) == 2
+    login(org["group1"])  # a group reminds only its own units: 乙 (丙 is the other group's)
+    response = client.post(url, data={}, follow_redirects=True)
+    assert "已向1个逾期单位发出催办：乙单位。" in response.text
+    login(org["author_b"])
+    assert client.post(url, data={}).status_code == 403

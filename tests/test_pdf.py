@@ -25,6 +25,7 @@ from app.pdf.fetcher import RestrictedFetcher
 from app.pdf.fonts import resolve_roles
 from app.pdf.html import build_html
 from app.pdf.render import PdfSource, render_pdf
+from app.reports.exports import approval_issue
 from app.reports.models import HistoryEntry
 from app.reports.workflow import ReportState
 from tests.conftest import make_report
@@ -221,6 +222,10 @@ def test_pdftotext_reads_each_line_whole(org, client, login, approved):
     out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
     printed = [row for row in out.stdout.decode().splitlines() if row.strip()]
     printed = [row for row in printed if not re.fullmatch(r"—\s*\d+\s*—", row)]
+    # The signature box (its appearance, not the typeset page) comes last, as it is written.
+    box = [re.sub(r"\s", "", line) for line in approval_issue(approved).stamp_text.splitlines()]
+    assert [re.sub(r"\s", "", row) for row in printed[-len(box) :]] == box
+    printed = printed[: -len(box)]
     expected = []
     for page in line_texts(pdf):
         expected += page
@@ -476,7 +481,7 @@ def test_render_pdf_command_says_which_stand_ins_print_and_warns_of_errors(runne
     assert "提示：“FandolFang”缺少1个字（堃），已由“Noto Serif CJK SC”补印。" in lines
     assert not any("页码" in line for line in lines)
     assert any(line.startswith("警告：正文有 1 处错误") for line in lines)
-    assert any("第3行" in line and "XX" in line for line in lines)
+    assert any("第3段" in line and "XX" in line for line in lines)
 
 
 def test_export_pdf_command(runner, org, approved, tmp_path):

@@ -5,6 +5,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.core.extensions import db
+from app.org.permissions import can_manage_organisation
+from app.periods.permissions import can_manage_periods
+from app.phrasebook.permissions import can_manage_phrasebook
 from app.reports import operations, permissions
 from app.reports.models import Comment, HistoryEntry, Report
 from app.reports.workflow import EVENTS, ReportState
@@ -191,3 +194,17 @@ def test_no_history_is_written_by_a_refused_request(org, client, login):
         == 403
     )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(HistoryEntry)) == before
+
+
+# Rules that do not depend on a report: who may do it, by role.
+ROLE_RULES = {
+    can_manage_organisation: {"admin"},
+    can_manage_periods: {"secretary", "admin"},
+    can_manage_phrasebook: {"admin"},
+}
+
+
+@pytest.mark.parametrize("rule", ROLE_RULES, ids=lambda rule: rule.__name__)
+def test_role_rules_matrix(org, rule):
+    allowed = {user for user in USERS if rule(org[user])}
+    assert allowed == ROLE_RULES[rule]

@@ -3,6 +3,7 @@
 import re
 from datetime import UTC, datetime
 
+import lxml.html
 import pytest
 import sqlalchemy as sa
 
@@ -333,6 +334,13 @@ class TestDrafts:
         assert "我刚写的新内容。" in response.text
         assert "同事改过的稿。" in response.text
         assert fresh(report.id).body == "同事改过的稿。"
+        # Nothing says to reload (that would lose the text), and the differences are marked.
+        assert "请刷新" not in response.text and "请不要刷新页面" in response.text
+        assert "author_a2于" in response.text
+        tree = lxml.html.fromstring(response.text)
+        diff = tree.xpath("//section[@class='conflict-diff']")[0]
+        assert "同事改过的稿。" in [e.text_content() for e in diff.xpath(".//del")]
+        assert "我刚写的新内容。" in [e.text_content() for e in diff.xpath(".//ins")]
         # Saving from the conflict page with the current version keeps both texts.
         lock = lock_version_in(response.text)
         assert (

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfWriter
 
 from app.auth.models import Role
 from app.compilations.models import CompileJob
@@ -235,6 +236,20 @@ def upload(name: str = "汇报.txt") -> tuple[io.BytesIO, str]:
 NEW_PASSWORD = "Qiushui-Changtian-4821"
 
 
+def anyone(ok: int) -> Expect:
+    """An open page: the same answer for every user, anonymous or not."""
+    return lambda user, situation: ok
+
+
+def blank_pdf() -> tuple[io.BytesIO, str]:
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    buffer.seek(0)
+    return buffer, "其他文件.pdf"
+
+
 def _admin(expect_get: bool = True, data: Data | None = None) -> dict[str, Case]:
     cases = {"GET": Case(logged_in(ADMINS, 200), report=False)} if expect_get else {}
     if data is not None:
@@ -245,6 +260,7 @@ def _admin(expect_get: bool = True, data: Data | None = None) -> dict[str, Case]
 TABLE: dict[str, dict[str, Case | list[Case]]] = {
     # --- auth
     "auth.home": {"GET": Case(home_rule, report=False)},
+    "auth.favicon": {"GET": Case(lambda user, situation: 301, report=False)},
     "auth.login": {
         "GET": Case(login_page_rule(200), report=False),
         "POST": Case(
@@ -271,6 +287,11 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
             relogin=True,
             restore_password=True,
         ),
+    },
+    # --- open to anyone (a PDF that is not ours: “unknown”, 200)
+    "verify.verify": {
+        "GET": Case(anyone(200), report=False),
+        "POST": Case(anyone(200), data=lambda ids: {"file": blank_pdf()}, report=False),
     },
     # --- admin pages
     "org.users": _admin(),
@@ -306,6 +327,13 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
     ),
     "org.new_group": _admin(data=lambda ids: {"name": "新指导组"}),
     "org.edit_group": _admin(data=lambda ids: {"name": "改名指导组"}),
+    # --- the phrase book of the wording check (admins)
+    "phrasebook.index": _admin(),
+    "phrasebook.new_entry": _admin(
+        data=lambda ids: {"kind": "confusion", "text": "聚集整改", "right": "聚焦整改"}
+    ),
+    "phrasebook.disable": _admin(False, data=lambda ids: {"key": "idiom:再接再厉"}),
+    "phrasebook.enable": _admin(False, data=lambda ids: {"key": "idiom:再接再厉"}),
     # --- reporting periods and their dashboard
     "periods.index": {"GET": Case(logged_in(PERIOD_FOLLOWERS, 200), report=False)},
     "periods.new_period": {
@@ -392,6 +420,17 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
             logged_in({"secretary"}, 303), data=lambda ids: {"message": "请抓紧"}, report=False
         )
     },
+    "notifications.follow_approvals": {
+        "POST": Case(logged_in({"secretary"}, 303), data=lambda ids: {"follow": "1"}, report=False)
+    },
+    "notifications.remind_overdue": {
+        # Nothing overdue, or reminded: either way a message on the dashboard (303).
+        "POST": Case(
+            logged_in({"secretary", "group1", "group2"}, 303),
+            data=lambda ids: {"message": "请抓紧"},
+            report=False,
+        )
+    },
     # --- one report
     "reports.show": {"GET": Case(on_report(None, 200))},
     "compare.compare": {"GET": Case(on_report(None, 200))},
@@ -450,6 +489,7 @@ TABLE: dict[str, dict[str, Case | list[Case]]] = {
     "reports.version": {"GET": Case(on_report(None, 200, needs_version=True))},
     "reports.version_pdf": {"GET": Case(on_report(PREVIEWERS, 200, needs_version=True))},
     "reports.pdf": {"GET": Case(on_report(None, 200, states={"approved"}))},
+    "reports.ofd": {"GET": Case(on_report(None, 200, states={"approved"}))},
     "reports.drafts": {"GET": Case(on_report(OWN_UNIT, 200))},
     "reports.draft": {"GET": Case(on_report(OWN_UNIT, 200))},
     "reports.restore_draft": {

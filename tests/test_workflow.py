@@ -112,7 +112,17 @@ def test_submit_is_refused_while_the_checks_find_errors():
         apply_event(report, "submit")
     assert report.state is S.DRAFT
     assert "2处错误" in raised.value.message
-    assert "第1行第3列" in raised.value.message and "第2行第6列" in raised.value.message
+    assert "第1段“" in raised.value.message and "第2段“" in raised.value.message
+    # The messages are joined as one sentence: no stop before a semicolon or a doubled stop.
+    assert "。；" not in raised.value.message and "。。" not in raised.value.message
+    assert raised.value.message.endswith("。")
+
+
+def test_the_reopen_question_says_it_is_a_return():
+    facts = workflow.ReportEvent.REOPEN.facts
+    assert facts.confirm_question.startswith("确定要重新打开吗？")
+    assert "退回修改" in facts.confirm_question and "确认" not in facts.confirm_question
+    assert workflow.ReportEvent.SUBMIT.facts.confirm_question == "确定要提交审核吗？"
 
 
 def test_warnings_do_not_block_submit():

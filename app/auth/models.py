@@ -64,6 +64,8 @@ class User(UserMixin, db.Model):
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supervision_groups.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # A secretary's choice to hear of every approval (the inbox has the switch).
+    follows_approvals: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of every session cookie; a new token ends all of the user's sessions at once
     # (logout, password change, deactivation), which signed cookies alone cannot do.

@@ -24,7 +24,11 @@ def _hash_of_nobody() -> str:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The active user with this username and password, or None (the failure is logged)."""
+    """The active user with this username and password, or None (the failure is logged).
+
+    Whoever gives the right password of a deactivated account is told so (RuleViolation):
+    it is theirs, and otherwise they would retry until locked out. A wrong password never
+    tells whether the account exists or is active."""
     username = username.strip()
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
@@ -32,9 +36,12 @@ def authenticate(username: str, password: str) -> User | None:
         matches = False
     else:
         matches = user.check_password(password)
-    if not matches or not user.active:
+    if not matches:
         audit("login_failed", user=user, username=username)
         return None
+    if not user.active:
+        audit("login_failed", user=user, username=username, keep_if_refused=True)
+        raise RuleViolation("该账号已停用，无法登录。如需继续使用，请联系管理员。")
     audit("login", user=user)
     return user
 

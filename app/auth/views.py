@@ -163,7 +163,11 @@ def login():
         return redirect(url_for("reports.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = operations.authenticate(form.username.data, form.password.data)
+        try:
+            user = operations.authenticate(form.username.data, form.password.data)
+        except RuleViolation as refusal:
+            flash(refusal.message, "error")
+            return render_template("auth/login.html", form=form)
         if user is None:
             flash(LOGIN_FAILED, "error")
         else:
@@ -228,3 +232,11 @@ def home():
     return redirect(
         url_for("reports.index") if current_user.is_authenticated else url_for("auth.login")
     )
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on their own; the icon is an SVG among the static files."""
+    response = redirect(url_for("static", filename="favicon.svg"), 301)
+    response.headers["Cache-Control"] = "public, max-age=604800"
+    return response

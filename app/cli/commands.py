@@ -13,20 +13,23 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app
 
 from app.auth.models import Role
-from app.cli import backup
-from app.cli.demo import DEFAULT_PASSWORD, DEMO_LOGINS, seed_demo
+from app.cli import backup, pki
+from app.cli.demo import DEFAULT_PASSWORD, demo_accounts, seed_demo
 from app.compilations.volumes import approved_reports, volume_pdf
 from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 from app.documents.checks import check
 from app.documents.importing import ImportRefused, decode_text, import_file
+from app.documents.structure import paragraph_of_lines
 from app.notifications import mail
 from app.notifications.models import OutgoingMail
 from app.org.models import SupervisionGroup, Unit
 from app.org.operations import create_user
 from app.pdf.fonts import report as fonts_report
+from app.pdf.ofd import OfdError
 from app.pdf.render import PdfSource, uncovered_characters
 from app.periods.models import Period
+from app.phrasebook.current import phrase_book_or_shipped
 from app.reports import exports
 from app.reports.models import Report
 
@@ -39,6 +42,8 @@ bp = Blueprint("cli", __name__, cli_group=None)
 @click.option("--password", default=DEFAULT_PASSWORD, show_default=True, help="演示账号的密码")
 def seed_demo_command(password: str) -> None:
     """写入演示数据（单位、指导组、账号和几份汇报）；已存在时不重复写入。"""
+    if pki.ensure_development_pki():
+        click.echo(f"已生成开发用签名证书：{current_app.config['PDF_SIGNING_PKCS12']}")
     try:
         created = seed_demo(password)
     except RuleViolation as error:
@@ -50,8 +55,10 @@ def seed_demo_command(password: str) -> None:
     else:
         click.echo("演示数据已存在，未重复写入。演示账号：")
         password = "（首次写入时设置的密码）"
-    for username, description in DEMO_LOGINS:
-        click.echo(f"  {username:<10} 密码 {password}  {description}")
+    for user in demo_accounts():
+        scope = "" if user.role.value == "admin" else f" · {user.scope_label}"
+        who = f"{user.role.label}{scope}（{user.display_name}）"
+        click.echo(f"  {user.username:<10} 密码 {password}  {who}")
 
 
 @bp.cli.command("create-user")
@@ -108,6 +115,7 @@ def check_command(files: tuple[Path, ...], output_format: str) -> None:
     有错误时退出码为 1，无法读取的文件为 2，否则为 0。
     """
     found: list[dict] = []
+    book = phrase_book_or_shipped()  # the admins' changes too, when the database answers
     unreadable = has_errors = False
     for path in files:
         try:
@@ -120,7 +128,7 @@ def check_command(files: tuple[Path, ...], output_format: str) -> None:
             reason = error.message if isinstance(error, ImportRefused) else "无法读取该文件。"
             click.echo(f"{path}: {reason}", err=True)
             continue
-        findings = sorted(imported.findings + check(text))
+        findings = sorted(imported.findings + check(text, book))
         has_errors = has_errors or any(f.is_error for f in findings)
         if output_format == "json":
             found.extend({"file": str(path), **f.to_dict()} for f in findings)
@@ -167,14 +175,16 @@ def render_pdf_command(
         click.echo(
             f"提示：当前字体缺少这些字符，已用其他字体代替：{'、'.join(uncovered)}", err=True
         )
-    errors = [finding for finding in check(imported.text) if finding.is_error]
+    findings = check(imported.text, phrase_book_or_shipped())
+    errors = [finding for finding in findings if finding.is_error]
     if errors:
         click.echo(
             f"警告：正文有 {len(errors)} 处错误（占位符等），PDF 照原文排出，请改正后再提交：",
             err=True,
         )
+        at = paragraph_of_lines(imported.text)
         for f in errors[:20]:
-            click.echo(f"  第{f.line}行第{f.column}列：{f.message}「{f.excerpt}」", err=True)
+            click.echo(f"  第{at[f.line]}段：{f.message}「{f.excerpt}」", err=True)
         if len(errors) > 20:
             click.echo(f"  ……另有 {len(errors) - 20} 处", err=True)
 
@@ -183,14 +193,38 @@ def render_pdf_command(
 @click.argument("report_id", type=int)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def export_pdf_command(report_id: int, output: Path) -> None:
-    """导出一份已审定汇报的审定稿 PDF。"""
+    """导出一份已审定汇报的审定稿 PDF（PDF/A-2b，已签名）。"""
+    report = _approved_report(report_id)
+    signed = exports.signing_key() is not None
+    if not signed:
+        click.echo("警告：未配置签名证书，导出的审定稿没有电子签名。", err=True)
+    output.write_bytes(exports.approved_pdf(report))
+    click.echo(f"已生成 {output}（PDF/A-2b{'，已签名' if signed else '，未签名'}）")
+
+
+@bp.cli.command("export-ofd")
+@click.argument("report_id", type=int)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_ofd_command(report_id: int, output: Path) -> None:
+    """导出一份已审定汇报的审定稿 OFD（GB/T 33190-2016，与 PDF 同一版面）。"""
+    try:
+        output.write_bytes(exports.approved_ofd(_approved_report(report_id)))
+    except OfdError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"已生成 {output}")
+
+
+def _approved_report(report_id: int) -> Report:
     report = db.session.get(Report, report_id)
     if report is None:
         raise click.ClickException(f"汇报 {report_id} 不存在。")
     if report.approved_version_number is None:
         raise click.ClickException("该汇报尚未审定。")
-    output.write_bytes(exports.approved_pdf(report))
-    click.echo(f"已生成 {output}")
+    return report
+
+
+bp.cli.add_command(pki.pki_group)
+bp.cli.add_command(pki.verify_command)
 
 
 @bp.cli.command("compile-pdf")

@@ -11,7 +11,7 @@ from flask_login import current_user
 from app.compilations import operations
 from app.compilations.models import CompileJob
 from app.compilations.permissions import can_compile, can_see_job
-from app.compilations.volumes import approved_reports
+from app.compilations.volumes import approved_reports, units_still_missing
 from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 from app.core.forms import ChineseForm
@@ -56,6 +56,7 @@ def index():
         periods=periods,
         period=period,
         reports=approved_reports(period) if period else [],
+        missing=units_still_missing(period) if period else [],
         recent=recent,
     )
 

@@ -38,6 +38,18 @@ def approved_reports(period: Period, unit_ids: list[int] | None = None) -> list[
     return list(db.session.scalars(query))
 
 
+def units_still_missing(period: Period) -> list[tuple[Unit, ReportState | None]]:
+    """The units whose report for ``period`` is not approved yet, in unit order, each with
+    the state its report is in (None: not started): what a volume would still lack."""
+    found = db.session.execute(
+        sa.select(Unit, Report.state)
+        .outerjoin(Report, (Report.unit_id == Unit.id) & (Report.period_id == period.id))
+        .where(sa.or_(Report.id.is_(None), Report.state != ReportState.APPROVED))
+        .order_by(Unit.sort_order, Unit.name, Unit.id)
+    )
+    return [(unit, state) for unit, state in found]
+
+
 def volume_pdf(period: Period, reports: list[Report], compiler: str, progress=None) -> bytes:
     return render_volume(
         [approved_source(report) for report in reports],

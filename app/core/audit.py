@@ -25,6 +25,10 @@ EVENT_LABELS = {
     "user_deactivated": "停用用户",
     "user_activated": "启用用户",
     "pdf_downloaded": "下载审定稿",
+    "ofd_downloaded": "下载审定稿（OFD）",
+    "phrase_added": "新增词库条目",
+    "phrase_disabled": "停用词库条目",
+    "phrase_enabled": "启用词库条目",
 }
 
 

@@ -58,6 +58,14 @@ class Config:
     # Lay PDFs out in a helper process per worker, so that the layout's CPU and garbage stay
     # out of the worker (its GIL, heap and collections; app/pdf/workers.py, write_aside).
     PDF_LAYOUT_ASIDE = os.environ.get("PDF_LAYOUT_ASIDE", "1") != "0"
+    # The certificate that signs approved PDFs: a PKCS#12 file and its passphrase (production:
+    # see docs/deployment.md; `flask --app wsgi pki init` writes a development one into PKI_DIR).
+    PKI_DIR = os.environ.get("PKI_DIR", str(INSTANCE / "pki"))
+    PDF_SIGNING_PKCS12 = os.environ.get("PDF_SIGNING_PKCS12", str(Path(PKI_DIR) / "signing.p12"))
+    PDF_SIGNING_PASSPHRASE = os.environ.get("PDF_SIGNING_PASSPHRASE") or None
+    # /verify is open to anyone: uploads per address, and the largest file it reads.
+    VERIFY_LIMIT = os.environ.get("VERIFY_LIMIT", "30 per minute")
+    VERIFY_MAX_BYTES = _env_int("VERIFY_MAX_BYTES") or 8 * 1024 * 1024
     # Optional: RQ runs compilations (start `rq worker reportflow`); without it, a thread does.
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (0 = trust none).
@@ -115,6 +123,7 @@ class TestConfig(Config):
     LOGIN_LIMIT_PER_ACCOUNT = "100000 per minute"
     LOGIN_LIMIT_PER_DEVICE = "100000 per minute"
     PASSWORD_CHECK_LIMIT = "100000 per minute"
+    VERIFY_LIMIT = "100000 per minute"
 
 
 def load_config() -> type[Config]:

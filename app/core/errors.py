@@ -24,7 +24,10 @@ MESSAGES = {
     503: ("暂时无法服务", "数据库暂时无法连接，请稍后再试。"),
 }
 # What was tried too often, where it is not a login (the default 429 message).
-LIMITED = {"auth.change_password": "当前密码输错次数过多，为保护账号安全，请稍后再试。"}
+LIMITED = {
+    "auth.change_password": "当前密码输错次数过多，为保护账号安全，请稍后再试。",
+    "verify.verify": "验证文件的次数过多，请稍后再试。",
+}
 # PostgreSQL SQLSTATEs of a server that is going away or not accepting connections yet.
 _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
 # SQLite: the file cannot be opened or read, or another process holds it for too long.

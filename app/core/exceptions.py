@@ -9,9 +9,16 @@ class WorkflowError(Exception):
 
 
 class RuleViolation(WorkflowError):
-    """Bad or missing input for an otherwise allowed action (the form is shown again)."""
+    """Bad or missing input for an otherwise allowed action (the form is shown again).
+
+    ``messages``: every problem found, when the operation looked for all of them at once
+    (see ``core.validation.Checks``); ``message`` joins them."""
 
     http_status = 400
+
+    def __init__(self, message: str, *, messages: list[str] | None = None):
+        super().__init__(message)
+        self.messages = messages or [message]
 
 
 class StateConflict(WorkflowError):

@@ -5,7 +5,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.compilations.permissions import can_compile
 from app.core.times import format_date, format_datetime
 from app.documents.highlight import segments
-from app.documents.structure import parse
+from app.documents.structure import paragraph_of_lines, parse
 from app.org.permissions import can_manage_organisation
 from app.periods.permissions import can_view_dashboard
 from app.reports.workflow import ReportState, history_label
@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(history_label, "history_label")
     app.add_template_global(parse, "parse_body")
     app.add_template_global(segments, "finding_segments")
+    app.add_template_global(paragraph_of_lines, "paragraph_of_lines")
     app.add_template_global(ReportState, "ReportState")
     app.add_template_global(can_manage_organisation, "can_manage_organisation")
     app.add_template_global(can_compile, "can_compile")

@@ -21,6 +21,7 @@ from app.documents.structure import (
     cn_number,
     heading_number,
     normalise_newlines,
+    paragraph_of_lines,
     parse,
 )
 from app.documents.wording import find_wording
@@ -47,9 +48,10 @@ def _excerpt(text: str, start: int, end: int, span: int = EXCERPT_SPAN) -> str:
 class _Line:
     """A source line and where its text starts, so positions refer to the input."""
 
-    def __init__(self, number: int, raw: str):
+    def __init__(self, number: int, raw: str, paragraph: int = 0):
         self.number = number
         self.raw = raw
+        self.paragraph = paragraph  # 第N段, as the pages name places in the text
 
     def finding(
         self,
@@ -207,7 +209,7 @@ DUPLICATE_MIN_LENGTH = 12
 
 
 def check_duplicate_sentences(lines: list[_Line], blocks: list[Block]) -> Iterator[Finding]:
-    seen: dict[str, tuple[int, int]] = {}
+    seen: dict[str, _Line] = {}
     for line in lines:
         for match in SENTENCE.finditer(line.raw):
             sentence = match.group().strip()
@@ -215,18 +217,18 @@ def check_duplicate_sentences(lines: list[_Line], blocks: list[Block]) -> Iterat
             if len(key) < DUPLICATE_MIN_LENGTH:
                 continue
             if key in seen:
-                first_line, first_column = seen[key]
-                where = "前面" if first_line == line.number else f"第{first_line}行"
+                first = seen[key]
+                where = "本段前面" if first is line else f"第{first.paragraph}段"
                 start = match.start() + (len(match.group()) - len(match.group().lstrip()))
                 yield line.finding(
                     "duplicate-sentence",
                     "warning",
                     start,
                     start + len(sentence),
-                    f"这句话与{where}（第{first_column}列起）的句子重复，请删除或改写其中一处。",
+                    f"这句话与{where}的句子重复，请删除或改写其中一处。",
                 )
             else:
-                seen[key] = (line.number, match.start() + 1)
+                seen[key] = line
 
 
 # --- numbering --------------------------------------------------------------------------
@@ -492,7 +494,8 @@ def check(body: str, phrase_book: PhraseBook | None = None) -> list[Finding]:
     """All findings for ``body``, sorted by line and column. The wording rule uses
     ``phrase_book`` (the current book with the admins' changes), or the default book."""
     raw_lines = normalise_newlines(body or "").split("\n")
-    lines = [_Line(number, raw) for number, raw in enumerate(raw_lines, start=1)]
+    at = paragraph_of_lines(body or "")
+    lines = [_Line(number, raw, at[number]) for number, raw in enumerate(raw_lines, start=1)]
     blocks = parse(body or "")
     book = phrase_book if phrase_book is not None else default_book()
     # No one reads past a few hundred findings of one kind; capping keeps a hostile text

@@ -45,6 +45,17 @@ def paragraphs(body: str) -> list[str]:
     return [line.strip() for line in normalise_newlines(body).split("\n") if line.strip()]
 
 
+def paragraph_of_lines(body: str) -> dict[int, int]:
+    """Line number → paragraph number (第N段), for every line of ``body``: what the pages call
+    a place in the text. A blank line belongs to the paragraph before it (the first if none)."""
+    numbers: dict[int, int] = {}
+    number = 0
+    for index, raw in enumerate(normalise_newlines(body).split("\n"), start=1):
+        number += bool(raw.strip())
+        numbers[index] = max(number, 1)
+    return numbers
+
+
 def heading_level(text: str) -> int:
     for level, pattern in HEADING_PATTERNS:
         if pattern.match(text):

@@ -5,24 +5,26 @@ e-mails) in the caller's transaction and never commits: a rolled-back action not
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from app.auth.models import Role, User
-from app.core.exceptions import RuleViolation, StateConflict
+from app.core.exceptions import RuleViolation, StateConflict, WorkflowError
 from app.core.extensions import db
-from app.core.times import utcnow
+from app.core.times import to_local, utcnow
 from app.notifications import mail
 from app.notifications.models import Notification, Reminder
 from app.org.models import Unit
-from app.periods.models import Period
+from app.periods.models import Period, deadline_flags
 from app.reports.history import record_history
 from app.reports.models import Comment, HistoryEntry, Report
 from app.reports.workflow import EVENTS, Audience, ReportState
 
 REMINDER_MAX_LENGTH = 200
-# A second reminder by the same person to the same unit within this time is a double click.
+# A second reminder by the same person to the same unit within this time is refused: a
+# double click, or too insistent.
 REMINDER_QUIET_PERIOD = timedelta(minutes=10)
 
 KIND_LABELS = {
@@ -33,6 +35,7 @@ KIND_LABELS = {
     "reply": "回复",
     "reminder": "催办",
     "withdrawn": "已撤回",
+    "period": "新期次",
 }
 
 
@@ -100,8 +103,49 @@ def notify_transition(report: Report, entry: HistoryEntry) -> list[Notification]
         version=f"（第{entry.version_number}版）" if entry.version_number else "",
         note=f"：{entry.comment}" if entry.comment else "",
     )
+    finish_waiting(report)
     recipients = audience(facts.audience, report)
+    if facts.dest is ReportState.APPROVED:
+        recipients += approval_followers()
     return notify(recipients, facts.notification_kind, message, actor=entry.actor, report=report)
+
+
+def finish_waiting(report: Report) -> int:
+    """The report moved on: every 待我处理 entry about it is done (and so read), whoever
+    acted — the one who was told, a colleague, an admin."""
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.report_id == report.id,
+            Notification.kind == "waiting",
+            Notification.done_at.is_(None),
+        )
+        .values(done_at=now, read_at=sa.func.coalesce(Notification.read_at, now))
+    )
+    return result.rowcount
+
+
+def approval_followers() -> list[User]:
+    """The secretaries who asked to hear of every approval."""
+    return _active_users(User.role == Role.SECRETARY, User.follows_approvals.is_(True))
+
+
+def set_follows_approvals(user: User, follow: bool) -> None:
+    user.follows_approvals = follow
+    db.session.flush()
+
+
+def announce_period(period: Period, actor: User | None = None) -> list[Notification]:
+    """A new period tells every unit's authors and reviewers what is due, and when."""
+    due = f"{period.due_date.year}年{period.due_date.month}月{period.due_date.day}日"
+    return notify(
+        _active_users(User.role.in_((Role.AUTHOR, Role.UNIT_REVIEWER))),
+        "period",
+        f"新期次“{period.name}”已开始，请于{due}前完成报送。",
+        actor=actor,
+        period=period,
+    )
 
 
 def audience(who: Audience, report: Report) -> list[User]:
@@ -141,18 +185,41 @@ def notify_comment(report: Report, comment: Comment) -> list[Notification]:
     )
 
 
+def reminder_refusal(period: Period, unit: Unit, report: Report | None) -> str | None:
+    """Why ``unit`` cannot be reminded about its report for ``period``, or None if it can.
+
+    A closed period still takes reminders for reports already started (they may still be
+    finished); nothing is left to chase for an approved report or, once the period is
+    closed, for a unit that never started."""
+    if report is not None and report.state is ReportState.APPROVED:
+        return f"{unit.name}的汇报已审定，无需催办。"
+    if not period.is_open and report is None:
+        return f"该期次已关闭，{unit.name}尚未开始撰写，无需催办。"
+    return None
+
+
+def reminder_recipients(unit_ids: Iterable[int]) -> dict[int, list[User]]:
+    """Who a reminder (催办) to each unit reaches: its active authors and reviewers."""
+    ids = list(unit_ids)
+    found: dict[int, list[User]] = {unit_id: [] for unit_id in ids}
+    if ids:
+        for user in _active_users(
+            User.unit_id.in_(ids), User.role.in_((Role.AUTHOR, Role.UNIT_REVIEWER))
+        ):
+            found[user.unit_id].append(user)
+    return found
+
+
 def send_reminder(sender: User, period: Period, unit: Unit, message: str = "") -> Reminder:
     """Remind (催办) a unit about its report for ``period``, whether started or not.
 
     Recorded as a Reminder and, when the report exists, in its history; the unit's authors
-    and reviewers are notified. Refused for closed periods, approved reports and a repeat by
-    the same person within a few minutes.
+    and reviewers are notified. Refused (see :func:`reminder_refusal`) when pointless, when
+    nobody would receive it, and for a repeat by the same person within a few minutes.
     """
     message = " ".join((message or "").split())
     if len(message) > REMINDER_MAX_LENGTH:
         raise RuleViolation(f"催办说明不能超过{REMINDER_MAX_LENGTH}个字。")
-    if not period.is_open:
-        raise StateConflict("该期次已关闭，无需催办。")
     # The unit's row serialises reminders to it, so that the check for a recent one below
     # sees any sent at the same moment (a unit that has not started has no report to lock).
     db.session.execute(sa.select(Unit.id).where(Unit.id == unit.id).with_for_update())
@@ -163,18 +230,24 @@ def send_reminder(sender: User, period: Period, unit: Unit, message: str = "") -
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if report is not None and report.state is ReportState.APPROVED:
-        raise StateConflict(f"{unit.name}的汇报已审定，无需催办。")
-    recent = db.session.scalar(
-        sa.select(Reminder.id).where(
+    refusal = reminder_refusal(period, unit, report)
+    if refusal is not None:
+        raise StateConflict(refusal)
+    recipients = reminder_recipients([unit.id])[unit.id]
+    if not recipients:
+        raise RuleViolation(
+            f"{unit.name}没有启用的撰稿人或审核人账号，催办无人接收。请先请管理员添加账号。"
+        )
+    last = db.session.scalar(
+        sa.select(sa.func.max(Reminder.created_at)).where(
             Reminder.period_id == period.id,
             Reminder.unit_id == unit.id,
             Reminder.sender_id == sender.id,
-            Reminder.created_at > utcnow() - REMINDER_QUIET_PERIOD,
         )
     )
-    if recent is not None:
-        raise RuleViolation(f"您刚刚已催办过{unit.name}，请稍后再试。")
+    if last is not None and last > utcnow() - REMINDER_QUIET_PERIOD:
+        sent, again = to_local(last), to_local(last + REMINDER_QUIET_PERIOD)
+        raise RuleViolation(f"您已于{sent:%H:%M}催办过{unit.name}，请于{again:%H:%M}后再催办。")
     reminder = Reminder(
         period=period,
         unit=unit,
@@ -199,7 +272,7 @@ def send_reminder(sender: User, period: Period, unit: Unit, message: str = "") -
     due = f"{period.due_date.month}月{period.due_date.day}日"
     text = f"{sender.display_name}催办：请抓紧完成{unit.name}{period.name}{what}，截止日期{due}"
     notify(
-        unit_members(unit.id),
+        recipients,
         "reminder",
         text + (f"。{message}" if message else ""),
         actor=sender,
@@ -208,6 +281,49 @@ def send_reminder(sender: User, period: Period, unit: Unit, message: str = "") -
     )
     db.session.flush()
     return reminder
+
+
+@dataclass(frozen=True)
+class BatchReminder:
+    """What reminding every overdue unit of a period did."""
+
+    sent: list[Unit]
+    skipped: list[tuple[Unit, str]]  # with the reason
+
+
+def remind_overdue(
+    sender: User, period: Period, units: Iterable[Unit], message: str, *, today: date
+) -> BatchReminder:
+    """Remind each of ``units`` (those the sender may remind) whose report for ``period`` is
+    overdue and worth chasing (:func:`reminder_refusal`); a unit that cannot be reminded just
+    now (a recent reminder, nobody to receive it) is skipped with the reason while the rest
+    go out. Refused as a whole only when no unit is left to remind."""
+    reports = {
+        report.unit_id: report
+        for report in db.session.scalars(sa.select(Report).where(Report.period_id == period.id))
+    }
+    overdue = [
+        unit
+        for unit in units
+        if deadline_flags(period.due_date, today, _approved(reports.get(unit.id)))[0]
+        and reminder_refusal(period, unit, reports.get(unit.id)) is None
+    ]
+    if not overdue:
+        raise RuleViolation("该期次没有需要催办的逾期单位。")
+    sent: list[Unit] = []
+    skipped: list[tuple[Unit, str]] = []
+    for unit in overdue:
+        try:
+            send_reminder(sender, period, unit, message)
+        except WorkflowError as refusal:  # refused before anything was written
+            skipped.append((unit, refusal.message))
+        else:
+            sent.append(unit)
+    return BatchReminder(sent, skipped)
+
+
+def _approved(report: Report | None) -> bool:
+    return report is not None and report.state is ReportState.APPROVED
 
 
 def unread_count_of(user_id) -> sa.ScalarSelect[int]:

@@ -14,12 +14,14 @@ from app.core.exceptions import WorkflowError
 from app.core.extensions import db
 from app.core.forms import ChineseForm
 from app.core.templating import unread_notifications
+from app.core.times import local_today
 from app.core.web import form_errors, login_required_blueprint, require
 from app.notifications import operations
 from app.notifications.models import Notification
+from app.notifications.permissions import can_follow_approvals
 from app.org.models import Unit
 from app.periods.models import Period
-from app.periods.permissions import can_remind
+from app.periods.permissions import can_remind, can_remind_units, dashboard_units_filter
 from app.reports import permissions
 
 bp = login_required_blueprint("notifications", __name__)
@@ -51,7 +53,19 @@ def inbox():
         total=total,
         kind_labels=operations.KIND_LABELS,
         form=ChineseForm(),
+        can_follow_approvals=can_follow_approvals(current_user),
     )
+
+
+@bp.post("/notifications/follow-approvals")
+def follow_approvals():
+    """A secretary switches the notice of every approval on or off."""
+    require(can_follow_approvals(current_user))
+    ChineseForm().validate_on_submit() or abort(400)
+    follow = request.form.get("follow") == "1"
+    operations.set_follows_approvals(current_user, follow)
+    flash("已开启：每有汇报审定都会通知您。" if follow else "已关闭审定通知。", "success")
+    return redirect(url_for("notifications.inbox"), 303)
 
 
 @bp.get("/notifications/unread")
@@ -125,4 +139,39 @@ def remind(period_id: int, unit_id: int):
         flash(error.message, "error")
     else:
         flash(f"已向{unit.name}发出催办。", "success")
+    return redirect(back, 303)
+
+
+@bp.post("/periods/<int:period_id>/remind-overdue")
+def remind_overdue(period_id: int):
+    """Remind (催办) every overdue unit of the period that the user may remind, at once."""
+    period = db.get_or_404(Period, period_id)
+    require(can_remind_units(current_user))
+    back = url_for("periods.dashboard", period_id=period.id)
+    form = ReminderForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
+        return redirect(back, 303)
+    units = [
+        unit
+        for unit in db.session.scalars(
+            sa.select(Unit)
+            .where(dashboard_units_filter(current_user))
+            .order_by(Unit.sort_order, Unit.name, Unit.id)
+        )
+        if can_remind(current_user, unit)
+    ]
+    try:
+        done = operations.remind_overdue(
+            current_user, period, units, form.message.data or "", today=local_today()
+        )
+    except WorkflowError as error:
+        flash(error.message, "error")
+        return redirect(back, 303)
+    if done.sent:
+        names = "、".join(unit.name for unit in done.sent)
+        flash(f"已向{len(done.sent)}个逾期单位发出催办：{names}。", "success")
+    if done.skipped:
+        reasons = "".join(reason for _unit, reason in done.skipped)  # each ends with 。
+        flash(f"{len(done.skipped)}个单位未发出催办：{reasons}", "error")
     return redirect(back, 303)

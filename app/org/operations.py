@@ -14,7 +14,7 @@ from app.auth.passwords import check_password_strength
 from app.core.audit import audit
 from app.core.exceptions import RuleViolation, StateConflict
 from app.core.extensions import db
-from app.core.validation import check_unique, clean_name
+from app.core.validation import Checks, check_unique, clean_name
 from app.org.models import SupervisionGroup, Unit
 
 USERNAME_MAX_LENGTH = 64
@@ -41,6 +41,18 @@ def clean_email(value: str | None) -> str | None:
     return value
 
 
+def _clean_username(username: str | None) -> str:
+    username = (username or "").strip()
+    if not username:
+        raise RuleViolation("请填写用户名。")
+    if len(username) > USERNAME_MAX_LENGTH:
+        raise RuleViolation(f"用户名不能超过{USERNAME_MAX_LENGTH}个字符。")
+    if any(char.isspace() for char in username):
+        raise RuleViolation("用户名不能包含空格。")
+    check_unique(User.username, username, None, f"用户名“{username}”已被使用。")
+    return username
+
+
 def _check_scope(role: Role, unit: Unit | None, group: SupervisionGroup | None) -> None:
     if role.belongs_to_unit and unit is None:
         raise RuleViolation(f"{role.label}必须属于一个单位，请选择单位。")
@@ -64,22 +76,18 @@ def create_user(
     The scope that does not fit the role is dropped (a secretary given a unit has none).
     ``actor`` is the admin (None on the command line); the security log records it.
     """
-    username = (username or "").strip()
-    if not username:
-        raise RuleViolation("请填写用户名。")
-    if len(username) > USERNAME_MAX_LENGTH:
-        raise RuleViolation(f"用户名不能超过{USERNAME_MAX_LENGTH}个字符。")
-    if any(char.isspace() for char in username):
-        raise RuleViolation("用户名不能包含空格。")
-    check_unique(User.username, username, None, f"用户名“{username}”已被使用。")
+    checks = Checks()
+    username = checks(_clean_username, username) or ""
     display_name = (display_name or "").strip() or username
-    display_name = clean_name(display_name, "姓名", DISPLAY_NAME_MAX_LENGTH)
-    check_password_strength(password, username=username)
-    _check_scope(role, unit, group)
+    display_name = checks(clean_name, display_name, "姓名", DISPLAY_NAME_MAX_LENGTH)
+    email = checks(clean_email, email)
+    checks(check_password_strength, password, username=username)
+    checks(_check_scope, role, unit, group)
+    checks.done()
     user = User(
         username=username,
         display_name=display_name,
-        email=clean_email(email),
+        email=email,
         role=role,
         unit=unit if role.belongs_to_unit else None,
         group=group if role.belongs_to_group else None,
@@ -108,13 +116,15 @@ def update_user(
 
     An admin cannot change their own role: they would lock themselves out of these pages.
     """
-    display_name = clean_name(display_name, "姓名", DISPLAY_NAME_MAX_LENGTH)
-    email = clean_email(email)
+    checks = Checks()
+    display_name = checks(clean_name, display_name, "姓名", DISPLAY_NAME_MAX_LENGTH)
+    email = checks(clean_email, email)
     if actor.id == user.id and role is not user.role:
-        raise RuleViolation("不能修改自己的角色，请让另一位管理员操作。")
-    _check_scope(role, unit, group)
+        checks.problems.append("不能修改自己的角色，请让另一位管理员操作。")
+    checks(_check_scope, role, unit, group)
     if password:
-        check_password_strength(password, username=user.username)
+        checks(check_password_strength, password, username=user.username)
+    checks.done()
     user.display_name = display_name
     user.email = email
     user.role = role
@@ -169,10 +179,13 @@ def update_group(group: SupervisionGroup, *, name: str) -> None:
 
 
 def _check_unit(name: str, group: SupervisionGroup | None, current_id: int | None) -> str:
-    name = clean_name(name, "单位名称", UNIT_NAME_MAX_LENGTH)
-    check_unique(Unit.name, name, current_id, f"单位“{name}”已存在。")
+    checks = Checks()
+    name = checks(clean_name, name, "单位名称", UNIT_NAME_MAX_LENGTH)
+    if name is not None:
+        checks(check_unique, Unit.name, name, current_id, f"单位“{name}”已存在。")
     if group is None:
-        raise RuleViolation("请选择该单位所属的指导组。")
+        checks.problems.append("请选择该单位所属的指导组。")
+    checks.done()
     return name
 
 

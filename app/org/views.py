@@ -77,7 +77,7 @@ def new_user():
                 group=get_optional(SupervisionGroup, form.group_id.data),
             )
         except RuleViolation as error:
-            form.form_errors.append(error.message)
+            form.form_errors.extend(error.messages)
         else:
             return done(f"已新建账号“{user.username}”（{user.role.label}）。", "org.users")
     return render_form("admin/user_form.html", form, user=None)
@@ -100,7 +100,7 @@ def edit_user(user_id: int):
                 password=form.password.data or None,
             )
         except RuleViolation as error:
-            form.form_errors.append(error.message)
+            form.form_errors.extend(error.messages)
         else:
             changed = "，密码已重设" if form.password.data else ""
             return done(f"已保存账号“{user.username}”{changed}。", "org.users")
@@ -150,7 +150,7 @@ def new_unit():
                 sort_order=form.sort_order.data or 0,
             )
         except RuleViolation as error:
-            form.form_errors.append(error.message)
+            form.form_errors.extend(error.messages)
         else:
             return done(f"已新建单位“{unit.name}”。", "org.units")
     return render_form("admin/unit_form.html", form, unit=None, has_groups=has_groups())
@@ -169,7 +169,7 @@ def edit_unit(unit_id: int):
                 sort_order=form.sort_order.data or 0,
             )
         except RuleViolation as error:
-            form.form_errors.append(error.message)
+            form.form_errors.extend(error.messages)
         else:
             return done(f"已保存单位“{unit.name}”。", "org.units")
     return render_form("admin/unit_form.html", form, unit=unit, has_groups=True)
@@ -195,7 +195,7 @@ def new_group():
         try:
             group = operations.create_group(form.name.data)
         except RuleViolation as error:
-            form.form_errors.append(error.message)
+            form.form_errors.extend(error.messages)
         else:
             return done(f"已新建指导组“{group.name}”。", "org.groups")
     return render_form("admin/group_form.html", form, group=None)
@@ -209,7 +209,7 @@ def edit_group(group_id: int):
         try:
             operations.update_group(group, name=form.name.data)
         except RuleViolation as error:
-            form.form_errors.append(error.message)
+            form.form_errors.extend(error.messages)
         else:
             return done(f"已保存指导组“{group.name}”。", "org.groups")
     return render_form("admin/group_form.html", form, group=group)

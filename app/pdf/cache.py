@@ -29,12 +29,14 @@ def _layout_digest() -> str:
     return digest.hexdigest()
 
 
-def cache_key(source: PdfSource, roles: dict[str, RoleFont]) -> str:
-    """Same text, template and fonts → same key (and the same bytes)."""
+def cache_key(source: PdfSource, roles: dict[str, RoleFont], signature: str = "") -> str:
+    """Same text, template and fonts → same key (and the same bytes). ``signature``: the
+    certificate and approval of a signed PDF (``signing.signature_cache_part``)."""
     digest = hashlib.sha256()
     for part in (
         _layout_digest(),
         repr(source),
+        signature,
         *(
             f"{r.role}:{face.path}:{face.index}:{face.path.stat().st_mtime_ns}"
             for r in roles.values()

@@ -108,14 +108,25 @@ def prepare_fonts(
 _RENDER_LOCK = threading.Lock()
 
 
-def write_prepared(html: str, files: dict[str, Path | bytes], css_text: str) -> bytes:
-    """Lay out and write one document (also run in worker processes: arguments pickle)."""
+# The archival format of approved PDFs (fonts embedded, XMP metadata, an sRGB output intent);
+# a signature added afterwards as an incremental update keeps it (app/pdf/signing.py).
+ARCHIVE_VARIANT = "pdf/a-2b"
+
+
+def write_prepared(
+    html: str, files: dict[str, Path | bytes], css_text: str, variant: str | None = None
+) -> bytes:
+    """Lay out and write one document (also run in worker processes: arguments pickle);
+    ``variant``: WeasyPrint's ``pdf_variant`` (:data:`ARCHIVE_VARIANT` for approved PDFs)."""
     fetcher = RestrictedFetcher(files)
     font_config = FontConfiguration()
     stylesheet = CSS(string=css_text, font_config=font_config, url_fetcher=fetcher)
     with _RENDER_LOCK:  # WeasyPrint's Pango/fontconfig state is not thread-safe
         return HTML(string=html, base_url=asset_url(""), url_fetcher=fetcher).write_pdf(
-            stylesheets=[stylesheet], font_config=font_config, pdf_identifier=b"reportflow"
+            stylesheets=[stylesheet],
+            font_config=font_config,
+            pdf_identifier=b"reportflow",
+            pdf_variant=variant,
         )
 
 
@@ -124,6 +135,7 @@ def prepare_and_write(
     roles: dict[str, RoleFont],
     chars: dict[str, set[str]],
     cache_dir: Path | None = None,
+    variant: str | None = None,
 ) -> bytes:
     """Cut the fonts down and lay the document out (in the helper process: arguments pickle)."""
-    return write_prepared(html, *prepare_fonts(roles, chars, cache_dir))
+    return write_prepared(html, *prepare_fonts(roles, chars, cache_dir), variant)

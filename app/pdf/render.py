@@ -12,12 +12,14 @@ from app.documents.structure import parse
 from app.pdf.cache import cache_key, making, store_in_cache
 from app.pdf.fonts import RoleFont, missing_characters, resolve_roles
 from app.pdf.html import (
+    ARCHIVE_VARIANT,
     RECORD_TEXT,
     STAMP_TEXT,
     build_html,
     characters_by_role,
     prepare_and_write,
 )
+from app.pdf.signing import Issue, SigningKey, sign_pdf, signature_cache_part
 from app.pdf.typesetting import HistoryLine, PdfSource, _role_of, typeset
 from app.pdf.workers import warm_up_workers, write_aside
 
@@ -25,25 +27,48 @@ __all__ = ["HistoryLine", "PdfSource", "render_pdf", "uncovered_characters", "wa
 
 
 def render_pdf(
-    source: PdfSource, font_dir: Path | None, cache_dir: Path | None = None, *, aside: bool = False
+    source: PdfSource,
+    font_dir: Path | None,
+    cache_dir: Path | None = None,
+    *,
+    aside: bool = False,
+    issue: Issue | None = None,
+    signing_key: SigningKey | None = None,
 ) -> bytes:
     """The PDF for ``source``; from the cache when it was made before with the same fonts.
-    ``aside``: lay it out in the helper process (see :func:`write_aside`)."""
+    ``aside``: lay it out in the helper process (see :func:`write_aside`). An unstamped PDF
+    is PDF/A; with ``issue`` and ``signing_key`` it is signed too (never a stamped draft)."""
     roles = resolve_roles(font_dir)
+    if source.stamped:
+        issue = None
     if cache_dir is None:
-        return _make_pdf(source, roles, aside)
-    path = cache_dir / f"{cache_key(source, roles)}.pdf"
+        return _make_pdf(source, roles, aside, issue, signing_key)
+    path = cache_dir / f"{cache_key(source, roles, signature_cache_part(issue, signing_key))}.pdf"
     if path.exists():
         return path.read_bytes()
     with making(path):
         if path.exists():  # made by whoever held the lock before us
             return path.read_bytes()
-        pdf = _make_pdf(source, roles, aside)
+        pdf = _make_pdf(source, roles, aside, issue, signing_key)
         store_in_cache(path, pdf)
         return pdf
 
 
-def _make_pdf(source: PdfSource, roles: dict[str, RoleFont], aside: bool) -> bytes:
+def _make_pdf(
+    source: PdfSource,
+    roles: dict[str, RoleFont],
+    aside: bool,
+    issue: Issue | None = None,
+    signing_key: SigningKey | None = None,
+) -> bytes:
+    pdf = _write(source, roles, aside)
+    if issue is not None and signing_key is not None:
+        # The signature box is set in the 黑体 role's face, like a label.
+        pdf = sign_pdf(pdf, issue, signing_key, roles["heading1"])
+    return pdf
+
+
+def _write(source: PdfSource, roles: dict[str, RoleFont], aside: bool) -> bytes:
     doc = typeset(source, roles)
     html = build_html(source, roles, doc)
     record = "".join(f"{h.actor}{h.role}{h.time}{h.opinion}" for h in source.history)
@@ -53,15 +78,21 @@ def _make_pdf(source: PdfSource, roles: dict[str, RoleFont], aside: bool) -> byt
         "title": RECORD_TEXT if source.history else "",
         "body": RECORD_TEXT + record if source.history else "",
     }
-    return write_pdf(html, roles, characters_by_role([doc], extra), aside=aside)
+    variant = None if source.stamped else ARCHIVE_VARIANT
+    return write_pdf(html, roles, characters_by_role([doc], extra), aside=aside, variant=variant)
 
 
 def write_pdf(
-    html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]], *, aside: bool = False
+    html: str,
+    roles: dict[str, RoleFont],
+    chars: dict[str, set[str]],
+    *,
+    aside: bool = False,
+    variant: str | None = None,
 ) -> bytes:
     if aside:
-        return write_aside(html, roles, chars)
-    return prepare_and_write(html, roles, chars)
+        return write_aside(html, roles, chars, variant)
+    return prepare_and_write(html, roles, chars, None, variant)
 
 
 _RECENT_UNCOVERED: Recent[str, tuple[str, ...]] = Recent(256)

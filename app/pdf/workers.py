@@ -46,7 +46,9 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def write_aside(html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]]) -> bytes:
+def write_aside(
+    html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]], variant: str | None = None
+) -> bytes:
     """:func:`prepare_and_write` in this process's helper process (started on first use); in
     this process itself if the helper died."""
     cache_dir = default_cache_dir()  # here, where the app (and its instance path) is known
@@ -60,14 +62,14 @@ def write_aside(html: str, roles: dict[str, RoleFont], chars: dict[str, set[str]
             )
         pool = _aside
     try:
-        return pool.submit(prepare_and_write, html, roles, chars, cache_dir).result()
+        return pool.submit(prepare_and_write, html, roles, chars, cache_dir, variant).result()
     except Exception as error:  # the helper died or could not start: the user still gets a PDF
         log.warning("the PDF helper process died; laying out in this process (%r)", error)
         if isinstance(error, BrokenProcessPool):
             with _aside_lock:
                 if _aside is pool:
                     _aside = None
-        return prepare_and_write(html, roles, chars, cache_dir)
+        return prepare_and_write(html, roles, chars, cache_dir, variant)
 
 
 def aside_process_ids() -> list[int]:

@@ -4,8 +4,8 @@ and the progress of each period for the list of periods.
 The page and both downloads are built from :func:`build_dashboard`, so they always agree.
 It costs the same few queries whatever the number of units: one for the units, one for their
 groups, one for the period's reports (only the columns the table needs), one aggregate for
-the last reminders. Permission checks on the loaded rows find the units in the session's
-identity map and emit no SQL.
+the last reminders, one for the people a reminder would reach. Permission checks on the
+loaded rows find the units in the session's identity map and emit no SQL.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from app.auth.models import User
 from app.core.extensions import db
 from app.core.times import local_zone, to_local
 from app.notifications.models import Reminder
+from app.notifications.operations import reminder_recipients, reminder_refusal
 from app.org.models import SupervisionGroup, Unit
 from app.periods.models import Period, deadline_flags
 from app.periods.permissions import can_remind, dashboard_units_filter
@@ -58,7 +59,8 @@ class Row:
     due_soon: bool
     last_reminder: datetime | None
     can_open: bool  # the user may open the report (a group member: once it was forwarded)
-    can_remind: bool
+    can_remind: bool  # the user may remind this unit, and a reminder makes sense now
+    recipients: tuple[User, ...] = ()  # who a reminder reaches (when can_remind)
 
     @property
     def state(self) -> ReportState | None:
@@ -104,6 +106,8 @@ class Dashboard:
     state: str | None  # the state filter, when it is one of STATE_FILTERS
     counts: dict[str, int]  # per STATE_FILTERS key, over the rows of the chosen group
     rows: list[Row] = field(default_factory=list)  # what the filters let through
+    # Every overdue unit the user may remind, whatever the filters (催办全部逾期单位).
+    overdue_to_remind: list[Unit] = field(default_factory=list)
 
     @property
     def by_group(self) -> list[tuple[SupervisionGroup, list[Row]]]:
@@ -186,8 +190,6 @@ def build_dashboard(
     supervision group in the order of their first unit, each with its report's standing on
     ``today``. Unknown filter values are ignored (the whole table is shown)."""
     units, groups_by_id = _visible_units(user)
-    reports = _reports_by_unit(user, period)
-    reminders = _last_reminders(period)
 
     # Groups in the order of their first unit (the admins order units, not groups).
     groups: dict[int, SupervisionGroup] = {}
@@ -198,14 +200,57 @@ def build_dashboard(
     if state not in STATE_FILTER_LABELS:
         state = None
 
-    zone = local_zone()
     rows_by_group: dict[int, list[Row]] = {gid: [] for gid in groups}
+    for row in _rows(user, period, units, groups, today):
+        rows_by_group[row.group.id].append(row)
+
+    chosen = [
+        row
+        for gid, rows in rows_by_group.items()
+        if group_id is None or gid == group_id
+        for row in rows
+    ]
+    return Dashboard(
+        period=period,
+        today=today,
+        groups=list(groups.values()),
+        group_id=group_id,
+        state=state,
+        counts=_counts(chosen),
+        rows=[row for row in chosen if row.matches(state)],
+        overdue_to_remind=[
+            row.unit
+            for rows in rows_by_group.values()
+            for row in rows
+            if row.overdue and row.can_remind
+        ],
+    )
+
+
+def _rows(
+    user: User,
+    period: Period,
+    units: list[Unit],
+    groups: dict[int, SupervisionGroup],
+    today: date,
+) -> list[Row]:
+    """Each unit's standing, in the order of ``units``."""
+    reports = _reports_by_unit(user, period)
+    reminders = _last_reminders(period)
+    remindable = {
+        unit.id
+        for unit in units
+        if can_remind(user, unit) and reminder_refusal(period, unit, reports.get(unit.id)) is None
+    }
+    recipients = reminder_recipients(remindable)
+    zone = local_zone()
+    rows = []
     for unit in units:
         report = reports.get(unit.id)
         overdue, due_soon = deadline_flags(
             period.due_date, today, report is not None and report.state is ReportState.APPROVED
         )
-        rows_by_group[unit.group_id].append(
+        rows.append(
             Row(
                 unit=unit,
                 group=groups[unit.group_id],
@@ -215,30 +260,21 @@ def build_dashboard(
                 due_soon=due_soon,
                 last_reminder=reminders.get(unit.id),
                 can_open=report is not None and permissions.can_view(user, report),
-                can_remind=can_remind(user, unit),
+                can_remind=unit.id in remindable,
+                recipients=tuple(recipients.get(unit.id, ())),
             )
         )
+    return rows
 
-    chosen = [
-        row
-        for gid, rows in rows_by_group.items()
-        if group_id is None or gid == group_id
-        for row in rows
-    ]
+
+def _counts(rows: list[Row]) -> dict[str, int]:
+    """The number of rows per STATE_FILTERS key (a row may count as overdue too)."""
     counts = dict.fromkeys(STATE_FILTER_LABELS, 0)
-    for row in chosen:
+    for row in rows:
         counts[row.state_value] += 1
         counts[OVERDUE] += row.overdue
         counts[DUE_SOON] += row.due_soon
-    return Dashboard(
-        period=period,
-        today=today,
-        groups=list(groups.values()),
-        group_id=group_id,
-        state=state,
-        counts=counts,
-        rows=[row for row in chosen if row.matches(state)],
-    )
+    return counts
 
 
 @dataclass(frozen=True)

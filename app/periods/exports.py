@@ -1,7 +1,8 @@
 """The dashboard as a spreadsheet: .xlsx (openpyxl) and .csv (UTF-8 with BOM, for Excel).
 
-Both carry the rows and columns of the filtered table. Names typed by people (groups, units)
-are written so that a spreadsheet never runs them as formulas.
+Both carry the rows and columns of the filtered table; the .xlsx, read by people, also says
+on top which period it is, its due date and when it was exported. Names typed by people
+(groups, units) are written so that a spreadsheet never runs them as formulas.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from app.core.times import to_local
-from app.periods.dashboard import Dashboard, Row
+from app.core.times import to_local, utcnow
+from app.periods.dashboard import STATE_FILTER_LABELS, Dashboard, Row
 
 COLUMNS = [
     "指导组",
@@ -35,6 +36,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 BOLD = Font(bold=True)
+TITLE = Font(bold=True, size=14)
 
 
 def defuse(text: str) -> str:
@@ -93,18 +95,46 @@ def _display_width(value: object) -> int:
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
-def to_xlsx(dashboard: Dashboard) -> bytes:
-    """One sheet: a bold, frozen header row with a filter, then one row per unit."""
+def heading_lines(dashboard: Dashboard, exported_at: datetime) -> list[str]:
+    """What the sheet is, above its table: the period, its due date, when it was exported
+    and the filters that made it (a printed or forwarded sheet must say all that)."""
+    period = dashboard.period
+    lines = [f"{period.name} 填报进度"]
+    about = (
+        f"截止日期：{period.due_date:%Y年%m月%d日}"
+        f"　导出时间：{exported_at:%Y年%m月%d日 %H:%M}（北京时间）"
+    )
+    chosen = [group.name for group in dashboard.groups if group.id == dashboard.group_id]
+    if dashboard.state is not None:
+        chosen.append(STATE_FILTER_LABELS[dashboard.state])
+    if chosen:
+        about += "　筛选：" + "、".join(chosen)
+    lines.append(about)
+    return lines
+
+
+def to_xlsx(dashboard: Dashboard, *, exported_at: datetime | None = None) -> bytes:
+    """One sheet: the period's name, due date and the export time on top, then a bold,
+    frozen header row with a filter, then one row per unit."""
+    exported_at = to_local(exported_at or utcnow())
     rows = [row_values(row, dashboard.period.due_date) for row in dashboard.rows]
+    heading = heading_lines(dashboard, exported_at)
+    top = len(heading) + 2  # the header row, after the heading and a blank line
     # Write-only (streamed) sheets are about twice as fast; widths must be known first.
     workbook = Workbook(write_only=True)
+    workbook.properties.title = heading[0]
+    workbook.properties.created = exported_at.replace(tzinfo=None)
     sheet = workbook.create_sheet("填报进度")
     for column in range(len(COLUMNS)):
         width = max(_display_width(values[column]) for values in [COLUMNS, *rows])
         sheet.column_dimensions[get_column_letter(column + 1)].width = min(width + 2, 60)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
-    sheet.append([_xlsx_cell(sheet, title, bold=True) for title in COLUMNS])
+    sheet.freeze_panes = f"A{top + 1}"
+    sheet.auto_filter.ref = f"A{top}:{get_column_letter(len(COLUMNS))}{len(rows) + top}"
+    sheet.append([_xlsx_cell(sheet, heading[0], font=TITLE)])
+    for line in heading[1:]:
+        sheet.append([_xlsx_cell(sheet, line)])
+    sheet.append([])
+    sheet.append([_xlsx_cell(sheet, title, font=BOLD) for title in COLUMNS])
     for values in rows:
         sheet.append([_xlsx_cell(sheet, value) for value in values])
     buffer = io.BytesIO()
@@ -112,7 +142,7 @@ def to_xlsx(dashboard: Dashboard) -> bytes:
     return buffer.getvalue()
 
 
-def _xlsx_cell(sheet, value: object, *, bold: bool = False) -> WriteOnlyCell:
+def _xlsx_cell(sheet, value: object, *, font: Font | None = None) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         # openpyxl makes any text starting with "=" a formula; keep it text.
@@ -121,6 +151,6 @@ def _xlsx_cell(sheet, value: object, *, bold: bool = False) -> WriteOnlyCell:
         cell.number_format = DATETIME_FORMAT
     elif isinstance(value, date):
         cell.number_format = DATE_FORMAT
-    if bold:
-        cell.font = BOLD
+    if font is not None:
+        cell.font = font
     return cell

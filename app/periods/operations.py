@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from app.auth.models import User
 from app.core.exceptions import RuleViolation, StateConflict
 from app.core.extensions import db
 from app.core.times import utcnow
 from app.core.validation import check_unique, clean_name
+from app.notifications.operations import announce_period
 from app.periods.models import Period
 
 PERIOD_NAME_MAX_LENGTH = 100
@@ -22,12 +24,14 @@ def _check_period(name: str, due_date: date | None, current_id: int | None) -> s
     return name
 
 
-def create_period(name: str, due_date: date | None) -> Period:
-    """Open a reporting period (期次); units can start their reports for it at once."""
+def create_period(name: str, due_date: date | None, actor: User | None = None) -> Period:
+    """Open a reporting period (期次); units can start their reports for it at once, and
+    their authors and reviewers are told."""
     name = _check_period(name, due_date, None)
     period = Period(name=name, due_date=due_date)
     db.session.add(period)
     db.session.flush()
+    announce_period(period, actor)
     return period
 
 

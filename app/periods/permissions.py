@@ -28,6 +28,11 @@ def dashboard_units_filter(user: User) -> sa.ColumnElement[bool]:
     return sa.false()
 
 
+def can_remind_units(user: User) -> bool:
+    """Secretaries and supervision group members remind units (each: :func:`can_remind`)."""
+    return user.role is Role.SECRETARY or user.role.belongs_to_group
+
+
 def can_remind(user: User, unit: Unit) -> bool:
     """Secretaries remind any unit (催办); a supervision group member reminds their units."""
     if user.role is Role.SECRETARY:

@@ -17,7 +17,7 @@ from app.core.extensions import db
 from app.core.routing import row_id
 from app.core.times import local_today
 from app.core.web import file_response, login_required_blueprint, render_form, require
-from app.notifications.operations import REMINDER_MAX_LENGTH
+from app.notifications.operations import REMINDER_MAX_LENGTH, REMINDER_QUIET_PERIOD
 from app.periods import exports, operations, permissions
 from app.periods.dashboard import STATE_FILTERS, build_dashboard, period_summaries
 from app.periods.forms import PeriodForm
@@ -63,7 +63,7 @@ def new_period():
     form = PeriodForm()
     if form.validate_on_submit():
         try:
-            period = operations.create_period(form.name.data, form.due_date.data)
+            period = operations.create_period(form.name.data, form.due_date.data, current_user)
         except RuleViolation as error:
             form.form_errors.append(error.message)
         else:
@@ -137,6 +137,7 @@ def dashboard(period_id: int):
         due_soon_days=DUE_SOON_DAYS,
         can_manage=permissions.can_manage_periods(current_user),
         remind_max_length=REMINDER_MAX_LENGTH,
+        remind_quiet_minutes=REMINDER_QUIET_PERIOD.seconds // 60,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app
@@ -15,7 +15,9 @@ from app.core.extensions import db
 from app.core.times import format_datetime, to_local
 from app.documents.structure import parse
 from app.pdf.fonts import fallback_characters, resolve_roles, stand_in_text
+from app.pdf.ofd import OfdInfo, ofd_of
 from app.pdf.render import HistoryLine, PdfSource, render_pdf, uncovered_characters
+from app.pdf.signing import Issue, SigningKey, load_signing_key
 from app.reports.history import record_history
 from app.reports.models import HistoryEntry, Report, ReportVersion
 from app.reports.workflow import EVENTS
@@ -56,13 +58,46 @@ def font_dir_of(app) -> Path | None:
     return Path(app.config["FONT_DIR"]) if app.config.get("FONT_DIR") else None
 
 
-def render(source: PdfSource) -> bytes:
+def render(source: PdfSource, issue: Issue | None = None) -> bytes:
+    """The PDF of ``source``; signed by the system's certificate when ``issue`` says which
+    approval it is (and a certificate is configured)."""
     cache_dir = current_app.config.get("PDF_CACHE_DIR")
     return render_pdf(
         source,
         font_dir_of(current_app),
         Path(cache_dir) if cache_dir else None,
         aside=current_app.config["PDF_LAYOUT_ASIDE"],
+        issue=issue,
+        signing_key=signing_key() if issue is not None else None,
+    )
+
+
+def signing_key() -> SigningKey | None:
+    """The system's signing certificate (``PDF_SIGNING_PKCS12``), or None when none is
+    configured: approved PDFs are then issued unsigned, and a warning is logged."""
+    config = current_app.config
+    key = load_signing_key(config.get("PDF_SIGNING_PKCS12"), config.get("PDF_SIGNING_PASSPHRASE"))
+    if key is None:
+        current_app.logger.warning(
+            "no signing certificate at PDF_SIGNING_PKCS12=%s: approved PDFs are not signed "
+            "(run `flask --app wsgi pki init` for a development one)",
+            config.get("PDF_SIGNING_PKCS12"),
+        )
+    return key
+
+
+def approval_issue(report: Report) -> Issue | None:
+    """What the signature of the approved PDF records: the report, the approved version, the
+    approval (who, when)."""
+    approval = report.approval
+    if approval is None or report.approved_version_number is None:
+        return None
+    return Issue(
+        report_id=report.id,
+        version=report.approved_version_number,
+        approval_id=approval.id,
+        approver=approval.actor.display_name,
+        approved_at=to_local(approval.created_at),
     )
 
 
@@ -71,14 +106,29 @@ def approved_source(report: Report, *, with_record: bool = False) -> PdfSource:
 
 
 def approved_pdf(report: Report, *, with_record: bool = False) -> bytes:
-    return render(approved_source(report, with_record=with_record))
+    """The approved version, PDF/A and signed."""
+    return render(approved_source(report, with_record=with_record), approval_issue(report))
+
+
+def approved_ofd(report: Report) -> bytes:
+    """The approved version as OFD (GB/T 33190-2016): the pages of the approved PDF — the
+    plain rendering, before any signature — written natively (``app/pdf/ofd.py``)."""
+    source = approved_source(report)
+    cache_dir = current_app.config.get("PDF_CACHE_DIR")
+    info = OfdInfo(
+        title=source.title,
+        author=source.unit,
+        subject=source.period,
+        created=source.signed_on or date(2000, 1, 1),
+    )
+    return ofd_of(render(source), info, Path(cache_dir) if cache_dir else None)
 
 
 def approved_pdf_check(report: Report) -> tuple[str, list[str]]:
     """The SHA-256 of the approved PDF (to check a printed copy) and any characters its
     fonts cannot print."""
     source = approved_source(report)
-    digest = hashlib.sha256(render(source)).hexdigest()
+    digest = hashlib.sha256(approved_pdf(report)).hexdigest()
     return digest, uncovered_characters(source, font_dir_of(current_app))
 
 
@@ -110,25 +160,32 @@ def font_notes(source: PdfSource) -> list[str]:
     return notes
 
 
-def record_download(actor: User, report: Report) -> HistoryEntry:
-    """Each download of the approved PDF is written to the report's history and the security
-    log."""
-    audit("pdf_downloaded", user=actor, detail=f"汇报 {report.id}")
+def record_download(actor: User, report: Report, kind: str = "pdf") -> HistoryEntry:
+    """Each download of the approved PDF (or OFD, ``kind``) is written to the report's history
+    and the security log."""
+    audit(f"{kind}_downloaded", user=actor, detail=f"汇报 {report.id}")
     return record_history(
-        report, actor, "download_pdf", report.state, version_number=report.approved_version_number
+        report,
+        actor,
+        f"download_{kind}",
+        report.state,
+        version_number=report.approved_version_number,
     )
 
 
 RECORD_SUFFIX = "-含审批记录"
 
 
-def pdf_filename(report: Report, title: str, *, with_record: bool = False) -> str:
-    """unit-period-title.pdf; the copy with the 审批记录 page says so at the end of its name,
-    so that the two never overwrite each other in a downloads folder."""
+def pdf_filename(
+    report: Report, title: str, suffix: str = ".pdf", *, with_record: bool = False
+) -> str:
+    """unit-period-title.pdf (or another ``suffix``); the copy with the 审批记录 page says so
+    at the end of its name, so that the two never overwrite each other in a downloads
+    folder."""
     unsafe = '\\/:*?"<>|\r\n\t'
     name = f"{report.unit.name}-{report.period.name}-{title}"
     name = "".join("_" if char in unsafe else char for char in name)[:150]
-    return name + (RECORD_SUFFIX if with_record else "") + ".pdf"
+    return name + (RECORD_SUFFIX if with_record else "") + suffix
 
 
 def ascii_pdf_filename(report: Report, *, with_record: bool = False, draft: int = 0) -> str:

@@ -61,6 +61,7 @@ class CommentForm(ChineseForm):
         ],
     )
     paragraph = StringField("段落")
+    excerpt = HiddenField()  # the words selected in the paragraph (app.js fills it)
     parent_id = HiddenField()
 
 

@@ -131,7 +131,8 @@ class Comment(db.Model):
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("report_versions.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comments.id"), index=True)
     paragraph: Mapped[int | None]
-    quote: Mapped[str | None] = mapped_column(sa.Text)
+    quote: Mapped[str | None] = mapped_column(sa.Text)  # the whole paragraph (for anchoring)
+    excerpt: Mapped[str | None] = mapped_column(sa.Text)  # the words selected in it, if any
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -226,8 +226,10 @@ def add_comment(
     *,
     paragraph: int | str | None = None,
     parent: Comment | None = None,
+    excerpt: str | None = None,
 ) -> Comment:
-    """Comment on the latest submitted version, optionally on one paragraph, or reply."""
+    """Comment on the latest submitted version, optionally on one paragraph (and on the
+    words ``excerpt`` selected in it), or reply."""
     body = (body or "").strip()
     if not body:
         raise RuleViolation("请填写意见内容。")
@@ -263,11 +265,13 @@ def add_comment(
             if not 1 <= number <= len(texts):
                 raise RuleViolation(f"第{number}段不存在，请重新选择段落。")
             quote = texts[number - 1]
+            excerpt = _excerpt_in(excerpt, quote, number)
         comment = Comment(
             report_id=report.id,
             version=version,
             paragraph=number,
             quote=quote,
+            excerpt=excerpt if number is not None else None,
             anchor_version=version if number is not None else None,
             anchor_paragraph=number,
             author=actor,
@@ -278,6 +282,16 @@ def add_comment(
     notify_comment(report, comment)
     db.session.flush()
     return comment
+
+
+def _excerpt_in(excerpt: str | None, paragraph_text: str, number: int) -> str | None:
+    """The selected words, as they are in the paragraph; refused when they are not in it."""
+    excerpt = " ".join((excerpt or "").split())
+    if not excerpt:
+        return None
+    if excerpt not in " ".join(paragraph_text.split()):
+        raise RuleViolation(f"所选文字不在第{number}段中，请重新选择。")
+    return excerpt
 
 
 def resolve_comment(actor: User, report: Report, comment: Comment) -> HistoryEntry:

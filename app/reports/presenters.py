@@ -137,6 +137,52 @@ def _paragraph_on_screen(
     return match.number if match else None
 
 
+def comment_targets(shown_body: str, latest: ReportVersion | None) -> dict[int, int]:
+    """Paragraph on screen → the same paragraph of the latest version, which is what comments
+    are written on. Unit members may be shown their working draft: a paragraph the version
+    does not have (new or changed since) cannot be commented on from the text."""
+    if latest is None:
+        return {}
+    latest_texts = paragraphs(latest.body)
+    if shown_body == latest.body:
+        return {number: number for number in range(1, len(latest_texts) + 1)}
+    numbers: dict[str, int] = {}
+    for number, text in enumerate(latest_texts, start=1):
+        numbers.setdefault(text, number)
+    return {
+        number: numbers[text]
+        for number, text in enumerate(paragraphs(shown_body), start=1)
+        if text in numbers
+    }
+
+
+@dataclass(frozen=True)
+class OpenThread:
+    """An open comment thread shown in the editor: ``paragraph`` is where it is in the text
+    being edited (None: on the whole text, or its paragraph is gone — see ``comment.quote``)."""
+
+    comment: Comment
+    paragraph: int | None
+
+
+def open_threads(
+    comments: list[Comment], latest: ReportVersion | None, body: str
+) -> list[OpenThread]:
+    """The threads still to be dealt with, for the editor: placed in ``body`` the way the
+    report page places them (``arrange_comments``), in paragraph order, general ones first and
+    those whose paragraph is gone last."""
+    placed = arrange_comments(comments, latest, body)
+    general = [OpenThread(c, None) for c in placed.beside.get(None, []) if not c.is_resolved]
+    beside = [
+        OpenThread(c, number)
+        for number, threads in sorted((n, t) for n, t in placed.beside.items() if n is not None)
+        for c in threads
+        if not c.is_resolved
+    ]
+    gone = [OpenThread(c, None) for c in placed.outdated if not c.is_resolved]
+    return general + beside + gone
+
+
 def by_line(findings: list[Finding]) -> dict[int, list[Finding]]:
     grouped: dict[int, list[Finding]] = {}
     for finding in findings:

@@ -18,6 +18,8 @@ from transitions import EventData, Machine, MachineError
 
 from app.core.exceptions import RuleViolation, StateConflict
 from app.documents.checks import check, errors_in
+from app.documents.structure import paragraph_of_lines
+from app.phrasebook.current import phrase_book
 
 if TYPE_CHECKING:
     from app.reports.models import Report
@@ -69,10 +71,13 @@ def _comment_given(event: EventData) -> str | None:
 
 
 def _no_check_errors(event: EventData) -> str | None:
-    errors = errors_in(check(event.model.body))
+    errors = errors_in(check(event.model.body, phrase_book()))
     if not errors:
         return None
-    listed = "；".join(f"第{e.line}行第{e.column}列：{e.message}" for e in errors[:5])
+    at = paragraph_of_lines(event.model.body)
+    listed = "；".join(
+        f"第{at[e.line]}段“{e.excerpt}”：{e.message.rstrip('。；')}" for e in errors[:5]
+    )
     more = f"；等共{len(errors)}处" if len(errors) > 5 else ""
     return f"正文中还有{len(errors)}处错误，请修改后再提交：{listed}{more}。"
 
@@ -139,7 +144,15 @@ class EventFacts:
     returns: bool = False
     review_decision: bool = False
     confirm: bool = False  # irreversible for the one who clicks: asked “确定要…吗？” first
+    confirm_note: str = ""  # what the question adds about the consequences
     style: str = "primary"
+
+    @property
+    def confirm_question(self) -> str:
+        """The question asked before an irreversible event ("" when none is asked)."""
+        if not self.confirm:
+            return ""
+        return f"确定要{self.label}吗？" + (f"\n{self.confirm_note}" if self.confirm_note else "")
 
 
 S = ReportState
@@ -260,7 +273,7 @@ EVENT_TABLE: dict[ReportEvent, EventFacts] = {
         S.APPROVED,
         S.DRAFT,
         "重新打开",
-        "重新打开",
+        "重新打开（退回修改）",
         FiredBy.ADMIN,
         Audience.UNIT_MEMBERS,
         "returned",
@@ -270,6 +283,7 @@ EVENT_TABLE: dict[ReportEvent, EventFacts] = {
         returns=True,
         style="danger",
         confirm=True,
+        confirm_note="重新打开即退回修改：审定作废，汇报回到草稿，须重新经单位审核和指导组审核。",
     ),
 }
 # The string-keyed view of the table, for code that starts from a form field or a history row.
@@ -282,6 +296,7 @@ OTHER_HISTORY_LABELS = {
     "create": "创建草稿",
     "resolve_comment": "意见已处理",
     "download_pdf": "下载审定稿PDF",
+    "download_ofd": "下载审定稿OFD",
     "remind": "催办",
 }
 

@@ -18,6 +18,7 @@ from flask import Flask
 
 from app.documents.checks import check
 from app.pdf.render import PdfSource, render_pdf
+from app.phrasebook.current import phrase_book_or_shipped
 from app.reports.exports import font_dir_of
 
 log = logging.getLogger(__name__)
@@ -45,11 +46,12 @@ SAMPLE = PdfSource(
 
 def warm_up(app: Flask) -> None:
     """Compile the main templates, load the wording check's dictionaries (jieba's word
-    frequencies, pypinyin's readings: ~1 s), typeset one small PDF (not cached), freeze the heap."""
+    frequencies, pypinyin's readings: ~1 s) and build the current phrase book's index, typeset
+    one small PDF (not cached), freeze the heap."""
     with app.app_context():
         for name in TEMPLATES:
             app.jinja_env.get_template(name)
-        check(SAMPLE.body)
+        check(SAMPLE.body, phrase_book_or_shipped())
         try:
             # Also starts the helper process that lays PDFs out, and loads its fonts.
             render_pdf(SAMPLE, font_dir_of(app), aside=app.config["PDF_LAYOUT_ASIDE"])

@@ -13,9 +13,12 @@ from app.core.forms import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.core.routing import row_id
 from app.core.web import form_errors, require
 from app.documents.checks import check
+from app.documents.diff import char_runs, compare_texts, segments
 from app.documents.importing import MAX_UPLOAD_BYTES, ImportRefused, ImportResult, import_file
 from app.documents.limits import body_limit_error
+from app.documents.structure import paragraph_of_lines
 from app.periods.models import Period
+from app.phrasebook.current import phrase_book
 from app.reports import operations, permissions, queries
 from app.reports.forms import (
     EditReportForm,
@@ -24,7 +27,7 @@ from app.reports.forms import (
     NewReportForm,
 )
 from app.reports.models import DraftRevision, Report
-from app.reports.presenters import by_line, summary_of, title_suggestion
+from app.reports.presenters import by_line, open_threads, summary_of, title_suggestion
 from app.reports.views import bp, load_report
 from app.reports.workflow import ReportState
 
@@ -49,7 +52,7 @@ def render_new(
         "reports/new.html",
         form=form,
         has_periods=bool(form.period_id.choices),
-        findings=check(form.body.data or ""),
+        findings=check(form.body.data or "", phrase_book()),
         import_form=import_form or ImportForm(formdata=None),
         existing=existing,
     ), status
@@ -73,7 +76,7 @@ def new():
         except RuleViolation as error:
             form.form_errors.append(error.message)
         else:
-            flash("草稿已创建。" + summary_of(check(report.body)), "success")
+            flash("草稿已创建。" + summary_of(check(report.body, phrase_book())), "success")
             return redirect(url_for("reports.show", report_id=report.id), 303)
     return render_new(form, 400 if form.errors else 200)
 
@@ -81,12 +84,19 @@ def new():
 def render_edit(
     form: EditReportForm, report: Report, status: int = 200, import_form: ImportForm | None = None
 ):
+    user = current_user._get_current_object()
+    comments = queries.comment_threads(report)
+    threads = open_threads(comments, report.latest_version, form.body.data or "")
     return render_template(
         "reports/edit.html",
         form=form,
         report=report,
-        findings=check(form.body.data or ""),
+        findings=check(form.body.data or "", phrase_book()),
         import_form=import_form or ImportForm(formdata=None),
+        # What the author answers while revising: the return's reason and the open threads.
+        last_return=report.last_return,
+        threads=threads,
+        can_resolve=lambda c: permissions.can_resolve(user, c, report),
     ), status
 
 
@@ -111,17 +121,23 @@ def edit(report_id: int):
     except RuleViolation as error:
         form.form_errors.append(error.message)
         return render_edit(form, report, 400)
-    except StateConflict as error:
-        # What they typed is shown beside the text that is there now: nothing is lost.
+    except StateConflict:
+        # What they typed is shown beside the text that is there now, with what differs
+        # marked: nothing is lost, and nothing tells them to reload.
+        diff = compare_texts(report.body, form.body.data)
         return render_template(
             "reports/conflict.html",
             report=report,
-            message=error.message,
             mine_title=form.title.data,
             mine_body=form.body.data,
+            title_runs=char_runs(report.title, form.title.data)
+            if report.title != form.title.data
+            else None,
+            diff=diff,
+            segments=segments(diff.rows),
             form=EditReportForm(formdata=None, lock_version=report.lock_version),
         ), 409
-    summary = summary_of(check(report.body))
+    summary = summary_of(check(report.body, phrase_book()))
     if changed:
         flash("草稿已保存。" + summary, "success")
     else:
@@ -142,9 +158,11 @@ def check_text():
         return jsonify(error=too_much), 400
     if has_control_characters(body):
         return jsonify(error=CONTROL_CHARACTERS_MESSAGE), 400
-    findings = check(body)
+    findings = check(body, phrase_book())
+    places = paragraph_of_lines(body)
     return jsonify(
-        findings=[f.to_dict() for f in findings],
+        # line and column locate the text; paragraph is how the page names the place (第N段)
+        findings=[{**f.to_dict(), "paragraph": places[f.line]} for f in findings],
         errors=sum(1 for f in findings if f.is_error),
         warnings=sum(1 for f in findings if not f.is_error),
         title_suggestion=title_suggestion(body),
@@ -164,7 +182,7 @@ def read_upload(import_form: ImportForm) -> ImportResult:
 
 def render_import_preview(form, report: Report | None, imported: ImportResult, filename: str):
     """The imported text in the editor, its findings and its layout; nothing is saved yet."""
-    findings = check(imported.text)
+    findings = check(imported.text, phrase_book())
     return render_template(
         "reports/import_preview.html",
         form=form,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.compare.review import changes_since_last_review
@@ -13,6 +13,7 @@ from app.core.times import local_today
 from app.core.web import form_errors, require
 from app.documents.checks import check_shown
 from app.documents.structure import parse
+from app.phrasebook.current import phrase_book
 from app.reports import exports, operations, permissions, queries
 from app.reports.forms import CommentForm, LockForm, TransitionForm
 from app.reports.models import Comment
@@ -20,6 +21,7 @@ from app.reports.presenters import (
     arrange_comments,
     available_events,
     by_line,
+    comment_targets,
     deadline_of,
     report_now_with,
     shown_text,
@@ -84,7 +86,7 @@ def render_report(
     )
     approved = report.state is ReportState.APPROVED and report.approved_version is not None
     pdf_digest, pdf_uncovered = exports.approved_pdf_check(report) if approved else (None, [])
-    findings = check_shown(shown.body)
+    findings = check_shown(shown.body, phrase_book())
     blocks = parse(shown.body)
     return render_template(
         "reports/show.html",
@@ -93,7 +95,6 @@ def render_report(
         body=shown.body,
         findings=findings,
         findings_by_line=by_line(findings),
-        line_to_paragraph={b.line: b.number for b in blocks},
         outline=[b for b in blocks if b.kind == "heading" and b.level <= 2],
         shown_version=shown.version,
         events=available_events(user, report),
@@ -103,6 +104,7 @@ def render_report(
         can_comment=open_for_comments and permissions.can_comment(user, report, reply=False),
         can_reply=open_for_comments and permissions.can_comment(user, report, reply=True),
         can_resolve=lambda c: permissions.can_resolve(user, c, report),
+        comment_on=comment_targets(shown.body, report.latest_version),
         current_comments=placed.beside,
         outdated_comments=placed.outdated,
         earlier_comments=placed.earlier,
@@ -120,6 +122,7 @@ def render_report(
         typed_comment=typed_comment,
         comment_form=comment_form or CommentForm(formdata=None),
         lock_form=LockForm(formdata=None),
+        page_url=url_for("reports.show", report_id=report.id),
     ), status
 
 
@@ -181,7 +184,12 @@ def add_comment(report_id: int):
     if form.validate_on_submit():
         try:
             comment = operations.add_comment(
-                current_user, report, form.body.data, paragraph=form.paragraph.data, parent=parent
+                current_user,
+                report,
+                form.body.data,
+                paragraph=form.paragraph.data,
+                parent=parent,
+                excerpt=form.excerpt.data,
             )
         except RuleViolation as error:
             form.form_errors.append(error.message)
@@ -201,6 +209,8 @@ def resolve_comment(comment_id: int):
     require(permissions.can_resolve(current_user, comment, report))
     LockForm().validate_on_submit() or abort(400)
     operations.resolve_comment(current_user, report, comment)
+    if request.accept_mimetypes.best == "application/json":  # the editor, without leaving it
+        return jsonify(resolved=comment_id, message="意见已标记为已处理。")
     flash("意见已标记为已处理。", "success")
-    target = url_for("reports.show", report_id=report.id, _anchor=f"comment-{comment_id}")
-    return redirect(target, 303)
+    page = "reports.edit" if request.form.get("back") == "edit" else "reports.show"
+    return redirect(url_for(page, report_id=report.id, _anchor=f"comment-{comment_id}"), 303)
