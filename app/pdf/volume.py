@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import logging
 import os
@@ -52,8 +54,8 @@ def render_volume(
     roles = resolve_roles(font_dir)
     docs = [typeset(source, roles) for source in sources]
     # Reading the faces' metrics and the title dictionary leaves cycles behind (~60 MB): free
-    # them before the parts are prepared, the peak of this process.
-    gc.collect()
+    # them, and give the freed heap back, before the parts are prepared (the peak).
+    _free_memory()
     total = len(docs) + 2
     info = VolumeInfo(f"{period}汇编", compiler, period, compiled_on)
     context = {
@@ -83,6 +85,14 @@ def render_volume(
     if progress:
         progress(total, total)
     return pdf
+
+
+def _free_memory() -> None:
+    """Collect garbage and return free heap pages to the system (glibc keeps them otherwise,
+    and they count in the process's resident memory while the workers lay the parts out)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to give back
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _volume_as_one_document(docs, roles, context, front_chars, info) -> bytes:
@@ -138,6 +148,7 @@ def _render_volume_in_parts(docs, roles, context, front_chars, info, workers, pr
         files = prepare_fonts(roles, characters_by_role(part_docs))
         jobs.append(pool.submit(processes.write_part, html, *files))
     release_faces()
+    _free_memory()
 
     front, front_count = front_job.result()
     if front_count != front_pages:  # the prediction failed: never print wrong numbers
