@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app
 from app.auth.models import Role, User
@@ -303,3 +308,55 @@ def lock_version_in(html: str) -> int:
     )
     assert match, "no lock_version field on the page"
     return int(match.group(1))
+
+
+# --- browser tests (tests/test_browser*.py) -----------------------------------------------
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the environment
+    sync_playwright = None
+
+
+def chromium_path() -> str | None:
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    return shutil.which("chromium")
+
+
+def unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason}; browser tests must run when CI=true")
+    pytest.skip(reason)
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log lines in the test output (errors are still logged)."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The session app served on a free localhost port for the duration of one test."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Chromium's path; skips (fails with CI=true) when Playwright or Chromium is missing."""
+    if sync_playwright is None:
+        unavailable("Playwright is not installed")
+    executable = chromium_path()
+    if executable is None:
+        unavailable("Chromium not found (/usr/bin/chromium or chromium on PATH)")
+    return executable

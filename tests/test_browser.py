@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -22,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.cli.demo import seed_demo
 from app.core.extensions import db
@@ -31,14 +28,14 @@ from app.reports import exports, operations
 from app.reports.models import Report
 from app.reports.workflow import ReportState
 from tests import ofd_reader
-from tests.conftest import IN_CI, PASSWORD, make_report
+from tests.conftest import PASSWORD, make_report
 
 # Real commits: a live server thread serves Chromium.
 pytestmark = pytest.mark.committed
 
 try:
     from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
+except ImportError:  # pragma: no cover - the chromium fixture skips (fails with CI=true)
     sync_playwright = None
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,39 +77,6 @@ def screenshot_dir() -> Path:
     path = Path(os.environ.get("SCREENSHOT_DIR") or ROOT / "test-artifacts" / "screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def chromium_path() -> str | None:
-    if Path("/usr/bin/chromium").exists():
-        return "/usr/bin/chromium"
-    return shutil.which("chromium")
-
-
-def unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason}; browser tests must run when CI=true")
-    pytest.skip(reason)
-
-
-class QuietHandler(WSGIRequestHandler):
-    """No access log lines in the test output (errors are still logged)."""
-
-    def log_request(self, code="-", size="-") -> None:
-        pass
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The session app served on a free localhost port for the duration of one test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 class Session:
@@ -163,17 +127,6 @@ class Session:
         expect(self.page.locator(".page-head [data-state]")).to_have_attribute(
             "data-state", state.value
         )
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Chromium's path; skips (fails with CI=true) when Playwright or Chromium is missing."""
-    if sync_playwright is None:
-        unavailable("Playwright is not installed")
-    executable = chromium_path()
-    if executable is None:
-        unavailable("Chromium not found (/usr/bin/chromium or chromium on PATH)")
-    return executable
 
 
 @contextmanager
@@ -503,7 +456,8 @@ def test_the_unread_count_follows_new_notifications_without_a_reload(chromium, l
         with page.expect_response(poll):
             page.clock.run_for(1_000)
         expect(badge).to_have_text("2")
-        expect(badge).to_have_attribute("aria-label", "2条未读")
+        expect(page.locator(".nav-inbox .badge-text")).to_have_text("（2条未读）")
+        expect(page.locator(".menu-button .badge")).to_have_text("2")  # folded on phones
         s.shot("header-unread-refreshed.png")
 
         # A hidden tab does not ask; it asks at once when it comes back into view.

@@ -17,15 +17,10 @@ from app.core.extensions import db
 from app.reports import operations
 from app.reports.models import Comment, HistoryEntry
 from app.reports.workflow import ReportState
-from tests import test_browser
 from tests.conftest import make_report
 from tests.test_browser import Session, browser_tab, screenshot_dir
 
 pytestmark = pytest.mark.committed
-
-# The walk-through's fixtures: Chromium's path and the app served in a thread.
-chromium = test_browser.chromium
-live_server = test_browser.live_server
 
 WIDTHS = {"1366": {"width": 1366, "height": 900}, "390": {"width": 390, "height": 844}}
 

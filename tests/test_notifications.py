@@ -254,7 +254,9 @@ def test_the_inbox_shows_my_notifications_and_the_header_counts_the_unread(org, 
     step(report, org["author_a"], "submit")
     login(org["reviewer_a"])
     page = client.get("/notifications").text
-    assert 'class="badge" aria-label="1条未读">1<' in page
+    # The badge is for the eye; screen readers hear the count in words.
+    assert 'class="badge" aria-hidden="true">1<' in page
+    assert '<span class="visually-hidden badge-text">（1条未读）</span>' in page
     assert "author_a提交了甲单位《主题教育10月份阶段性总结》" in page
     assert 'data-kind="waiting" data-read="false"' in page
 

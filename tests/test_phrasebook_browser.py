@@ -8,12 +8,7 @@ import re
 
 import pytest
 
-from tests import test_browser
 from tests.test_browser import Session, browser_tab, screenshot_dir
-
-# The browser walk-through's fixtures: Chromium's path and the live server.
-chromium = test_browser.chromium
-live_server = test_browser.live_server
 
 pytestmark = pytest.mark.committed
 

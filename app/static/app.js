@@ -499,19 +499,61 @@ function markPostedComment() {
   else window.addEventListener("load", () => requestAnimationFrame(withItsParagraph));
 }
 
-function showUnread(link, count) {
-  let badge = link.querySelector(".badge");
-  if (!count) {
-    if (badge) badge.remove();
-    return;
-  }
-  if (!badge) {
-    badge = document.createElement("span");
-    badge.className = "badge";
-    link.appendChild(badge);
-  }
+// A count shown as a badge (hidden from screen readers) and said in words (visually hidden).
+function setBadge(holder, count, words) {
+  holder.querySelectorAll(".badge, .badge-text").forEach((node) => node.remove());
+  if (!count) return;
+  const badge = document.createElement("span");
+  badge.className = "badge";
+  badge.setAttribute("aria-hidden", "true");
   badge.textContent = String(count);
-  badge.setAttribute("aria-label", `${count}条未读`);
+  const text = document.createElement("span");
+  text.className = "visually-hidden badge-text";
+  text.textContent = words;
+  holder.append(badge, text);
+}
+
+function showUnread(link, count) {
+  setBadge(link, count, `（${count}条未读）`);
+  const menu = document.querySelector(".menu-button");
+  if (menu) setBadge(menu, count, `（${count}条未读通知）`);
+}
+
+// Phones: the menu toggle is a checkbox (it works without JavaScript, with Space); Enter
+// opens it as well, as on a button, and Escape closes it again from anywhere in the menu.
+function setUpMenu() {
+  const toggle = document.getElementById("menu-toggle");
+  const menu = document.getElementById("topmenu");
+  if (!toggle || !menu) return;
+  toggle.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    toggle.click();
+  });
+  menu.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !toggle.checked) return;
+    toggle.checked = false;
+    toggle.focus();
+  });
+}
+
+// A table wider than the screen scrolls inside its region; a shade on the side where more
+// columns wait says so (without JavaScript the hint and a right-hand shade stay on).
+function setUpScrollRegions() {
+  document.querySelectorAll("[data-scroll-region]").forEach((region) => {
+    const scroller = region.querySelector(".table-scroll");
+    if (!scroller) return;
+    function update() {
+      const more = scroller.scrollWidth - scroller.clientWidth;
+      region.dataset.js = "";
+      region.toggleAttribute("data-overflows", more > 1);
+      region.toggleAttribute("data-more-left", scroller.scrollLeft > 1);
+      region.toggleAttribute("data-more-right", scroller.scrollLeft < more - 1);
+    }
+    scroller.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update);
+    update();
+  });
 }
 
 // The unread count in the header follows new notifications while a page stays open: asked
@@ -568,6 +610,8 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpPhraseForm();
   setUpEditor();
   setUpUnreadBadge();
+  setUpMenu();
+  setUpScrollRegions();
 });
 
 // The new phrase book entry: the fields of a confusion only show for that kind.
