@@ -14,6 +14,7 @@ from app.auth.models import User
 from app.core.audit import audit
 from app.core.extensions import db
 from app.core.times import format_datetime, to_local
+from app.core.validation import safe_filename
 from app.documents.structure import parse
 from app.pdf.fonts import fallback_characters, resolve_roles, stand_in_text
 from app.pdf.ofd import OfdInfo, ofd_of
@@ -185,9 +186,7 @@ def record_download(actor: User, report: Report, kind: str = "pdf") -> HistoryEn
 
 
 def pdf_filename(report: Report, title: str, suffix: str = ".pdf") -> str:
-    unsafe = '\\/:*?"<>|\r\n\t'
-    name = f"{report.unit.name}-{report.period.name}-{title}"
-    return "".join("_" if char in unsafe else char for char in name)[:150] + suffix
+    return safe_filename(f"{report.unit.name}-{report.period.name}-{title}", suffix)
 
 
 def prepare_approved_pdf(report_id: int) -> None:
