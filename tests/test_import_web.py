@@ -183,7 +183,7 @@ def test_saving_refuses_a_body_over_the_limits(org, client, login, body, message
 
 def test_an_oversized_file_is_refused_before_any_check_runs(org, client, login, monkeypatch):
     checked = []
-    monkeypatch.setattr(editor, "check", lambda text: checked.append(len(text)) or [])
+    monkeypatch.setattr(editor, "check", lambda text, *book: checked.append(len(text)) or [])
     report = make_report(org, "a", body="原来的草稿。")
     login(org["author_a"])
     # The reported file: a small upload of a million one-character paragraphs.

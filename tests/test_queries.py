@@ -103,6 +103,6 @@ def test_the_unread_count_in_the_header_comes_with_the_user(org, client, login):
     db.session.commit()
     login(org["author_a"])
     page, statements = statements_of(client, f"/reports/{report.id}")
-    assert 'aria-label="2条未读">2<' in page
+    assert '<span class="badge" aria-hidden="true">2</span>' in page and "（2条未读）" in page
     counts = [s for s in statements if "count(" in s.lower() and "notifications" in s]
     assert len(counts) == 1 and "users" in counts[0]  # one statement: the user and the count

@@ -16,8 +16,10 @@ from app.reports.views import bp, load_report
 from app.reports.workflow import ReportState
 
 
-def pdf_response(pdf: bytes, filename: str) -> Response:
-    response = file_response(pdf, filename, "application/pdf", ascii_name="report.pdf")
+def pdf_response(pdf: bytes, filename: str, ascii_name: str, *, inline: bool = False) -> Response:
+    """A PDF download (``Content-Disposition: attachment``), or with ``inline`` one the
+    browser shows in its own viewer; the Chinese name as RFC 6266 ``filename*`` either way."""
+    response = file_response(pdf, filename, "application/pdf", ascii_name=ascii_name, inline=inline)
     # A laid-out document leaves large reference cycles; collect them once the response has
     # been sent rather than making the user wait (~60 ms), so the worker's memory stays flat.
     response.call_on_close(gc.collect)
@@ -31,7 +33,11 @@ def pdf(report_id: int):
     report, title, document = _approved_download(
         report_id, lambda report: exports.approved_pdf(report, with_record=with_record), "pdf"
     )
-    return pdf_response(document, exports.pdf_filename(report, title))
+    return pdf_response(
+        document,
+        exports.pdf_filename(report, title, with_record=with_record),
+        exports.ascii_pdf_filename(report, with_record=with_record),
+    )
 
 
 @bp.get("/reports/<int:report_id>/ofd")
@@ -71,11 +77,17 @@ def _approved_download(
 
 @bp.get("/reports/<int:report_id>/versions/<int:number>/pdf")
 def version_pdf(report_id: int, number: int):
-    """Any submitted version as a stamped draft (“草稿 · 未经审定”), for authors and reviewers."""
+    """Any submitted version as a stamped draft (“草稿 · 未经审定”), for authors and reviewers:
+    the “PDF 预览” link, so it opens in the browser's viewer (inline)."""
     report = load_report(report_id)
     require(permissions.can_preview_pdf(current_user, report))
     found = next((v for v in report.versions if v.number == number), None)
     if found is None:
         abort(404)
     document = exports.render(exports.pdf_source(report, found, stamped=True))
-    return pdf_response(document, exports.pdf_filename(report, f"{found.title}-第{number}版-草稿"))
+    return pdf_response(
+        document,
+        exports.pdf_filename(report, f"{found.title}-第{number}版-草稿"),
+        exports.ascii_pdf_filename(report, draft=number),
+        inline=True,
+    )
