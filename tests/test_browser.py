@@ -130,13 +130,16 @@ class Session:
 
 
 @contextmanager
-def browser_tab(chromium: str, problems: list[str], dialogs: list[str]) -> Iterator[Page]:
-    """One desktop-sized tab that accepts dialogs (recorded in ``dialogs``) and records page
-    errors, console errors and HTTP errors in ``problems``."""
+def browser_tab(
+    chromium: str, problems: list[str], dialogs: list[str], viewport: dict | None = None
+) -> Iterator[Page]:
+    """One tab (desktop-sized unless ``viewport`` says otherwise) that accepts dialogs
+    (recorded in ``dialogs``) and records page errors, console errors and HTTP errors in
+    ``problems``."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+            context = browser.new_context(viewport=viewport or DESKTOP, locale="zh-CN")
             context.set_default_timeout(TIMEOUT_MS)
             page = context.new_page()
 
@@ -521,6 +524,75 @@ def test_a_wording_suggestion_is_applied_with_one_click(chromium, live_server, o
             expect(page.get_by_role("button", name=label)).to_have_count(0)
         expect(body_box).to_have_value(re.compile("学习教育抓得比较紧，截至目前已开展调研12次"))
     assert problems == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1366, "height": 768}, {"width": 390, "height": 844}], ids=["1366", "390"]
+)
+def test_a_refused_import_is_said_at_the_top_and_keeps_what_was_typed(
+    chromium, live_server, org, viewport
+):
+    problems: list[str] = []
+    with browser_tab(chromium, problems, [], viewport) as page:
+        s = Session(page, live_server, screenshot_dir())
+        s.login("author_a")
+        page.goto(f"{live_server}/reports/new?period_id={org.period.id}")
+        page.get_by_label("标题").fill("城关镇11月份工作汇报")
+        page.get_by_label("正文").fill("一、工作开展情况\n本月召开专题会议3次。")
+        page.locator("#import-file").set_input_files(
+            {"name": "扫描件.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7\n"}
+        )
+        page.get_by_role("button", name="导入并预览").click()
+        page.wait_for_url(f"{live_server}/reports/new/import")
+
+        refusal = page.locator("#import-refused")
+        expect(refusal).to_be_visible()
+        expect(refusal).to_contain_text("文件未能导入（扫描件.pdf）")
+        expect(refusal).to_contain_text("另存为 .docx 或 .txt")
+        box = refusal.bounding_box()
+        assert page.evaluate("window.scrollY") == 0
+        assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]  # where the eye is
+        editor_top = page.locator("#editor-form").bounding_box()["y"]
+        assert box["y"] < editor_top
+        expect(page.get_by_label("标题")).to_have_value("城关镇11月份工作汇报")
+        expect(page.get_by_label("正文")).to_have_value("一、工作开展情况\n本月召开专题会议3次。")
+        expect(page.get_by_label("期次")).to_have_value(str(org.period.id))
+        s.shot(f"import-refused-{viewport['width']}.png")
+
+        # Nothing was lost on the way: saving now (the page's address is the import's) makes
+        # the draft from the typed text.
+        page.get_by_role("button", name="保存草稿").click()
+        expect(page.locator(".flash-success")).to_contain_text("草稿已创建")
+        expect(page.locator("h1")).to_contain_text("城关镇11月份工作汇报")
+    assert problems == [f"HTTP 400 {live_server}/reports/new/import"]
+
+
+@pytest.mark.browser
+def test_a_refused_import_into_a_draft_is_said_above_the_editor(chromium, live_server, org):
+    report = make_report(org, "a", body="一、原来的草稿\n已保存的正文。")
+    problems: list[str] = []
+    with browser_tab(chromium, problems, [], {"width": 1366, "height": 768}) as page:
+        s = Session(page, live_server, screenshot_dir())
+        s.login("author_a")
+        page.goto(f"{live_server}/reports/{report.id}/edit")
+        page.get_by_label("正文").fill("一、改过的草稿\n还没保存的正文。")
+        page.locator("#import-file").set_input_files(
+            {"name": "空白.txt", "mimeType": "text/plain", "buffer": b""}
+        )
+        page.get_by_role("button", name="导入并预览").click()
+        page.wait_for_url(f"{live_server}/reports/{report.id}/import")
+        refusal = page.locator("#import-refused")
+        expect(refusal).to_contain_text("上传的文件是空的")
+        box = refusal.bounding_box()
+        assert box["y"] + box["height"] <= 768
+        assert box["y"] < page.locator("#editor-form").bounding_box()["y"]
+        expect(page.get_by_label("正文")).to_have_value("一、改过的草稿\n还没保存的正文。")
+        s.shot("import-refused-edit-1366.png")
+        page.get_by_role("button", name="保存草稿").click()
+        page.wait_for_url(f"{live_server}/reports/{report.id}")
+        expect(page.locator(".flash-success")).to_contain_text("草稿已保存")
+    assert problems == [f"HTTP 400 {live_server}/reports/{report.id}/import"]
 
 
 # /verify: anyone (not logged in) picks a file; the verdict shows whole, inside the page.

@@ -149,6 +149,24 @@ class TestNumbering:
         body = "一、甲\n（一）子。正文。\n（二）子。正文。\n二、乙\n（一）子。正文。"
         assert [f for f in check(body) if f.rule == "numbering"] == []
 
+    def test_after_ninety_nine_comes_one_hundred_in_a_message(self):
+        # “一、” after “九十九、”: the label expected next, 一百、, is worked out (and must not
+        # fail) even though no heading is read past 99.
+        findings = [f for f in check("九十九、甲。正文。\n一、乙。正文。") if f.rule == "numbering"]
+        assert [f.line for f in findings] == [1, 2]
+        assert "排在“九十九、”之后" in findings[1].message
+
+    def test_a_list_after_a_lead_in_starts_again_from_one(self):
+        body = (
+            "（一）学习\n主要做法如下：\n1.集中学。\n2.专题学。\n"
+            "取得的成效有：\n1.认识提高。\n2.作风转变。"
+        )
+        assert [f for f in check(body) if f.rule == "numbering"] == []
+
+    def test_without_a_lead_in_a_restart_is_still_reported(self):
+        body = "（一）学习\n1.集中学。\n2.专题学。\n学习很有成效。\n1.认识提高。"
+        assert [f.line for f in check(body) if f.rule == "numbering"] == [5]
+
     def test_arabic_levels(self):
         body = "1.甲。正文。\n2.乙。正文。\n4.丙。正文。\n（1）子。正文。\n（3）子。正文。"
         findings = [f for f in check(body) if f.rule == "numbering"]
@@ -239,6 +257,23 @@ class TestEmptySection:
     def test_text_in_subsections_counts(self):
         body = "一、甲\n（一）子标题。子正文。\n二、乙\n正文。"
         assert [f for f in check(body) if f.rule == "empty-section"] == []
+
+    @pytest.mark.parametrize(
+        "items",
+        [
+            "1.抓好春耕备耕，落实播种面积。\n2.推进农田建设。\n3.开展农技培训",
+            "1.基础设施薄弱\n2.人员年龄偏大",
+            "（1）局党组带头学\n（2）支部跟进学",
+            "1.组织学习。",  # a list of one item that is a sentence
+        ],
+    )
+    def test_the_items_of_a_list_are_its_content_the_last_one_included(self, items):
+        body = f"一、主要工作\n{items}\n二、下一步打算\n继续抓好落实。"
+        assert [f for f in check(body) if f.rule == "empty-section"] == []
+
+    def test_a_bare_sub_heading_among_sub_headings_with_text_is_still_empty(self):
+        body = "一、甲\n1.学习\n集中学习三次。\n2.调研\n二、乙\n正文。"
+        assert [f.line for f in check(body) if f.rule == "empty-section"] == [4]
 
 
 def test_positions_refer_to_the_input_lines_with_indentation_and_crlf():

@@ -10,6 +10,7 @@ import struct
 import zipfile
 import zlib
 from collections import Counter
+from pathlib import Path
 
 import docx
 import pytest
@@ -22,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.documents import importing, word_numbering
+from app.documents.checks import check
 from app.documents.importing import (
     MAX_DOCX_UNPACKED_BYTES,
     MAX_UPLOAD_BYTES,
@@ -365,14 +367,425 @@ def test_bullet_style_and_undefined_numbering_each_get_a_warning():
     ]
 
 
-def test_multilevel_legal_style_is_reported_not_guessed():
+def test_multilevel_legal_style_is_written_one_official_level_down():
     document = docx.Document()
     num = add_list(document, [("decimal", "%1."), ("decimal", "%1.%2")])
     numbered(document, "总则", num)
     numbered(document, "适用范围", num, 1)
     result = import_file("汇报.docx", docx_bytes(document))
-    assert result.text == "1.总则\n适用范围"
-    assert [f.message for f in result.findings] == [word_numbering.NUMBER_LOST.format(label="1.1")]
+    assert result.text == "1.总则\n（1）适用范围"
+    assert [f.message for f in result.findings] == [
+        word_numbering.NUMBER_RELEVELLED.format(shown="1.1", label="（1）")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("inner", "labels"),
+    [
+        (("decimal", "%2."), ["（1）", "（2）"]),  # LibreOffice's nested <ol>: “1.” in “1.”
+        (("lowerLetter", "%2."), ["（1）", "（2）"]),  # Word's default multilevel list
+        (("decimal", "（%2）"), ["（1）", "（2）"]),  # already a level down: kept, no note
+    ],
+)
+def test_a_list_nested_in_a_list_is_one_official_level_down(inner, labels):
+    document = docx.Document()
+    num = add_list(document, [("decimal", "%1."), inner])
+    numbered(document, "开展专题学习。", num)
+    numbered(document, "局党组带头学", num, 1)
+    numbered(document, "支部跟进学", num, 1)
+    numbered(document, "举办法治讲座。", num)
+    numbered(document, "覆盖全体干部", num, 1)
+    result = import_file("汇报.docx", docx_bytes(document))
+    assert result.text.split("\n") == [
+        "1.开展专题学习。",
+        f"{labels[0]}局党组带头学",
+        f"{labels[1]}支部跟进学",
+        "2.举办法治讲座。",
+        f"{labels[0]}覆盖全体干部",
+    ]
+    relevelled = inner[1] != "（%2）"
+    assert [f.line for f in result.findings] == ([2, 3, 5] if relevelled else [])
+    assert [f for f in check(result.text) if f.rule == "numbering"] == []
+
+
+# --- headings: styles and outline levels -----------------------------------------------------
+
+DATA = Path(__file__).parent / "data"
+
+
+def heading_style(document, name: str, *, based_on=None, outline: int | None = None):
+    """A paragraph style as other programs write them: any id, a name, maybe an outline level."""
+    style = document.styles.add_style(name, 1)
+    if based_on is not None:
+        style.base_style = based_on
+    if outline is not None:
+        style.element.get_or_add_pPr().append(
+            parse_xml(f'<w:outlineLvl {nsdecls("w")} w:val="{outline}"/>')
+        )
+    return style
+
+
+def set_outline(paragraph, level: int) -> None:
+    paragraph._p.get_or_add_pPr().append(
+        parse_xml(f'<w:outlineLvl {nsdecls("w")} w:val="{level}"/>')
+    )
+
+
+def test_word_headings_without_numbers_get_the_label_of_their_level():
+    document = docx.Document()
+    document.add_paragraph(TITLE, style="Title")
+    document.add_paragraph(INTRO)
+    document.add_paragraph("主要做法", style="Heading 1")
+    document.add_paragraph("强化政治引领", style="Heading 2")
+    document.add_paragraph("开展专题学习，覆盖全体党员。")
+    document.add_paragraph("夯实基层组织", style="Heading 2")
+    document.add_paragraph("整顿软弱涣散党组织三个。")
+    document.add_paragraph("下一步打算", style="Heading 1")
+    document.add_paragraph("持续抓好整改落实。")
+    result = import_file("汇报.docx", docx_bytes(document))
+    assert result.text.split("\n") == [
+        TITLE,
+        INTRO,
+        "一、主要做法",
+        "（一）强化政治引领",
+        "开展专题学习，覆盖全体党员。",
+        "（二）夯实基层组织",
+        "整顿软弱涣散党组织三个。",
+        "二、下一步打算",
+        "持续抓好整改落实。",
+    ]
+    assert result.title == TITLE
+    (note,) = result.findings
+    assert (note.line, note.rule) == (3, "import")
+    assert "共 4 段" in note.message and "“一、”“（一）”" in note.message
+    assert check(result.text) == []
+
+
+def test_outline_levels_and_localised_style_names_make_headings():
+    document = docx.Document()
+    chinese1 = heading_style(document, "标题 1")  # WPS: a localised name, no outline level
+    own2 = heading_style(document, "本单位二级标题", based_on=chinese1, outline=1)
+    inherited = heading_style(document, "本单位二级标题加粗", based_on=own2)
+    document.add_paragraph("工作进展", style=chinese1)
+    document.add_paragraph("学习教育", style=own2)
+    document.add_paragraph("集中学习十二次。")
+    document.add_paragraph("调查研究", style=inherited)
+    document.add_paragraph("形成调研报告五篇。")
+    set_outline(document.add_paragraph("存在问题"), 0)  # 大纲级别 set on the paragraph
+    document.add_paragraph("个别支部学习不够深入。")
+    body_text = document.add_paragraph("正文级别的标题样式段落。", style="Heading 1")
+    set_outline(body_text, 9)  # 大纲级别“正文文本” overrides the style
+    assert imported_lines(document) == [
+        "一、工作进展",
+        "（一）学习教育",
+        "集中学习十二次。",
+        "（二）调查研究",
+        "形成调研报告五篇。",
+        "二、存在问题",
+        "个别支部学习不够深入。",
+        "正文级别的标题样式段落。",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "style_id"),
+    [("heading 2", "2"), ("标题 2", "a3"), ("Überschrift 2", "berschrift2"), ("x", "Heading2")],
+)
+def test_a_heading_is_known_by_its_name_or_id_whatever_the_language(name, style_id):
+    document = docx.Document()
+    # Chinese Word's own heading 2: id "2", and here without the outline level Word gives it.
+    style = document.styles["Heading 2"] if name == "heading 2" else heading_style(document, name)
+    for outline in style.element.iter(qn("w:outlineLvl")):
+        outline.getparent().remove(outline)
+    style.element.set(qn("w:styleId"), style_id)
+    document.add_paragraph(INTRO)
+    document.add_paragraph("主要做法", style=style)
+    document.add_paragraph("正文。")
+    assert imported_lines(document)[1] == "一、主要做法"
+
+
+def test_typed_labels_set_the_level_and_the_count_of_a_word_level():
+    document = docx.Document()
+    document.add_paragraph(TITLE, style="Heading 1")  # the title, alone at its level
+    document.add_paragraph("一、主要成效", style="Heading 2")
+    document.add_paragraph("理论学习", style="Heading 3")
+    document.add_paragraph("正文。")
+    document.add_paragraph("（二）调查研究", style="Heading 3")  # typed: the count goes on
+    document.add_paragraph("正文。")
+    document.add_paragraph("检视整改", style="Heading 3")
+    document.add_paragraph("正文。")
+    document.add_paragraph("存在问题", style="Heading 2")
+    document.add_paragraph("正文。")
+    assert imported_lines(document) == [
+        TITLE,
+        "一、主要成效",
+        "（一）理论学习",
+        "正文。",
+        "（二）调查研究",
+        "正文。",
+        "（三）检视整改",
+        "正文。",
+        "二、存在问题",
+        "正文。",
+    ]
+
+
+def test_a_heading_numbered_by_hand_the_half_width_way_is_not_numbered_again():
+    document = docx.Document()
+    for text, style in [
+        ("一.总体情况", "Heading 1"),
+        ("(一)学习教育", "Heading 2"),
+        ("正文。", None),
+        ("调查研究", "Heading 2"),
+        ("正文。", None),
+        ("下一步打算", "Heading 1"),
+        ("正文。", None),
+    ]:
+        document.add_paragraph(text, style=style)
+    assert imported_lines(document) == [
+        "一.总体情况",
+        "(一)学习教育",
+        "正文。",
+        "（二）调查研究",
+        "正文。",
+        "二、下一步打算",
+        "正文。",
+    ]
+
+
+def test_a_first_heading_alone_at_its_level_is_the_title_only_if_it_reads_as_one():
+    document = docx.Document()
+    document.add_paragraph("一、工作开展情况", style="Heading 1")  # numbered: a section
+    document.add_paragraph("学习教育", style="Heading 2")
+    document.add_paragraph("正文。")
+    document.add_paragraph("调查研究", style="Heading 2")
+    document.add_paragraph("正文。")
+    assert imported_lines(document) == [
+        "一、工作开展情况",
+        "（一）学习教育",
+        "正文。",
+        "（二）调查研究",
+        "正文。",
+    ]
+
+
+def test_a_first_heading_shared_with_other_headings_is_not_taken_for_the_title():
+    document = docx.Document()
+    document.add_paragraph("工作进展", style="Heading 1")
+    document.add_paragraph("正文。")
+    document.add_paragraph("下一步打算", style="Heading 1")
+    document.add_paragraph("正文。")
+    assert imported_lines(document) == ["一、工作进展", "正文。", "二、下一步打算", "正文。"]
+
+
+def test_a_heading_with_word_numbering_outside_the_official_labels_gets_its_level_label():
+    document = docx.Document()
+    num = add_list(document, [("chineseCounting", "第%1章")])
+    numbered(document, "总体情况", num, style="Heading 1")
+    document.add_paragraph("正文。")
+    numbered(document, "主要问题", num, style="Heading 1")
+    document.add_paragraph("正文。")
+    result = import_file("汇报.docx", docx_bytes(document))
+    assert result.text.split("\n") == ["一、总体情况", "正文。", "二、主要问题", "正文。"]
+    assert len(result.findings) == 1  # the note, not a “number lost” warning per heading
+
+
+def test_headings_in_tables_and_deeper_than_four_levels_are_left_as_they_are():
+    document = docx.Document()
+    document.add_paragraph(INTRO)
+    table = document.add_table(rows=1, cols=1)
+    table.cell(0, 0).paragraphs[0].add_run("表内标题")
+    table.cell(0, 0).paragraphs[0].style = document.styles["Heading 1"]
+    for level in range(1, 6):
+        document.add_paragraph(f"第{level}层", style=f"Heading {level}")
+        document.add_paragraph("正文。")
+    lines = imported_lines(document)
+    assert lines[1] == "表内标题"
+    assert lines[2::2] == ["一、第1层", "（一）第2层", "1.第3层", "（1）第4层", "第5层"]
+
+
+def test_headings_past_ninety_nine_at_one_level_are_left_unnumbered():
+    document = docx.Document()
+    for _ in range(101):
+        document.add_paragraph("要点", style="Heading 1")
+        document.add_paragraph("正文。")
+    lines = imported_lines(document)
+    assert lines[196:202:2] == ["九十九、要点", "要点", "要点"]
+
+
+def test_labels_written_before_headings_are_held_to_the_length_limit():
+    document = docx.Document()
+    document.add_paragraph("字" * (BODY_MAX_LENGTH - 8))
+    document.add_paragraph("标题", style="Heading 1")
+    assert imported_lines(document)[1] == "一、标题"
+    document.add_paragraph("标题", style="Heading 1")  # fits as read, not with the labels
+    assert refused_message(docx_bytes(document)) == importing.TEXT_TOO_LONG
+
+
+def test_a_list_numbered_at_its_headings_level_is_written_a_level_below_it():
+    document = docx.Document()
+    before = add_list(document, [("chineseCounting", "%1、")], num_id=91)
+    numbered(document, "列表在所有标题之前，不动。", before)
+    num = add_list(document, [("chineseCounting", "%1、"), ("decimal", "%2.")])
+    document.add_paragraph("一、主要工作", style="Heading 1")
+    numbered(document, "抓学习。", num)
+    numbered(document, "集中学。", num, 1)
+    numbered(document, "抓调研。", num)
+    document.add_paragraph("二、下一步", style="Heading 1")
+    document.add_paragraph("继续推进。")
+    result = import_file("汇报.docx", docx_bytes(document))
+    assert result.text.split("\n") == [
+        "一、列表在所有标题之前，不动。",
+        "一、主要工作",
+        "（一）抓学习。",  # “一、” in Word, under the heading “一、”
+        "（1）集中学。",  # the lists under a heading move down together
+        "（二）抓调研。",
+        "二、下一步",
+        "继续推进。",
+    ]
+    (note,) = result.findings
+    assert note.line == 3 and "此段起的 3 段" in note.message and "“一、主要工作”" in note.message
+
+
+LIBREOFFICE_DOCUMENTS = {
+    "headings.docx": (
+        [
+            "县农业农村局2026年上半年工作总结",
+            "今年以来，我局围绕年度目标任务，扎实推进各项工作，现将有关情况报告如下。",
+            "一、主要工作",
+            "上半年重点抓了以下几项工作：",
+            "1.抓好春耕备耕，落实粮食播种面积。",
+            "2.推进高标准农田建设，完成年度任务的六成。",
+            "3.开展农技培训",
+            "二、存在的问题",
+            "1.部分村组基础设施薄弱。",
+            "2.农技人员年龄偏大",
+            "三、下一步打算",
+            "我们将继续抓好各项工作。",
+        ],
+        [3],
+    ),
+    "nested.docx": (
+        [
+            "区司法局第三季度工作情况",
+            "一、主要做法",
+            "（一）抓学习教育",
+            "本季度组织集中学习，具体安排如下：",
+            "1.开展专题学习，召开读书班两期。",
+            "（1）局党组带头学",
+            "（2）支部跟进学",
+            "2.举办法治讲座，覆盖干部职工一百余人。",
+            "（二）抓公共法律服务",
+            "1.完善服务网络，新建服务站三个。",
+            "2.开展送法下乡",
+            "二、下一步打算",
+            "加强队伍建设。",
+            "推进信息化",
+        ],
+        [2, 6, 7, 13, 14],  # the headings' note, the nested list, the lost “a.” “b.”
+    ),
+    "outline.docx": (
+        [
+            "市场监管局2026年第一季度工作小结",
+            "一季度，我局按照年初部署，稳步推进各项监管任务。",
+            "一、重点工作推进情况",
+            "（一）食品安全监管",
+            "完成春节前专项检查，抽检样品三百余批次。",
+            "（二）特种设备安全",
+            "对全市电梯开展隐患排查，督促整改问题二十项。",
+            "二、存在的困难",
+            "基层执法力量不足，专业人员缺乏。",
+        ],
+        [3],
+    ),
+    "localized.docx": (
+        [
+            "街道办事处2026年11月份工作汇报",
+            "一、社区治理",
+            "（一）网格化管理",
+            "调整网格二十个，配齐网格员。",
+            "（二）矛盾纠纷化解",
+            "调处矛盾纠纷四十余件，调处成功率九成以上。",
+            "二、民生服务",
+            "为辖区老人上门体检三百余人次。",
+        ],
+        [3],
+    ),
+    "numbered.docx": (
+        [
+            "县人社局2026年度就业工作总结",
+            "今年以来，我局坚持就业优先，全年各项指标顺利完成。",
+            "一、主要成效",
+            "（一）稳岗扩岗",
+            "全年新增就业岗位四千余个，具体做法如下：",
+            "（1）落实稳岗返还政策，惠及企业三百家。",
+            "（2）开展线上招聘，举办专场招聘会十二场。",
+            "（3）扶持返乡创业",
+            "（二）技能培训",
+            "（1）培训农村劳动力两千人次。",
+            "（2）新建技能大师工作室",
+            "二、下一步打算",
+            "（一）抓重点群体",
+            "1.高校毕业生",
+            "开展离校未就业毕业生帮扶。",
+            "2.农民工",
+            "做好劳务输出对接。",
+        ],
+        [],  # Word's own numbering on the headings: nothing to add
+    ),
+    "samelevel.docx": (
+        [
+            "县统计局2026年10月份工作汇报",
+            "一、本月工作",
+            "（一）统计调查",
+            "本月完成以下调查：",
+            "1.劳动力调查，入户一百二十户。",  # “（一）” in Word, under the heading “（一）”
+            "（1）城镇样本",
+            "（2）农村样本",
+            "2.农产品价格调查，采价点十个。",
+            "（二）数据质量",
+            "开展数据质量抽查。",
+        ],
+        [5],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", LIBREOFFICE_DOCUMENTS)
+def test_libreoffice_documents_import_without_false_warnings(name):
+    """.docx files written by LibreOffice (tests/data/word/README.md): headings by style or
+    outline level, lists restarting under each heading, nested lists, last items unpunctuated."""
+    expected, import_lines = LIBREOFFICE_DOCUMENTS[name]
+    result = import_file(name, (DATA / "word" / name).read_bytes())
+    assert result.text.split("\n") == expected
+    assert result.title == expected[0]
+    assert [f.line for f in result.findings] == import_lines
+    findings = check(result.text)
+    # The only doubt left: the list item whose “b.” Word numbering could not be kept.
+    assert [(f.line, f.rule) for f in findings] == (
+        [(14, "paragraph-end")] if name == "nested.docx" else []
+    )
+
+
+TEXT_FIXTURES = {
+    "report-gbk.txt": "gb18030",
+    "report-gb18030.txt": "gb18030",
+    "report-utf8-bom.txt": "utf-8-sig",
+    "report-utf16le-bom.txt": "utf-16",
+    "report-utf16be-bom.txt": "utf-16",
+}
+
+
+@pytest.mark.parametrize("name", TEXT_FIXTURES)
+def test_text_files_in_every_encoding_import_alike(name):
+    expected = (DATA / "text" / "report.txt").read_text(encoding="utf-8").splitlines()
+    if name == "report-gb18030.txt":
+        expected.append("联系人：刘䶮、王𠮷。")
+    result = import_file(name, (DATA / "text" / name).read_bytes())
+    assert (result.text.split("\n"), result.encoding) == (expected, TEXT_FIXTURES[name])
+    assert result.title == expected[0]
+    # The same report as headings.docx, typed: its lists are not empty sections nor misordered.
+    assert check(result.text) == []
 
 
 # --- paragraphs, tables and everything that is not text ----------------------------------------

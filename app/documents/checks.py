@@ -19,8 +19,10 @@ from app.documents.phrasebook import PhraseBook, default_book
 from app.documents.structure import (
     Block,
     cn_number,
+    cn_numeral,
     heading_number,
     normalise_newlines,
+    official_label,
     paragraph_of_lines,
     parse,
 )
@@ -234,22 +236,14 @@ def check_duplicate_sentences(lines: list[_Line], blocks: list[Block]) -> Iterat
 # --- numbering --------------------------------------------------------------------------
 
 CN_NUMERALS = "零一二三四五六七八九十"
+LEAD_IN_ENDS = ("：", ":")
+# The lowest levels, 1. and （1）, number the items of a list as often as sub-headings.
+LIST_LEVELS = (3, 4)
 ENUMERATION = re.compile(rf"(?:^|(?<=[。；！？：]))\s*([{CN_NUMERALS[1:]}]{{1,3}})是")
 
 
 def _label(level: int, number: int) -> str:
-    if level == 0:
-        return f"{_cn(number)}是"
-    return {1: "{}、", 2: "（{}）", 3: "{}.", 4: "（{}）"}[level].format(
-        _cn(number) if level in (1, 2) else number
-    )
-
-
-def _cn(number: int) -> str:
-    if number < 10:
-        return CN_NUMERALS[number]
-    tens, units = divmod(number, 10)
-    return (CN_NUMERALS[tens] if tens > 1 else "") + "十" + (CN_NUMERALS[units] if units else "")
+    return f"{cn_numeral(number)}是" if level == 0 else official_label(level, number)
 
 
 def _sequence_finding(
@@ -289,6 +283,10 @@ def check_numbering(lines: list[_Line], blocks: list[Block]) -> Iterator[Finding
         if block.kind == "title":
             continue
         text = block.rest if block.kind == "heading" else block.text
+        if text.rstrip().endswith(LEAD_IN_ENDS):
+            # “主要做法如下：” introduces a list of its own, numbered from 1 (a new list in Word).
+            for level in LIST_LEVELS:
+                last[level] = None
         offset = block.indent + (len(block.heading) if block.kind == "heading" else 0)
         for match in ENUMERATION.finditer(text):
             number = cn_number(match.group(1))
@@ -423,25 +421,51 @@ def check_paragraph_ends(lines: list[_Line], blocks: list[Block]) -> Iterator[Fi
 # --- empty section ----------------------------------------------------------------------
 
 
-def _carries_text(block: Block) -> bool:
-    """A body paragraph, a run-in heading, or a numbered line that is itself a sentence
-    (“（一）学习……，制作课件12套。”) carries text; a bare heading does not."""
-    if block.kind == "paragraph":
+def _carries_text(block: Block, items: set[int]) -> bool:
+    """A body paragraph, a run-in heading, a numbered line that is itself a sentence
+    (“（一）学习……，制作课件12套。”, at the list levels “1.召开会议3次。”) or an item of a list
+    carries text; a bare heading does not."""
+    if block.kind == "paragraph" or block.number in items:
         return True
     if block.kind != "heading":
         return False
+    if block.level in LIST_LEVELS and _ends_a_sentence(block.text):
+        return True
     return bool(block.rest.strip()) or ("，" in block.text and _ends_a_sentence(block.text))
 
 
+def _list_items(blocks: list[Block]) -> set[int]:
+    """The numbers of the paragraphs that are items of a list: two or more 1./（1） lines of one
+    level in a row, nothing between them (a list in Word, the last item included)."""
+    items: set[int] = set()
+    run: list[Block] = []
+    for block in [*blocks, None]:
+        if (
+            block is not None
+            and block.kind == "heading"
+            and block.level in LIST_LEVELS
+            and (not run or block.level == run[0].level)
+        ):
+            run.append(block)
+            continue
+        if len(run) >= 2:
+            items.update(item.number for item in run)
+        run = [block] if block is not None and block.kind == "heading" else []
+        if run and run[0].level not in LIST_LEVELS:
+            run = []
+    return items
+
+
 def check_empty_sections(lines: list[_Line], blocks: list[Block]) -> Iterator[Finding]:
+    items = _list_items(blocks)
     for index, block in enumerate(blocks):
-        if block.kind != "heading" or _carries_text(block):
+        if block.kind != "heading" or _carries_text(block, items):
             continue
         has_text = False
         for following in blocks[index + 1 :]:
             if following.kind == "heading" and following.level <= block.level:
                 break
-            if _carries_text(following):
+            if _carries_text(following, items):
                 has_text = True
                 break
         if not has_text:

@@ -33,6 +33,12 @@ from app.core.exceptions import RuleViolation
 from app.documents.findings import Finding
 from app.documents.limits import BODY_MAX_LENGTH, BODY_MAX_PARAGRAPHS
 from app.documents.structure import looks_like_title
+from app.documents.word_headings import (
+    HeadingStyles,
+    WordHeading,
+    number_headings,
+    relevel_lists,
+)
 from app.documents.word_numbering import (
     KeptElement,
     Numbering,
@@ -264,6 +270,7 @@ W_P, W_TBL, W_TR, W_TC, W_R, W_T = (
 )
 W_PPR, W_NUMPR, W_RPR = qn("w:pPr"), qn("w:numPr"), qn("w:rPr")
 W_PSTYLE, W_NUMID, W_ILVL, W_VANISH = qn("w:pStyle"), qn("w:numId"), qn("w:ilvl"), qn("w:vanish")
+W_OUTLINE = qn("w:outlineLvl")
 W_VAL, W_TYPE, W_BR = qn("w:val"), qn("w:type"), qn("w:br")
 # Elements that only wrap content (content controls, custom XML, tracked insertions, fields):
 # their children are read as if they stood in the wrapper's place.
@@ -299,15 +306,27 @@ def read_docx(data: bytes) -> tuple[list[str], list[Finding]]:
     with _open_docx(data) as archive:
         budget = _XmlBudget(MAX_XML_ELEMENTS, MAX_KEPT_ELEMENTS, MAX_XML_ATTRIBUTES, MAX_XML_MARKUP)
         document, styles, numbering = _word_parts(archive, budget)
-        reader = _BodyReader(
-            Numbering.of(
-                _kept_tree(archive, styles, STYLES_KEPT, budget),
-                _kept_tree(archive, numbering, NUMBERING_KEPT, budget),
-            ),
-            budget,
+        numbering_ = Numbering.of(
+            _kept_tree(archive, styles, STYLES_KEPT, budget),
+            _kept_tree(archive, numbering, NUMBERING_KEPT, budget),
         )
+        reader = _BodyReader(numbering_, HeadingStyles(numbering_.styles), budget)
         _parse(archive, document, reader, budget)
-    return reader.body.lines, sorted(reader.findings)
+    return _with_heading_labels(reader)
+
+
+def _with_heading_labels(reader: _BodyReader) -> tuple[list[str], list[Finding]]:
+    """The lines with Word's unnumbered headings labelled (word_headings), and the findings."""
+    lines, numbered, note = number_headings(reader.body.lines, reader.headings)
+    lines, moved = relevel_lists(lines, reader.list_items)
+    if sum(map(len, lines)) + len(lines) - 1 > BODY_MAX_LENGTH:
+        raise ImportRefused(TEXT_TOO_LONG)
+    reader.body.lines = lines
+    if note:
+        reader.warn(note, numbered[0] + 1)
+    for line, message in moved:
+        reader.warn(message, line + 1)
+    return lines, sorted(reader.findings)
 
 
 def _open_docx(data: bytes) -> zipfile.ZipFile:
@@ -478,12 +497,12 @@ STYLES_KEPT = _Kept(
     root=qn("w:styles"),
     children={
         qn("w:styles"): _w("style"),
-        qn("w:style"): _w("basedOn", "pPr"),
-        W_PPR: _w("numPr"),
+        qn("w:style"): _w("name", "basedOn", "pPr"),
+        W_PPR: _w("numPr", "outlineLvl"),
         W_NUMPR: _w("numId", "ilvl"),
     },
     attributes=_w("styleId", "type", "default", "val"),
-    values=_w("basedOn", "numId", "ilvl"),
+    values=_w("name", "basedOn", "numId", "ilvl", "outlineLvl"),
 )
 NUMBERING_KEPT = _Kept(
     root=qn("w:numbering"),
@@ -563,7 +582,7 @@ def _content_type(types: KeptElement | None, member: str) -> str | None:
     range(12)
 )
 # Elements read for their attributes alone.
-_BREAK, _CHARACTER, _VANISH, _PSTYLE, _NUMID, _ILVL = range(100, 106)
+_BREAK, _CHARACTER, _VANISH, _PSTYLE, _NUMID, _ILVL, _OUTLINE = range(100, 107)
 # (where, element) -> where its content is read, or what is read from it (the codes from 100);
 # an element not listed is skipped whole.
 _READ = {
@@ -582,6 +601,7 @@ _READ = {
     (_RPR, W_VANISH): _VANISH,
     (_PPR, W_PSTYLE): _PSTYLE,
     (_PPR, W_NUMPR): _NUMPR,
+    (_PPR, W_OUTLINE): _OUTLINE,
     (_NUMPR, W_NUMID): _NUMID,
     (_NUMPR, W_ILVL): _ILVL,
     **{(_RUN, tag): _CHARACTER for tag in RUN_CHARACTERS},
@@ -604,9 +624,14 @@ class _BodyReader:
     body (hundreds of thousands), hence the plain attributes and the dispatch by table.
     """
 
-    def __init__(self, numbering: Numbering, budget: _XmlBudget) -> None:
-        self.numbering, self.budget = numbering, budget
+    def __init__(self, numbering: Numbering, headings: HeadingStyles, budget: _XmlBudget) -> None:
+        self.numbering, self.heading_styles, self.budget = numbering, headings, budget
         self.default_numbered = numbering.numbers_default_style()
+        self.default_heading = headings.level_of(numbering.default_style, None) is not None
+        # The paragraphs outside tables that Word treats as headings (word_headings), and the
+        # lines of the others that Word's numbering gave an official label.
+        self.headings: list[WordHeading] = []
+        self.list_items: list[int] = []
         self.body = _Lines()
         self.findings: list[Finding] = []
         self.where = [_ROOT]
@@ -683,7 +708,7 @@ class _BodyReader:
         elif read == _VANISH:
             if self.hidden is None:
                 self.hidden = is_on_value(attrib.get(W_VAL))
-        else:  # w:pStyle, w:numId, w:ilvl
+        else:  # w:pStyle, w:numId, w:ilvl, w:outlineLvl
             self.properties.setdefault(read, attrib.get(W_VAL))
 
     def data(self, text: str) -> None:
@@ -751,6 +776,11 @@ class _BodyReader:
             return
         if label and full_width_parens(text[: len(label)]) != label:
             text = label + text
+        if not self.tables:
+            if self._is_heading():
+                lost = None if not label else lost  # labelled by its level (word_headings)
+            elif label:
+                self.list_items.append(len(self.body.lines))
         if self.tables:
             self.cell_lines.append(text)
             self.row_length += len(text)
@@ -761,6 +791,19 @@ class _BodyReader:
         self.body.add(text)
         if lost:
             self.warn(lost)
+
+    def _is_heading(self) -> bool:
+        """Whether Word treats the paragraph ending now as a heading; if so, note it."""
+        properties = self.properties
+        if not (self.default_heading or _PSTYLE in properties or _OUTLINE in properties):
+            return False
+        level = self.heading_styles.level_of(
+            properties.get(_PSTYLE) or self.numbering.default_style, properties.get(_OUTLINE)
+        )
+        if level is None:
+            return False
+        self.headings.append(WordHeading(len(self.body.lines), level))
+        return True
 
     def _end_row(self) -> None:
         if self.cells:

@@ -126,8 +126,40 @@ def cn_number(numeral: str) -> int | None:
 
 def heading_number(block: Block) -> int | None:
     """The number of a numbered heading: “三、” → 3, “（十二）” → 12, “4.” → 4."""
-    match = re.match(r"^（?([一二三四五六七八九十零〇]+|\d{1,2})", block.text)
+    return heading_number_of(block.text)
+
+
+def heading_number_of(text: str) -> int | None:
+    """heading_number for a line of text."""
+    match = re.match(r"^（?([一二三四五六七八九十零〇]+|\d{1,2})", text)
     if not match:
         return None
     value = match.group(1)
     return int(value) if value.isdigit() else cn_number(value)
+
+
+def cn_numeral(number: int) -> str:
+    """1 → 一, 12 → 十二, 20 → 二十, 110 → 一百一十 (the reverse of cn_number up to 99; the
+    hundreds only name a number in a message, as no heading is read past 99)."""
+    numerals = "零一二三四五六七八九"
+    if number < 0 or number >= 1000:
+        return str(number)
+    if number < 10:
+        return numerals[number]
+    hundreds, rest = divmod(number, 100)
+    if not hundreds:
+        tens, units = divmod(number, 10)
+        return (numerals[tens] if tens > 1 else "") + "十" + (numerals[units] if units else "")
+    head = numerals[hundreds] + "百"
+    if not rest:
+        return head
+    if rest < 10:
+        return head + "零" + numerals[rest]
+    return head + ("一" if rest < 20 else "") + cn_numeral(rest)
+
+
+def official_label(level: int, number: int) -> str:
+    """The label of a heading of ``level`` (1–4): 一、 （一） 1. （1）."""
+    if level in (1, 2):
+        return ("{}、", "（{}）")[level - 1].format(cn_numeral(number))
+    return ("{}.", "（{}）")[level - 3].format(number)

@@ -18,12 +18,16 @@ from typing import NamedTuple
 
 from docx.oxml.ns import qn as _qn
 
-from app.documents.structure import HEADING_PATTERNS
+from app.documents.structure import HEADING_PATTERNS, heading_level, official_label
 
 BULLET_LOST = "此段在 Word 中使用了自动编号（项目符号），导入后编号已丢失，请手工补上序号。"
 NUMBER_LOST = (
     "此段在 Word 中使用了自动编号“{label}”，不属于“一、（一）1.（1）”层次序号，"
     "导入后编号已丢失，请手工补上序号。"
+)
+NUMBER_RELEVELLED = (
+    "此段在 Word 中是嵌套列表的编号“{shown}”，与上一级编号分不出层次，"
+    "导入时已按“一、（一）1.（1）”的层次改为下一级的“{label}”，请核对。"
 )
 NUMBER_UNKNOWN = (
     "此段在 Word 中使用了自动编号，但无法识别其格式，导入后编号已丢失，请手工补上序号。"
@@ -43,6 +47,7 @@ CHINESE_FORMATS = {
 DECIMAL_FORMATS = {"decimal", "decimalHalfWidth"}
 HEAVENLY_STEMS = "甲乙丙丁戊己庚辛壬癸"
 MAX_LEVELS = 9
+MAX_OFFICIAL_LEVEL = 4  # （1）
 # Word's longest level text is nine levels of "%N." (27 characters); a longer one cannot be an
 # official label, and repeating it in every warning would only bloat the preview.
 MAX_LEVEL_TEXT = 64
@@ -141,6 +146,8 @@ class Numbering:
     abstracts: dict[str, KeptElement]  # abstractNumId -> w:abstractNum
     nums: dict[str, KeptElement]  # numId -> w:num
     counters: dict[str, list[int | None]] = field(default_factory=dict)
+    # list -> the official level (1–4, 0 for none) of the label last written for each level
+    written: dict[str, list[int]] = field(default_factory=dict)
     _style_numbering: dict[str, tuple[str | None, int | None]] = field(default_factory=dict)
     _final_abstract: dict[str, str | None] = field(default_factory=dict)
     _abstract_levels: dict[str, dict[int, _Level]] = field(default_factory=dict)
@@ -201,7 +208,11 @@ class Numbering:
                 counters[deeper] = None
         if not has_text:
             return "", None
-        return _official_label(levels, ilvl, counters)
+        label, lost = _official_label(levels, ilvl, counters)
+        written = self.written.setdefault(list_id, [0] * MAX_LEVELS)
+        label, lost = _one_level_down(levels, ilvl, counters, written, (label, lost))
+        written[ilvl] = heading_level(label)
+        return label, lost
 
     def numbers_default_style(self) -> bool:
         """Whether a paragraph with no style and no numbering of its own may still be numbered."""
@@ -343,6 +354,32 @@ def _official_label(
     ):
         return label, None
     return "", NUMBER_LOST.format(label=shown)
+
+
+def _one_level_down(
+    levels: dict[int, _Level],
+    ilvl: int,
+    counters: list[int | None],
+    written: list[int],
+    shown: tuple[str, str | None],
+) -> tuple[str, str | None]:
+    """A list nested in a list, both numbered “1.” (or “a.” in “1.”): the inner one is written
+    one official level below the label written for the level above it, with a note, as the
+    text needs the levels told apart."""
+    label, lost = shown
+    above = next((written[i] for i in range(ilvl - 1, -1, -1) if counters[i] is not None), 0)
+    if not 0 < above < MAX_OFFICIAL_LEVEL or lost in (BULLET_LOST, NUMBER_UNKNOWN):
+        return shown
+    if heading_level(label) > above:
+        return shown
+    inner = official_label(above + 1, counters[ilvl] or 0)
+    before = label or lost_label(levels, ilvl, counters)
+    return inner, NUMBER_RELEVELLED.format(shown=before, label=inner)
+
+
+def lost_label(levels: dict[int, _Level], ilvl: int, counters: list[int | None]) -> str:
+    """What Word shows for a level whose label is not an official one."""
+    return (_render_template(levels, levels[ilvl].text, counters) or "").strip()
 
 
 def full_width_parens(text: str) -> str:

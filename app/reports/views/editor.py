@@ -196,11 +196,14 @@ def render_import_preview(form, report: Report | None, imported: ImportResult, f
 
 @bp.post("/reports/new/import")
 def import_new():
-    """Show an uploaded file as a new draft, with its findings, before anything is saved."""
+    """Show an uploaded file as a new draft, with its findings, before anything is saved.
+
+    The upload comes with the editor's fields (the import button belongs to the editor form):
+    a refused file gives back everything the user typed; an accepted one keeps their title.
+    """
     require(permissions.can_create_report(current_user))
     import_form = ImportForm()
-    form = new_report_form(formdata=None)
-    form.period_id.data = request.form.get("period_id", type=row_id)
+    form = new_report_form()  # what the user typed, from the same request
     try:
         imported = read_upload(import_form)
     except ImportRefused as error:
@@ -212,22 +215,26 @@ def import_new():
 
 @bp.post("/reports/<int:report_id>/import")
 def import_into(report_id: int):
-    """Show an uploaded file in place of the draft; saving it keeps the old text in history."""
+    """Show an uploaded file in place of the draft; saving it keeps the old text in history.
+
+    As for a new report, a refused file gives back what the user typed in the editor (or the
+    saved draft, from a form that sent the file alone)."""
     report = load_report(report_id)
     require(permissions.can_edit(current_user, report))
     if report.state is not ReportState.DRAFT:
         abort(409, f"汇报当前状态为“{report.state.label}”，只有草稿可以导入。")
     import_form = ImportForm()
-    lock_version = request.form.get("lock_version") or report.lock_version
+    typed = "body" in request.form
+    form = EditReportForm() if typed else EditReportForm(formdata=None, obj=report)
+    form.lock_version.data = request.form.get("lock_version") or report.lock_version
     try:
         imported = read_upload(import_form)
     except ImportRefused as error:
-        form = EditReportForm(formdata=None, obj=report)
-        form.lock_version.data = lock_version
         import_form.form_errors.append(error.message)
         return render_edit(form, report, 400, import_form)
-    form = EditReportForm(formdata=None, title=report.title, body=imported.text)
-    form.lock_version.data = lock_version
+    form.body.data = imported.text
+    if not form.title.data:
+        form.title.data = report.title
     return render_import_preview(form, report, imported, import_form.file.data.filename)
 
 
