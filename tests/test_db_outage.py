@@ -190,6 +190,36 @@ def test_outage_gives_a_chinese_503_and_the_app_recovers_without_restart(outage,
     assert client.get("/reports/").status_code == 200
 
 
+def test_scripts_get_json_during_an_outage(outage, org):
+    """The live check, the unread poll and the job status read JSON: an outage reaches them
+    as a JSON 503 they can read, not as an HTML page; pages still get the HTML page."""
+    outage_app, cut, restore = outage
+    client = outage_app.test_client()
+    response = client.post("/login", data={"username": "author_a", "password": PASSWORD})
+    assert response.status_code in (302, 303)
+    json_requests = {
+        "live check": lambda: client.post("/reports/check", json={"body": "正文。"}),
+        "unread poll": lambda: client.get(
+            "/notifications/unread", headers={"Accept": "application/json"}
+        ),
+        "job status": lambda: client.get("/compile/jobs/1.json"),
+    }
+    cut()
+    try:
+        for name, send in json_requests.items():
+            response = send()
+            assert response.status_code == 503, name
+            assert response.mimetype == "application/json", name
+            assert response.json["error"] == OUTAGE_TEXT, name
+            assert response.headers["Retry-After"], name
+        page = client.get("/reports/")
+        assert page.status_code == 503
+        assert page.mimetype == "text/html"
+    finally:
+        restore()
+    assert json_requests["unread poll"]().json["unread"] >= 0  # back without a restart
+
+
 def test_a_database_error_that_is_not_an_outage_is_not_hidden_as_503(config):
     class Config(config):
         TESTING = True

@@ -677,6 +677,19 @@ def send(client, method: str, url: str, case: Case, ids: Ids):
     return client.open(url, method=method, data=data)
 
 
+# Answers to a logged-in user that browsers may keep: the icon (its own public max-age), and
+# logging out, a redirect that carries nothing, answered to a user who is no longer logged in.
+CACHEABLE = {"auth.favicon", "auth.logout"}
+
+
+def stored_nowhere(response, user: str, endpoint: str) -> bool:
+    """Every answer to a logged-in user (pages, JSON, files, errors) tells the browser not to
+    keep it on disk, where the next person at a shared computer would find it."""
+    if user == ANON or endpoint in CACHEABLE:
+        return True
+    return "no-store" in response.headers.get("Cache-Control", "")
+
+
 def walk(web_app, world: World, *, report_routes: bool) -> int:
     clients = Clients(web_app, world.org)
     found = routes(web_app)
@@ -706,6 +719,8 @@ def walk(web_app, world: World, *, report_routes: bool) -> int:
                             failures.append(f"{where}: redirected to {response.location}")
                     elif expected in (403, 404, 409) and world.fingerprint() != before:
                         failures.append(f"{where}: refused ({expected}) but changed data")
+                    if not stored_nowhere(response, user, endpoint):
+                        failures.append(f"{where}: no Cache-Control: no-store")
                     if case.restore_password and user != ANON:
                         world.org[user].password_hash = PASSWORD_HASH
                         db.session.commit()

@@ -85,6 +85,26 @@ def test_every_response_carries_the_security_headers(kind, org, client, login):
     assert "Strict-Transport-Security" not in response.headers
 
 
+# What a logged-in user is answered is never kept by the browser; what anyone may see is.
+NO_STORE_KINDS = {"reports page": True, "JSON endpoint": True, "redirect": True}
+NO_STORE_KINDS |= {"login page": False, "static file": False, "error page": False}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_only_answers_to_a_logged_in_user_are_no_store(kind, org, client, login):
+    response, _ = fetch(kind, client, login, org)
+    response.close()
+    assert ("no-store" in response.headers.get("Cache-Control", "")) is NO_STORE_KINDS[kind]
+
+
+def test_a_logged_in_users_static_files_and_error_pages(org, client, login):
+    login(org["author_a"])
+    static = client.get("/static/app.js")
+    static.close()
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+    assert client.get("/no-such-page").headers["Cache-Control"] == "private, no-store"
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_hsts_is_sent_only_over_https(kind, org, web_app):
     client = web_app.test_client()

@@ -14,6 +14,8 @@ import secrets
 from flask import Response, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from app.core.validation import username_key
+
 COOKIE = "rf_device"
 MAX_AGE = 180 * 24 * 3600
 KEEP_ACCOUNTS = 5  # a shared office computer: the last few people who logged in on it
@@ -36,7 +38,8 @@ def _read() -> dict:
 
 
 def account_key(username: str) -> str:
-    return username.strip().lower()[:64]
+    # As the login finds the account: ``ａdmin`` and ``Admin`` share admin's attempts.
+    return username_key(username)[:64]
 
 
 def trusted_device(username: str) -> str | None:

@@ -14,6 +14,7 @@ from app.auth.passwords import check_password_strength
 from app.core.audit import audit
 from app.core.exceptions import RuleViolation
 from app.core.extensions import db
+from app.core.validation import normalise_username
 
 
 @functools.cache
@@ -23,14 +24,27 @@ def _hash_of_nobody() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
+def _find_user(username: str) -> User | None:
+    """The account of a typed (normalised) username. Usernames are unique ignoring case
+    (app.org.operations), so ``Admin`` is admin too; two older accounts differing only in
+    case are told apart by the exact spelling alone."""
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        alike = db.session.scalars(
+            sa.select(User).where(sa.func.lower(User.username) == username.lower()).limit(2)
+        ).all()
+        user = alike[0] if len(alike) == 1 else None
+    return user
+
+
 def authenticate(username: str, password: str) -> User | None:
     """The active user with this username and password, or None (the failure is logged).
 
     Whoever gives the right password of a deactivated account is told so (RuleViolation):
     it is theirs, and otherwise they would retry until locked out. A wrong password never
     tells whether the account exists or is active."""
-    username = username.strip()
-    user = db.session.scalar(sa.select(User).where(User.username == username))
+    username = normalise_username(username)
+    user = _find_user(username)
     if user is None:
         check_password_hash(_hash_of_nobody(), password)  # as long as a wrong password takes
         matches = False

@@ -16,6 +16,7 @@ from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 from app.core.forms import ChineseForm
 from app.core.routing import row_id, row_ids
+from app.core.validation import safe_filename
 from app.core.web import file_response, login_required_blueprint, require
 from app.pdf.workers import warm_up_workers
 from app.periods.models import Period
@@ -90,7 +91,7 @@ def download(job_id: int):
     is_pdf = job.output == "pdf"
     return file_response(
         Path(job.file_path).read_bytes(),
-        f"{job.period.name}-{'汇编.pdf' if is_pdf else '审定稿.zip'}",
+        safe_filename(job.period.name, "-汇编.pdf" if is_pdf else "-审定稿.zip"),
         "application/pdf" if is_pdf else "application/zip",
         ascii_name=f"volume.{job.output}",
     )

@@ -4,7 +4,7 @@ request's transaction back before any of these runs."""
 import sqlite3
 from contextlib import suppress
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -34,8 +34,21 @@ _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
 _UNAVAILABLE_SQLITE_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR}
 
 
+def wants_json() -> bool:
+    """Whether the request came from a page's script that reads JSON (the live check posts
+    JSON, the polls ask for it, job status ends in .json): it gets its error as JSON too, which
+    it can read, instead of an HTML page it cannot."""
+    if request.is_json or request.path.endswith(".json"):
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    )
+
+
 def render_error(status: int, message: str | None = None):
     title, default = MESSAGES.get(status, ("出错了", "请求未能完成。"))
+    if wants_json():
+        return jsonify(error=message or default, title=title), status
     return render_template(
         "errors/error.html", status=status, title=title, message=message or default
     ), status

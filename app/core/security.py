@@ -7,7 +7,7 @@ are rendered by WeasyPrint on the server and never reach a browser.
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask.helpers import get_debug_flag
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -30,6 +30,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+NO_STORE = "private, no-store"
 # One year; sent only over HTTPS, where the browser honours it (RFC 6797 §7.2).
 HSTS = "max-age=31536000"
 PROXY_FIX_KEYS = ("for", "proto", "host", "port", "prefix")
@@ -40,7 +41,21 @@ def add_security_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if _for_a_logged_in_user():
+        # Pages and JSON for a logged-in user carry reports, names and comments: the browser
+        # must not keep them on disk, where Back after logging out or the next person at a
+        # shared computer would find them. Static files and the login page stay cacheable.
+        response.headers.setdefault("Cache-Control", NO_STORE)
     return response
+
+
+def _for_a_logged_in_user() -> bool:
+    if request.endpoint == "static":
+        return False
+    # Only the user the request has loaded already: asking Flask-Login here would load one
+    # from the database for every response (and fail during a database outage).
+    user = g.get("_login_user")
+    return user is not None and user.is_authenticated
 
 
 def untrusted_host(error: SecurityError) -> Response:

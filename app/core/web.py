@@ -11,6 +11,9 @@ from flask.json.provider import DefaultJSONProvider
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from app.core.security import NO_STORE
+from app.core.validation import safe_filename
+
 
 def login_required_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:
     """A blueprint whose every page needs a logged-in user (anonymous users are sent to the
@@ -52,15 +55,19 @@ def file_response(
     """A file to download (or, ``inline``, to show in the browser's own viewer).
 
     ``filename`` may be Chinese (RFC 6266 ``filename*``); ``ascii_name`` is for clients that
-    read only ``filename``. Never cached by shared caches: files carry reports and names.
+    read only ``filename``. Both are made safe here whatever the caller built them from (no
+    invisible or bidi characters, no path separators). Never cached by shared caches: files
+    carry reports and names.
     """
+    filename = safe_filename(filename, max_length=200)
+    ascii_name = safe_filename(ascii_name.encode("ascii", "replace").decode().replace("?", "_"))
     response = make_response(data)
     response.headers["Content-Type"] = content_type
     disposition = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = (
         f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
     )
-    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cache-Control"] = NO_STORE
     return response
 
 

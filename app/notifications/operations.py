@@ -14,6 +14,7 @@ from app.auth.models import Role, User
 from app.core.exceptions import RuleViolation, StateConflict, WorkflowError
 from app.core.extensions import db
 from app.core.times import to_local, utcnow
+from app.core.validation import clean_line
 from app.notifications import mail
 from app.notifications.models import Notification, Reminder
 from app.org.models import Unit
@@ -217,9 +218,7 @@ def send_reminder(sender: User, period: Period, unit: Unit, message: str = "") -
     and reviewers are notified. Refused (see :func:`reminder_refusal`) when pointless, when
     nobody would receive it, and for a repeat by the same person within a few minutes.
     """
-    message = " ".join((message or "").split())
-    if len(message) > REMINDER_MAX_LENGTH:
-        raise RuleViolation(f"催办说明不能超过{REMINDER_MAX_LENGTH}个字。")
+    message = clean_line(message, "催办说明", REMINDER_MAX_LENGTH, required=False)
     # The unit's row serialises reminders to it, so that the check for a recent one below
     # sees any sent at the same moment (a unit that has not started has no report to lock).
     db.session.execute(sa.select(Unit.id).where(Unit.id == unit.id).with_for_update())

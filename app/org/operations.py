@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
+
 from app.auth.models import Role, User
 from app.auth.passwords import check_password_strength
 from app.core.audit import audit
 from app.core.exceptions import RuleViolation, StateConflict
 from app.core.extensions import db
-from app.core.validation import Checks, check_unique, clean_name
+from app.core.validation import (
+    USERNAME,
+    USERNAME_MESSAGE,
+    Checks,
+    check_unique,
+    clean_line,
+    clean_name,
+    normalise_username,
+    strip_invisible,
+    username_key,
+)
 from app.org.models import SupervisionGroup, Unit
 
 USERNAME_MAX_LENGTH = 64
@@ -31,7 +43,7 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 def clean_email(value: str | None) -> str | None:
     """An optional address for notification e-mail; empty means none."""
-    value = (value or "").strip()
+    value = clean_line(value, "电子邮箱", EMAIL_MAX_LENGTH, required=False)
     if not value:
         return None
     if len(value) > EMAIL_MAX_LENGTH:
@@ -42,14 +54,27 @@ def clean_email(value: str | None) -> str | None:
 
 
 def _clean_username(username: str | None) -> str:
-    username = (username or "").strip()
+    """NFKC and invisible characters stripped (``ａdmin\u200b`` is ``admin``), then a safe ASCII
+    set, and no existing username equal to it ignoring case, width and invisible characters."""
+    username = normalise_username(username)
     if not username:
         raise RuleViolation("请填写用户名。")
     if len(username) > USERNAME_MAX_LENGTH:
         raise RuleViolation(f"用户名不能超过{USERNAME_MAX_LENGTH}个字符。")
     if any(char.isspace() for char in username):
         raise RuleViolation("用户名不能包含空格。")
-    check_unique(User.username, username, None, f"用户名“{username}”已被使用。")
+    if not USERNAME.fullmatch(username):
+        raise RuleViolation(USERNAME_MESSAGE)
+    key = username_key(username)
+    # Compared in Python: accounts made before these rules may be stored un-normalised.
+    names = db.session.scalars(sa.select(User.username))
+    taken = next((name for name in names if username_key(name) == key), None)
+    if taken == username:
+        raise RuleViolation(f"用户名“{username}”已被使用。")
+    if taken is not None:
+        raise RuleViolation(
+            f"用户名“{username}”与已有的用户名“{taken}”只差大小写或全角半角，容易混淆，请换一个。"
+        )
     return username
 
 
@@ -78,7 +103,7 @@ def create_user(
     """
     checks = Checks()
     username = checks(_clean_username, username) or ""
-    display_name = (display_name or "").strip() or username
+    display_name = strip_invisible(display_name or "").strip() or username
     display_name = checks(clean_name, display_name, "姓名", DISPLAY_NAME_MAX_LENGTH)
     email = checks(clean_email, email)
     checks(check_password_strength, password, username=username)

@@ -16,6 +16,7 @@ from app.core.exceptions import RuleViolation, StateConflict
 from app.core.extensions import db
 from app.core.routing import row_id
 from app.core.times import local_today
+from app.core.validation import safe_filename
 from app.core.web import file_response, login_required_blueprint, render_form, require
 from app.notifications.operations import REMINDER_MAX_LENGTH, REMINDER_QUIET_PERIOD
 from app.periods import exports, operations, permissions
@@ -142,7 +143,7 @@ def dashboard(period_id: int):
 
 
 def export_name(board, extension: str) -> str:
-    return f"{board.period.name}-填报进度-{board.today:%Y%m%d}.{extension}"
+    return safe_filename(f"{board.period.name}-填报进度-{board.today:%Y%m%d}", f".{extension}")
 
 
 @bp.get("/<int:period_id>/dashboard.xlsx")

@@ -21,6 +21,7 @@ from app.core.exceptions import RuleViolation
 from app.core.extensions import db
 from app.core.times import utcnow
 from app.core.transaction import after_commit
+from app.core.validation import clean_line, strip_invisible
 from app.documents.phrasebook import KINDS, Entry, PhraseBookError, default_book
 from app.phrasebook import current
 from app.phrasebook.models import PhraseBookChange, key_digest
@@ -37,7 +38,7 @@ class UnknownEntry(LookupError):
 
 def split_words(value: str | None) -> tuple[str, ...]:
     """Context words as typed in the form: separated by spaces or commas."""
-    return tuple(word for word in _SEPARATORS.split(value or "") if word)
+    return tuple(word for word in _SEPARATORS.split(strip_invisible(value or "")) if word)
 
 
 def describe(entry: Entry) -> str:
@@ -81,17 +82,13 @@ def add_entry(
 ) -> PhraseBookChange:
     """Add an entry to the book; refused (nothing changed) when the book would not take it
     (:meth:`PhraseBook.with_changes` says why) or when the book has it already."""
-    note = (note or "").strip()
-    if len(note) > NOTE_MAX_LENGTH:
-        raise RuleViolation(f"说明不能超过{NOTE_MAX_LENGTH}个字。")
+    note = clean_line(note, "说明", NOTE_MAX_LENGTH, required=False)
     entry = Entry(
         kind,  # type: ignore[arg-type]
-        (text or "").strip(),
-        (right or "").strip(),
-        tuple(before),
-        tuple(after),
-        tuple(not_before),
-        tuple(not_after),
+        # Invisible characters would make an entry that never matches a (cleaned) report.
+        strip_invisible(text or "").strip(),
+        strip_invisible(right or "").strip(),
+        *(tuple(map(strip_invisible, words)) for words in (before, after, not_before, not_after)),
         note=note,
     )
     book = current.phrase_book()

@@ -13,6 +13,7 @@ from app.auth.models import User
 from app.core.audit import audit
 from app.core.extensions import db
 from app.core.times import format_datetime, to_local
+from app.core.validation import safe_filename
 from app.documents.structure import parse
 from app.pdf.fonts import fallback_characters, resolve_roles, stand_in_text
 from app.pdf.ofd import OfdInfo, ofd_of
@@ -182,10 +183,8 @@ def pdf_filename(
     """unit-period-title.pdf (or another ``suffix``); the copy with the 审批记录 page says so
     at the end of its name, so that the two never overwrite each other in a downloads
     folder."""
-    unsafe = '\\/:*?"<>|\r\n\t'
     name = f"{report.unit.name}-{report.period.name}-{title}"
-    name = "".join("_" if char in unsafe else char for char in name)[:150]
-    return name + (RECORD_SUFFIX if with_record else "") + suffix
+    return safe_filename(name, (RECORD_SUFFIX if with_record else "") + suffix)
 
 
 def ascii_pdf_filename(report: Report, *, with_record: bool = False, draft: int = 0) -> str:

@@ -13,6 +13,7 @@ from app.core.exceptions import DuplicateReport, RuleViolation, StaleLockVersion
 from app.core.extensions import db
 from app.core.times import utcnow
 from app.core.transaction import after_commit
+from app.core.validation import clean_line, clean_text, strip_invisible
 from app.documents.anchoring import find_paragraph
 from app.documents.structure import normalise_newlines, paragraphs
 from app.notifications.operations import notify_comment, notify_transition
@@ -27,16 +28,21 @@ COMMENT_MAX_LENGTH = 5000
 
 
 def _clean_title(title: str) -> str:
-    title = " ".join((title or "").split())
-    if not title:
-        raise RuleViolation("请填写标题。")
-    if len(title) > TITLE_MAX_LENGTH:
-        raise RuleViolation(f"标题不能超过{TITLE_MAX_LENGTH}个字。")
-    return title
+    return clean_line(title, "标题", TITLE_MAX_LENGTH)
+
+
+def _clean_comment(comment: str | None, *, required: bool) -> str:
+    comment = clean_text(comment)
+    if not comment and required:
+        raise RuleViolation("请填写意见内容。")
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise RuleViolation(f"意见不能超过{COMMENT_MAX_LENGTH}个字。")
+    return comment
 
 
 def _clean_body(body: str) -> str:
-    lines = normalise_newlines(body or "").split("\n")
+    # Not clean_text: a body keeps the indentation of its first line (“　　” in pasted text).
+    lines = strip_invisible(normalise_newlines(body or "")).split("\n")
     return "\n".join(line.rstrip() for line in lines).strip("\n")
 
 
@@ -153,9 +159,7 @@ def trigger_event(
     the report page and the first download find it ready.
     """
     _check_lock_version(report, lock_version)
-    comment = (comment or "").strip()
-    if len(comment) > COMMENT_MAX_LENGTH:
-        raise RuleViolation(f"意见不能超过{COMMENT_MAX_LENGTH}个字。")
+    comment = _clean_comment(comment, required=False)
     source = report.state
     apply_event(report, event, comment=comment)
     event = ReportEvent(event)
@@ -230,11 +234,7 @@ def add_comment(
 ) -> Comment:
     """Comment on the latest submitted version, optionally on one paragraph (and on the
     words ``excerpt`` selected in it), or reply."""
-    body = (body or "").strip()
-    if not body:
-        raise RuleViolation("请填写意见内容。")
-    if len(body) > COMMENT_MAX_LENGTH:
-        raise RuleViolation(f"意见不能超过{COMMENT_MAX_LENGTH}个字。")
+    body = _clean_comment(body, required=True)
     version = report.latest_version
     if version is None:
         raise StateConflict("汇报尚未提交过，还没有可以提意见的版本。")
