@@ -177,6 +177,7 @@ def test_rq_worker_runs_a_job_when_redis_is_configured(org, client, login, appro
         job_id = int(response.location.rsplit("/", 1)[1])
         assert queue.jobs[0].func_name == "app.compilations.jobs._rq_run"
         assert queue.jobs[0].args == (job_id,)
+        assert queue.jobs[0].timeout == jobs.RQ_JOB_TIMEOUT  # not RQ's 180 s
         # `rq worker reportflow` would call _rq_run in its own process with the deployment's
         # settings; here the same job function runs against the test database.
         run_compile_job_in(web_app, job_id)

@@ -33,6 +33,9 @@ INTERRUPTED = "生成中断，请重新生成"
 # Missed beats in a row after which a running job's process is taken for dead: one slow beat
 # (a busy database, a long garbage collection) must not fail a job that is still working.
 STALE_BEATS = 6
+# RQ stops a job after 180 s unless told otherwise: too short for a volume of a few hundred
+# reports on a busy host. A job that hangs is still ended, after this long.
+RQ_JOB_TIMEOUT = 30 * 60
 
 
 def _set(job_id: int, **values) -> None:
@@ -176,7 +179,9 @@ def dispatch(job_id: int) -> str:
         from redis import Redis
         from rq import Queue
 
-        Queue("reportflow", connection=Redis.from_url(url)).enqueue(_rq_run, job_id)
+        Queue("reportflow", connection=Redis.from_url(url)).enqueue(
+            _rq_run, job_id, job_timeout=RQ_JOB_TIMEOUT
+        )
         return "rq"
     current_app.extensions["compile_runner"].submit(job_id)
     return "thread"
