@@ -2,16 +2,21 @@
 
 import io
 import re
+import time
 import zipfile
+from datetime import timedelta
 
 import pdfplumber
 import pytest
+import sqlalchemy as sa
+from lxml import html as lxml_html
 from pypdf import PdfReader
 
 from app.auth.models import Role
 from app.compilations import jobs
+from app.compilations.models import CompileJob
 from app.core.extensions import db
-from app.core.times import to_local
+from app.core.times import to_local, utcnow
 from app.reports.workflow import ReportState
 from tests.conftest import IN_CI, make_report, make_user
 
@@ -180,6 +185,7 @@ def test_rq_worker_runs_a_job_when_redis_is_configured(org, client, login, appro
         job_id = int(response.location.rsplit("/", 1)[1])
         assert queue.jobs[0].func_name == "app.compilations.jobs._rq_run"
         assert queue.jobs[0].args == (job_id,)
+        assert queue.jobs[0].timeout == jobs.RQ_JOB_TIMEOUT  # not RQ's 180 s
         # `rq worker reportflow` would call _rq_run in its own process with the deployment's
         # settings; here the same job function runs against the test database.
         run_compile_job_in(web_app, job_id)
@@ -553,3 +559,77 @@ def test_contents_entries_of_every_length(length):
         assert (line.unit + line.text)[0] not in NO_START
     if len(lines) > 1:
         assert not is_runt(lines[-1].text)
+
+
+def running_job(org, heartbeat_age: timedelta | None) -> CompileJob:
+    """A job some process took on; its heartbeat last written ``heartbeat_age`` ago."""
+    now = utcnow()
+    job = CompileJob(
+        period=org.period,
+        output="pdf",
+        status="running",
+        done=1,
+        total=4,
+        created_by=org["secretary"],
+        created_at=now - timedelta(hours=1),
+        heartbeat_at=None if heartbeat_age is None else now - heartbeat_age,
+    )
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def test_a_job_whose_worker_died_is_shown_interrupted_not_running(
+    org, client, login, web_app, monkeypatch
+):
+    monkeypatch.setitem(web_app.config, "COMPILE_HEARTBEAT_SECONDS", 10)  # stale after 60 s
+    dead = running_job(org, timedelta(seconds=61))
+    alive = running_job(org, timedelta(seconds=30))
+    before_heartbeats = running_job(org, None)  # started before 0010: only created_at to go by
+    login(org["secretary"])
+    page = client.get(f"/compile/jobs/{dead.id}").text
+    assert 'data-job-status="failed"' in page and "生成中断，请重新生成" in page
+    assert 'http-equiv="refresh"' not in page  # the page stops polling
+    status = client.get(f"/compile/jobs/{alive.id}.json").get_json()
+    assert status["status"] == "running" and status["error"] is None
+    status = client.get(f"/compile/jobs/{before_heartbeats.id}.json").get_json()
+    assert status == {**status, "status": "failed", "error": jobs.INTERRUPTED}
+    db.session.expire_all()
+    assert db.session.get(CompileJob, dead.id).finished_at is not None
+    assert client.get(f"/compile/jobs/{dead.id}/download").status_code == 409
+
+
+def test_the_compile_page_lists_an_interrupted_job_as_failed(
+    org, client, login, web_app, monkeypatch
+):
+    monkeypatch.setitem(web_app.config, "COMPILE_HEARTBEAT_SECONDS", 10)
+    job = running_job(org, timedelta(minutes=5))
+    login(org["secretary"])
+    page = lxml_html.fromstring(client.get("/compile").text)
+    [row] = page.xpath(f"//a[@href='/compile/jobs/{job.id}']/ancestor::tr")
+    assert "失败" in row.text_content() and "进行中" not in row.text_content()
+
+
+@pytest.mark.committed  # the heartbeat writes on a connection of its own
+def test_the_heartbeat_beats_while_the_job_runs_and_stops_after(org):
+    job = running_job(org, timedelta(minutes=5))
+    first = job.heartbeat_at
+
+    def heartbeat_now():
+        db.session.expire_all()
+        return db.session.get(CompileJob, job.id).heartbeat_at
+
+    with jobs.Heartbeat(db.engine, job.id, 0.05):
+        deadline = time.monotonic() + 10
+        while heartbeat_now() == first and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert heartbeat_now() > first
+    stopped_at = heartbeat_now()
+    time.sleep(0.2)
+    assert heartbeat_now() == stopped_at  # the beats end with the job
+    # A job already marked failed (or done) is left as it is.
+    db.session.execute(sa.update(CompileJob).values(status="failed"))
+    db.session.commit()
+    with jobs.Heartbeat(db.engine, job.id, 0.02):
+        time.sleep(0.2)
+    assert heartbeat_now() == stopped_at

@@ -30,6 +30,9 @@ class CompileJob(db.Model):
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Written every few seconds by the process running the job (app/compilations/jobs.py): a
+    # running job whose heartbeat stopped lost its process (a worker killed, a deploy).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     period: Mapped[Period] = relationship()
     created_by: Mapped[User] = relationship()

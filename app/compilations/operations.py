@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
-from app.compilations.jobs import dispatch
+import sqlalchemy as sa
+from flask import current_app
+
+from app.compilations.jobs import INTERRUPTED, dispatch, stale_after
 from app.compilations.models import CompileJob
 from app.compilations.volumes import approved_reports
 from app.core.exceptions import RuleViolation
@@ -12,6 +16,8 @@ from app.core.extensions import db
 from app.core.times import utcnow
 from app.core.transaction import after_commit
 from app.periods.models import Period
+
+log = logging.getLogger(__name__)
 
 
 def create_compile_job(actor, period: Period, unit_ids: list[int], output: str) -> CompileJob:
@@ -34,3 +40,21 @@ def create_compile_job(actor, period: Period, unit_ids: list[int], output: str) 
     db.session.flush()
     after_commit(partial(dispatch, job.id))
     return job
+
+
+def fail_interrupted_jobs() -> int:
+    """Mark failed, with :data:`INTERRUPTED` (生成中断，请重新生成), every running job whose
+    process stopped beating (app/compilations/jobs.py, Heartbeat); returns how many. Should
+    that process come back to life after all, its result still lands: finishing sets "done"
+    whatever the status was."""
+    now = utcnow()
+    last_sign_of_life = sa.func.coalesce(CompileJob.heartbeat_at, CompileJob.created_at)
+    result = db.session.execute(
+        sa.update(CompileJob)
+        .where(CompileJob.status == "running", last_sign_of_life < now - stale_after(current_app))
+        .values(status="failed", error=INTERRUPTED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount:
+        log.warning("%s interrupted compilation(s) marked failed", result.rowcount)
+    return result.rowcount

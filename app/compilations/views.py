@@ -46,6 +46,7 @@ def index():
         return redirect(url_for("compilations.job", job_id=job.id), 303)
     # Large volumes are laid out by worker processes: start them while the secretary chooses.
     warm_up_workers()
+    operations.fail_interrupted_jobs()
     recent = db.session.scalars(
         sa.select(CompileJob)
         .where(CompileJob.created_by_id == current_user.id)
@@ -64,6 +65,8 @@ def index():
 
 def get_job(job_id: int) -> CompileJob:
     require(can_compile(current_user))
+    # A job whose worker died mid-way is shown failed, not running forever.
+    operations.fail_interrupted_jobs()
     job = db.session.get(CompileJob, job_id)
     if job is None or not can_see_job(current_user, job):
         abort(404)

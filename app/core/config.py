@@ -72,6 +72,9 @@ class Config:
     VERIFY_MAX_BYTES = _env_int("VERIFY_MAX_BYTES") or 8 * 1024 * 1024
     # Optional: RQ runs compilations (start `rq worker reportflow`); without it, a thread does.
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # A running compilation writes a heartbeat this often; after 6 missed beats (1 minute)
+    # it counts as interrupted (its worker died) and is shown failed (app/compilations/jobs.py).
+    COMPILE_HEARTBEAT_SECONDS = float(os.environ.get("COMPILE_HEARTBEAT_SECONDS") or 10)
     # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (0 = trust none).
     PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR")
     PROXY_FIX_X_PROTO = _env_int("PROXY_FIX_X_PROTO")
@@ -117,6 +120,10 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     MAIL_SERVER = None
     PDF_LAYOUT_ASIDE = False  # tests/test_pdf.py covers the helper process
+    # The heartbeat thread writes on a connection of its own, which the rolled-back tests do
+    # not have (they share one connection): it never beats there. tests/test_pdf_volume.py
+    # sets it short where it checks the heartbeat (a committed test).
+    COMPILE_HEARTBEAT_SECONDS = 3600.0
     SQLALCHEMY_DATABASE_URI = _database_url(
         os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
     )
