@@ -16,6 +16,7 @@ import fcntl
 import gc
 import json
 import logging
+import multiprocessing
 import os
 import time
 from concurrent.futures import Future
@@ -157,6 +158,7 @@ def _after_pool(future: Future, job: PdfJob, key: str) -> None:
 def make(job: PdfJob, key: str) -> None:
     """Make the job's PDF into the cache and clear its state; on failure the state says why.
     Runs in a pool process, an RQ worker or (tests) the caller."""
+    _yield_to_page_views()
     state_file = _state_file(Path(job.cache_dir), key)
     user = (read_state(Path(job.cache_dir), key) or {}).get("user")
     _write_state(state_file, state="running", user=user)
@@ -179,6 +181,20 @@ def make(job: PdfJob, key: str) -> None:
     finally:
         gc.collect()  # a laid-out document leaves large reference cycles
     state_file.unlink(missing_ok=True)
+
+
+_niced = False
+
+
+def _yield_to_page_views() -> None:
+    """In a pool process: run at a lower priority than the web workers. Nobody waits on this
+    process (the user's page reloads itself), while a page view waits on its worker for every
+    time slice the layout takes from it. (The helper of ``write_aside`` keeps its priority: its
+    worker waits for it.)"""
+    global _niced
+    if not _niced and multiprocessing.parent_process() is not None:
+        os.nice(10)
+        _niced = True
 
 
 def _app_context():
