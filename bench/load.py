@@ -799,7 +799,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(base: str, proc: subprocess.Popen, timeout: float = 30):
+def wait_http(base: str, proc: subprocess.Popen, timeout: float = 120):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:

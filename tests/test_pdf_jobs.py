@@ -4,6 +4,7 @@ itself: 202 and 正在生成, then the file; at most PDF_JOBS_PER_USER in the ma
 
 import io
 import re
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -226,3 +227,44 @@ def test_the_helper_pool_makes_the_pdf(org, client, login, web_app, monkeypatch)
     while (response := client.get(url)).status_code == 202 and time.monotonic() < deadline:
         time.sleep(0.3)
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+@pytest.mark.browser
+@pytest.mark.committed
+def test_the_waiting_page_reloads_itself_into_the_download(chromium, live_server, app, org):
+    """In Chromium: the 正在生成 page fits a phone and a desktop, reloads itself (no script:
+    the CSP forbids inline ones) and turns into the download once the job has run."""
+    from tests.test_browser import Session, browser_tab, screenshot_dir
+
+    report = make_report(org, "a", ReportState.GROUP_REVIEW, body=long_body())
+    url = f"/reports/{report.id}/versions/1/pdf"
+
+    def later(job: jobs.PdfJob, key: str, redis_url: str | None) -> None:
+        def run() -> None:
+            time.sleep(3)  # the page has been shown and reloaded at least once
+            with app.app_context():
+                jobs.make(job, key)
+
+        threading.Thread(target=run, daemon=True).start()
+
+    problems: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(app.config, "PDF_INLINE_MAX_CHARS", THRESHOLD)
+        patch.setattr(jobs, "dispatch", later)
+        with browser_tab(chromium, problems, []) as page:
+            Session(page, live_server, screenshot_dir()).login("group1")
+            page.set_viewport_size({"width": 390, "height": 844})
+            answer = page.goto(live_server + url)
+            assert answer.status == 202
+            heading = page.get_by_role("heading", name="正在生成文件", level=1)
+            assert heading.is_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            assert page.get_by_role("link", name="手动刷新").is_visible()
+            page.set_viewport_size({"width": 1366, "height": 900})
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+            with page.expect_download(timeout=60_000) as download:
+                pass  # the page reloads itself every 2 s until the file is there
+            path = download.value.path()
+            assert Path(path).read_bytes().startswith(b"%PDF")
+            assert download.value.suggested_filename.endswith("草稿.pdf")
+    assert problems == []
