@@ -280,6 +280,13 @@ def test_previews_are_stamped_on_every_page_and_for_reviewers_only(org, client, 
     login(org["group1"])
     response = client.get(f"/reports/{report.id}/versions/1/pdf")
     assert response.status_code == 200
+    # “PDF 预览” opens in the browser's own viewer, not as a download.
+    name = quote(f"甲单位-{org.period.name}-{report.title}-第1版-草稿.pdf")
+    assert response.headers["Content-Disposition"] == (
+        f"inline; filename=\"report-{report.id}-v1-draft.pdf\"; filename*=UTF-8''{name}"
+    )
+    page = client.get(f"/reports/{report.id}").text
+    assert re.search(r'<a class="pdf-preview" href="[^"]+/versions/1/pdf" target="_blank"', page)
     with pdfplumber.open(io.BytesIO(response.data)) as document:
         for page in document.pages:
             # The stamp is set diagonally: look for its characters, not a line of text.
@@ -528,15 +535,48 @@ def test_fonts_command(runner):
     assert "正文" in result.output and "替代字体" in result.output
 
 
-def test_approval_record_page_is_optional(org, client, login, approved):
+RETURN_REASON = "第二部分的数据请与统计口径核对后再报。"
+GROUP_ANSWER = "整改成效写得不够具体，请补充可量化的指标。"
+APPROVAL_NOTE = "同意，按程序印发。"
+
+
+def test_approval_record_page_prints_the_opinions_and_says_so_in_its_name(org, client, login):
+    from app.reports import operations
+
+    report = make_report(org, "a", ReportState.DRAFT, body=LONG_BODY, title="甲单位阶段性总结")
+    steps = [
+        ("author_a", "submit", ""),
+        ("reviewer_a", "return_to_author", RETURN_REASON),
+        ("author_a", "submit", ""),
+        ("reviewer_a", "forward", ""),
+        ("group1", "request_changes", GROUP_ANSWER),
+        ("author_a", "submit", ""),
+        ("reviewer_a", "forward", ""),
+        ("group1", "approve", APPROVAL_NOTE),
+    ]
+    for who, event, comment in steps:
+        operations.trigger_event(
+            org[who], report, event, comment=comment, lock_version=report.lock_version
+        )
+    db.session.commit()
     login(org["author_a"])
-    plain = pdf_text(client.get(f"/reports/{approved.id}/pdf").data)
-    with_record = pdf_text(client.get(f"/reports/{approved.id}/pdf?record=1").data)
-    assert "审批记录" not in plain
-    flat = re.sub(r"\s+", "", with_record)
+    plain = client.get(f"/reports/{report.id}/pdf")
+    with_record = client.get(f"/reports/{report.id}/pdf?record=1")
+    assert "审批记录" not in pdf_text(plain.data)
+    flat = re.sub(r"\s+", "", pdf_text(with_record.data))
     assert "审批记录" in flat
-    for step in ("提交单位审核", "报送指导组", "审定通过"):
+    for opinion in (RETURN_REASON, GROUP_ANSWER, APPROVAL_NOTE):
+        assert f"意见：{opinion}" in flat  # the words themselves, not a count
+    for step in ("提交单位审核", "单位退回修改", "指导组退回修改", "报送指导组", "审定通过"):
         assert step in flat
+    base = f"甲单位-{org.period.name}-甲单位阶段性总结"
+    for response, name, ascii_name in (
+        (plain, f"{base}.pdf", f"report-{report.id}.pdf"),
+        (with_record, f"{base}-含审批记录.pdf", f"report-{report.id}-with-record.pdf"),
+    ):
+        assert response.headers["Content-Disposition"] == (
+            f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+        )
 
 
 def line_texts(pdf: bytes) -> list[list[str]]:

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from app.auth.models import Role
 from app.compilations import jobs
 from app.core.extensions import db
+from app.core.times import to_local
 from app.reports.workflow import ReportState
 from tests.conftest import IN_CI, make_report, make_user
 
@@ -89,6 +90,14 @@ def test_volume_of_chosen_units_and_zip(org, client, login, approved_three, web_
             f"03-丙单位-{org.period.name}-c单位阶段性总结.pdf",
         ]
         assert all(archive.read(name).startswith(b"%PDF") for name in names)
+        # Each entry is dated with its approval, in the app's time zone (as the app shows it).
+        by_unit = {r.unit.name: r for r in approved_three}
+        for name in names:
+            report = by_unit[name.split("-")[1]]
+            local = to_local(report.approval.created_at)
+            stamp = archive.getinfo(name).date_time
+            expected = (local.year, local.month, local.day, local.hour, local.minute)
+            assert stamp[:5] == expected and abs(stamp[5] - local.second) <= 1
 
 
 def test_compile_page_and_permissions(org, client, login, approved_three):
@@ -323,3 +332,224 @@ def test_thread_runner_does_not_strand_a_job_submitted_as_its_thread_gives_up(ap
         time.sleep(0.01)
     assert done == [1, 7]
     assert runner.thread is None
+
+
+# --- a volume as one coherent document, in parts or not (issue 13 §3) ----------------------
+
+LONG_UNIT = "中共某某市某某区委员会组织部机关第二党支部"
+LONG_TITLE = "关于持续深化学习贯彻习近平新时代中国特色社会主义思想主题教育成果转化运用推动各项工作高质量发展的阶段性工作总结报告"
+OUTLINE_BODY = (
+    "一、基本情况\n（一）学习教育。全区各级党组织扎实开展主题教育，推动各项工作落地见效。\n"
+    "（二）调查研究。班子成员深入基层一线，形成调研报告8篇。\n二、下一步打算\n持续深化学习，推动整改落实。"
+)
+
+
+def _volume_sources():
+    from datetime import date
+
+    from app.pdf.render import PdfSource
+
+    sources = [
+        PdfSource(
+            f"第{n}党支部阶段性总结",
+            OUTLINE_BODY * (n % 3 + 1),
+            f"第{n}党支部",
+            "期次",
+            date(2026, 11, 20),
+        )
+        for n in range(1, 6)
+    ]
+    sources[2] = PdfSource(LONG_TITLE, OUTLINE_BODY, LONG_UNIT, "期次", date(2026, 11, 20))
+    return sources
+
+
+@pytest.fixture(scope="module")
+def volumes(app):
+    """The same five reports as one document and in parts (PART_SIZE 2: three parts)."""
+    from datetime import date
+
+    from app.pdf import workers
+    from app.pdf.volume import render_volume
+
+    kwargs = {"period": "2026年第四季度", "compiled_on": date(2026, 11, 22), "compiler": "秘书"}
+    made = {}
+    with app.app_context():
+        made["one document"] = render_volume(_volume_sources(), font_dir=None, workers=1, **kwargs)
+        size, workers.PART_SIZE = workers.PART_SIZE, 2
+        try:
+            made["parts"] = render_volume(_volume_sources(), font_dir=None, workers=2, **kwargs)
+        finally:
+            workers.PART_SIZE = size
+    return made
+
+
+def _report_pages(pdf: bytes) -> dict[str, int]:
+    """Page number (from 1) of the page each report starts on, found by its title."""
+    texts = page_texts(pdf)
+    found = {}
+    for source in _volume_sources():
+        pages = [n for n, text in enumerate(texts, start=1) if text.startswith(source.title)]
+        assert len(pages) == 1, source.title
+        found[source.title] = pages[0]
+    return found
+
+
+def _destination_page(pdf, annotation) -> int:
+    import pikepdf
+
+    action = annotation.get("/A")
+    target = action.D if action is not None else annotation.Dest
+    if isinstance(target, pikepdf.String):
+        target = pikepdf.NameTree(pdf.Root.Names.Dests)[str(target)]
+    return [p.obj.objgen for p in pdf.pages].index(target[0].objgen) + 1
+
+
+@pytest.mark.parametrize("how", ["one document", "parts"])
+def test_every_contents_entry_links_to_its_report(volumes, how):
+    import pikepdf
+
+    data = volumes[how]
+    starts = _report_pages(data)
+    entries = {
+        source.title: re.sub(r"\d", "", source.unit + source.title) for source in _volume_sources()
+    }
+    pdf = pikepdf.open(io.BytesIO(data))
+    targets = {}
+    with pdfplumber.open(io.BytesIO(data)) as plumber:
+        page = plumber.pages[1]
+        for annotation in pdf.pages[1].obj.Annots:
+            x0, y0, x1, y1 = (float(v) for v in annotation.Rect)
+            if abs(y1 - y0) < 1:
+                continue  # a zero-height box WeasyPrint links as well
+            top, bottom = page.height - max(y0, y1), page.height - min(y0, y1)
+            under = re.sub(r"[\s·\d]", "", page.crop((x0, top, x1, bottom)).extract_text() or "")
+            target = _destination_page(pdf, annotation)
+            (title,) = [t for t, n in starts.items() if n == target]
+            assert under and under.replace("　", "") in entries[title]
+            targets[title] = target
+    assert targets == starts  # every report is linked, each to the page it starts on
+    texts = page_texts(data)
+    for title, number in starts.items():
+        assert re.search(rf"{re.escape(title[-4:])}·+{number}", texts[1])
+
+
+@pytest.mark.parametrize("how", ["one document", "parts"])
+def test_volume_outline_has_both_heading_levels(volumes, how):
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(volumes[how]))
+    pages = [p.obj.objgen for p in pdf.pages]
+    starts = _report_pages(volumes[how])
+    with pdf.open_outline() as outline:
+        units = list(outline.root)
+        assert [u.title for u in units] == [s.unit for s in _volume_sources()]
+        for unit, source in zip(units, _volume_sources(), strict=True):
+            assert pages.index(unit.destination[0].objgen) + 1 == starts[source.title]
+            assert [c.title for c in unit.children][:2] == ["一、基本情况", "二、下一步打算"]
+            assert [g.title for g in unit.children[0].children][:2] == [
+                "（一）学习教育。",
+                "（二）调查研究。",
+            ]
+
+
+@pytest.mark.parametrize("how", ["one document", "parts"])
+def test_volume_metadata_language_and_font_names(volumes, how, tmp_path):
+    import hashlib
+    import shutil
+    import subprocess
+
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(volumes[how]))
+    assert str(pdf.Root.Lang) == "zh-CN"
+    info = pdf.docinfo
+    assert str(info.Title) == "2026年第四季度汇编" and str(info.Author) == "秘书"
+    assert str(info.Creator) == "ReportFlow" and str(info.CreationDate).startswith("D:20261122")
+    meta = pdf.open_metadata()
+    assert meta["dc:title"] == "2026年第四季度汇编" and meta["xmp:CreatorTool"] == "ReportFlow"
+    assert meta["xmp:CreateDate"].startswith("2026-11-22")
+    programs: dict[str, set[bytes]] = {}
+    for page in pdf.pages:
+        for font in page.obj.Resources.get("/Font", {}).values():  # blank pages have none
+            descriptor = font.DescendantFonts[0].FontDescriptor
+            program = descriptor.get("/FontFile3") or descriptor.get("/FontFile2")
+            digest = hashlib.sha256(program.read_raw_bytes()).digest()
+            name = str(font.BaseFont)[1:]
+            assert re.fullmatch(r"[A-Z]{6}\+\S+", name), name
+            assert str(descriptor.FontName)[1:] == name
+            programs.setdefault(name, set()).add(digest)
+    assert all(len(found) == 1 for found in programs.values()), programs
+    tags = {}
+    for name, (digest,) in programs.items():
+        assert tags.setdefault(name[:6], digest) == digest  # one tag, one font program
+    if shutil.which("qpdf"):
+        path = tmp_path / "volume.pdf"
+        path.write_bytes(volumes[how])
+        check = subprocess.run(["qpdf", "--check", path], capture_output=True, text=True)
+        assert check.returncode == 0 and "WARNING" not in check.stdout + check.stderr
+
+
+def test_parts_print_what_one_document_prints(volumes):
+    assert page_texts(volumes["parts"]) == page_texts(volumes["one document"])
+
+
+@pytest.mark.parametrize("how", ["one document", "parts"])
+def test_contents_lines_hang_and_never_leave_the_leader_alone(volumes, how):
+    """Positions read back with pdfplumber: an entry's first line starts at the type area's
+    left edge, its continuations two grid characters in; lines before the last stay out of the
+    page-number column; the last line starts with text, not the leader."""
+    from app.pdf.contents import HANGING_INDENT, NUMBER_COLUMN
+    from app.pdf.typesetting import MM
+
+    left, right = 28 * MM, 28 * MM + 156 * MM
+    with pdfplumber.open(io.BytesIO(volumes[how])) as document:
+        lines = document.pages[1].extract_text_lines()[1:]  # after 目录
+    starts = [line for line in lines if line["text"].startswith(("第", "中共"))]
+    assert len(starts) == 5
+    long_entry = lines[lines.index(next(i for i in lines if i["text"].startswith("中共"))) :][:5]
+    first, *rest = long_entry
+    continued = rest[: next(i for i, line in enumerate(rest) if "·" in line["text"]) + 1]
+    assert len(continued) >= 3  # the long title takes four lines or more
+    assert abs(first["x0"] - left) < 0.5
+    for line in continued:
+        assert abs(line["x0"] - (left + HANGING_INDENT)) < 0.5, line
+    for line in [first, *continued[:-1]]:
+        assert line["x1"] <= right - NUMBER_COLUMN + 0.5 and "·" not in line["text"]
+    for line in lines:
+        if "·" in line["text"]:
+            before = line["text"].split("·")[0].strip()
+            assert len(before) >= 2, line["text"]  # never the leader and number alone
+            assert abs(line["x1"] - right) < 1.0  # the number ends at the type area's edge
+
+
+@pytest.mark.parametrize("length", range(1, 90))
+def test_contents_entries_of_every_length(length):
+    from app.pdf.contents import (
+        HANGING_INDENT,
+        MIN_LEADER,
+        NUMBER_COLUMN,
+        SEPARATOR,
+        _width,
+        break_entry,
+    )
+    from app.pdf.fonts import advance_em, resolve_roles
+    from app.pdf.linebreak import NO_START, is_runt
+    from app.pdf.typesetting import BODY_SIZE, TYPE_WIDTH
+
+    roles = resolve_roles(None)
+    title = ("关于推进主题教育，" * 10)[:length]
+    lines = break_entry("第一党支部", title, roles)
+    assert "".join(line.unit + line.text for line in lines) == f"第一党支部{SEPARATOR}{title}"
+    assert [line.last for line in lines] == [False] * (len(lines) - 1) + [True]
+    assert [line.hanging for line in lines] == [False] + [True] * (len(lines) - 1)
+    body, heading = advance_em(roles["body"]), advance_em(roles["heading1"])
+    for line in lines:
+        widths = [heading(c) * BODY_SIZE for c in line.unit] + [
+            body(c) * BODY_SIZE for c in line.text
+        ]
+        room = TYPE_WIDTH - NUMBER_COLUMN - (HANGING_INDENT if line.hanging else 0)
+        room -= MIN_LEADER if line.last else 0
+        assert _width(widths, 0, len(widths)) <= room + 1e-6
+        assert (line.unit + line.text)[0] not in NO_START
+    if len(lines) > 1:
+        assert not is_runt(lines[-1].text)

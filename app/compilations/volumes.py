@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -13,7 +14,13 @@ from app.core.times import local_today
 from app.org.models import Unit
 from app.pdf.volume import render_volume
 from app.periods.models import Period
-from app.reports.exports import approved_pdf, approved_source, font_dir_of, pdf_filename
+from app.reports.exports import (
+    approved_at,
+    approved_pdf,
+    approved_source,
+    font_dir_of,
+    pdf_filename,
+)
 from app.reports.models import Report
 from app.reports.workflow import ReportState
 
@@ -54,13 +61,21 @@ def volume_pdf(period: Period, reports: list[Report], compiler: str, progress=No
     )
 
 
+def _zip_time(when: datetime | None) -> tuple[int, int, int, int, int, int]:
+    """A ZIP entry's date (local time, two-second steps; none before 1980 in the format)."""
+    if when is None or when.year < 1980:
+        return (1980, 1, 1, 0, 0, 0)
+    return (when.year, when.month, when.day, when.hour, when.minute, when.second)
+
+
 def volume_zip(reports: list[Report], progress=None) -> bytes:
-    """The approved PDFs of ``reports`` in one ZIP, named as when downloaded one by one."""
+    """The approved PDFs of ``reports`` in one ZIP, named as when downloaded one by one, each
+    dated with its approval (the app's local time, as everywhere in the app)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         for number, report in enumerate(reports, start=1):
             name = f"{number:02d}-{pdf_filename(report, report.approved_version.title)}"
-            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+            info = zipfile.ZipInfo(name, date_time=_zip_time(approved_at(report)))
             info.flag_bits |= 0x800  # UTF-8 file names, so Chinese names survive on Windows
             archive.writestr(info, approved_pdf(report))
             if progress:

@@ -644,7 +644,14 @@ def font_face_css(
 
 @lru_cache(maxsize=16)
 def _hb_face(path: Path, size: int, mtime_ns: int) -> hb.Face:
-    return hb.Face(hb.Blob(path.read_bytes()))
+    # Mapped, not read: a cut touches the tables and the glyphs it keeps, not the whole file.
+    return hb.Face(hb.Blob.from_file_path(str(path)))
+
+
+def release_faces() -> None:
+    """Unmap the font files kept for cutting (their pages count in this process's memory):
+    after a volume's parts are prepared, while the workers lay them out."""
+    _hb_face.cache_clear()
 
 
 def subset_face(face: FontFace, characters: Iterable[str], cache_dir: Path | None = None) -> bytes:

@@ -55,7 +55,7 @@ HEADING_ALWAYS: set[str] = set()
 STAMP_TEXT = "草稿 · 未经审定"
 
 
-RECORD_TEXT = "审批记录时间人员角色操作意见"
+RECORD_TEXT = "审批记录（）：意见"
 
 
 VOLUME_TEXT = "汇　编目　录"
@@ -100,6 +100,7 @@ def prepare_fonts(
         f"\n:root {{ --pitch: {LINE_PITCH}pt; }}\n"
         f".l.g {{ letter-spacing: {GRID_SPACING}pt; }}\n"
         f".l.i {{ text-indent: {FIRST_LINE_INDENT:.4f}pt; }}\n"
+        f".toc-line.hang {{ padding-left: {FIRST_LINE_INDENT:.4f}pt; }}\n"
     )
     return dict(files), css_text
 

@@ -659,3 +659,11 @@ def break_paragraph(
     paragraph = _Paragraph(text, advance, blank, setting)
     starts = [0, *paragraph.ends()]
     return [paragraph.line(a, e) for a, e in pairwise(starts)]
+
+
+def allowed_ends(text: str, advance: Callable[[str], float], font_size: float) -> list[int]:
+    """Where a line of ``text`` may end (before ``text[j]``, 0 < j < len), by the same rules
+    as :func:`break_paragraph`: for lines that are not justified (the volume's contents)."""
+    setting = _Setting(font_size, 0.0, 0.0, 0.0)
+    paragraph = _Paragraph(text, advance, conventional_blank, setting)
+    return [j for j in range(1, len(text)) if paragraph.allowed(j)]

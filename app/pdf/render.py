@@ -91,9 +91,10 @@ def _make_pdf(
 def _write(source: PdfSource, roles: dict[str, RoleFont], aside: bool) -> bytes:
     doc = typeset(source, roles)
     html = build_html(source, roles, doc)
-    record = "".join(f"{h.actor}{h.role}{h.event}{h.time}{h.comments}" for h in source.history)
+    record = "".join(f"{h.actor}{h.role}{h.time}{h.opinion}" for h in source.history)
+    events = "".join(h.event for h in source.history)
     extra = {
-        "heading1": STAMP_TEXT if source.stamped else "",
+        "heading1": (STAMP_TEXT if source.stamped else "") + events,
         "title": RECORD_TEXT if source.history else "",
         "body": RECORD_TEXT + record if source.history else "",
     }

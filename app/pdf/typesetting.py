@@ -52,11 +52,14 @@ TITLE_SIZE = 22.0
 
 @dataclass(frozen=True)
 class HistoryLine:
+    """One step of the 审批记录 page: who did what when, and the opinion given with it (the
+    reason for a return, the group's 答复意见, the approval note), as written."""
+
     actor: str
     role: str
     event: str
     time: str
-    comments: int
+    opinion: str = ""
 
 
 @dataclass(frozen=True)

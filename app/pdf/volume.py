@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import io
+import contextlib
+import ctypes
+import gc
 import logging
-import math
 import os
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
@@ -12,17 +13,15 @@ from datetime import date
 from pathlib import Path
 
 from flask import render_template
-from pypdf import PdfReader, PdfWriter
 
 from app.pdf import workers as processes
+from app.pdf.contents import lay_out_contents
 from app.pdf.fetcher import asset_url
-from app.pdf.fonts import RoleFont, advance_em, resolve_roles
-from app.pdf.html import VOLUME_TEXT, characters_by_role, prepare_fonts, write_prepared
-from app.pdf.pagination import LINES_PER_PAGE
+from app.pdf.fonts import release_faces, resolve_roles
+from app.pdf.html import VOLUME_TEXT, characters_by_role, prepare_fonts
+from app.pdf.joining import VolumeInfo, finish_volume, join_parts
 from app.pdf.render import write_pdf
 from app.pdf.typesetting import (
-    BODY_SIZE,
-    TYPE_WIDTH,
     PdfSource,
     TypesetDocument,
     chinese_date,
@@ -44,116 +43,129 @@ def render_volume(
     workers: int | None = None,
 ) -> bytes:
     """One PDF of several approved reports (汇编): a cover, a table of contents with page
-    numbers, each report from a new odd page, continuous page numbers, and bookmarks per
-    unit and per heading. ``progress(done, total)`` is called as the work advances.
+    numbers and links, each report from a new odd page, continuous page numbers, bookmarks
+    per unit and per heading (一、 and （一）), and the volume's metadata. ``progress(done,
+    total)`` is called as the work advances.
 
-    With more than one worker (default: one per core, at most 2), the reports are laid out in
-    parts by worker processes, each part numbered from where the previous one ends (the
-    pages of each report are known from the grid), and the parts are joined."""
+    With more than one worker (default: one per core, at most 2) and more than
+    ``PART_SIZE`` reports, the reports are laid out in parts by worker processes, each part
+    numbered from where the previous one ends (the pages of each report and of the contents
+    are known from the grid), and the parts are joined (``joining.py``)."""
     roles = resolve_roles(font_dir)
     docs = [typeset(source, roles) for source in sources]
+    # Reading the faces' metrics and the title dictionary leaves cycles behind (~60 MB): free
+    # them, and give the freed heap back, before the parts are prepared (the peak).
+    _free_memory()
     total = len(docs) + 2
+    info = VolumeInfo(f"{period}汇编", compiler, period, compiled_on)
     context = {
         "period": period,
         "compiled_on": chinese_date(compiled_on),
         "compiler": compiler,
         "stylesheet": asset_url("official.css"),
         "created": compiled_on.isoformat(),
+        "contents": lay_out_contents(docs, roles),
     }
     front_chars = {
         "title": period + VOLUME_TEXT,
         "heading1": VOLUME_TEXT + "".join(doc.unit for doc in docs),
-        "body": chinese_date(compiled_on) + "".join(doc.title for doc in docs),
+        "body": chinese_date(compiled_on) + "".join(doc.title for doc in docs) + "·　",
     }
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     if workers >= 2 and len(docs) > processes.PART_SIZE:
         try:
-            return _render_volume_in_parts(docs, roles, context, front_chars, workers, progress)
+            return _render_volume_in_parts(
+                docs, roles, context, front_chars, info, workers, progress
+            )
         except (BrokenProcessPool, OSError):
             # No worker processes here (a restricted host, a dead worker): one process will do.
             log.exception("laying out the volume in parts failed; using one document")
             processes.reset_pool()
-    pdf = _volume_as_one_document(docs, roles, context, front_chars)
+    pdf = _volume_as_one_document(docs, roles, context, front_chars, info)
     if progress:
         progress(total, total)
     return pdf
 
 
-def _volume_as_one_document(docs, roles, context, front_chars) -> bytes:
+def _free_memory() -> None:
+    """Collect garbage and return free heap pages to the system (glibc keeps them otherwise,
+    and they count in the process's resident memory while the workers lay the parts out)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to give back
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _volume_as_one_document(docs, roles, context, front_chars, info) -> bytes:
     """The volume laid out as one WeasyPrint document (contents numbered by target-counter)."""
-    html = render_template("pdf/volume.html", docs=docs, toc=[(d, None) for d in docs], **context)
-    return write_pdf(html, roles, characters_by_role(docs, front_chars))
+    html = render_template("pdf/volume.html", docs=docs, pages=None, first_number=1, **context)
+    pdf = write_pdf(html, roles, characters_by_role(docs, front_chars))
+    return finish_volume(pdf, info)
 
 
-def predicted_front_pages(docs: list[TypesetDocument], roles: dict[str, RoleFont]) -> int:
-    """The cover and the contents: a heading taking two lines, then one line per report unless
-    its unit, title, leader and page number need more."""
-    advance = advance_em(roles["body"])
-    lines = 2
+def report_starts(docs: list[TypesetDocument], front_pages: int) -> list[int]:
+    """The page number of each report's first page: after the front matter, each on an odd
+    page."""
+    starts, page = [], front_pages + 1
     for doc in docs:
-        width = sum(advance(char) for char in f"{doc.unit}　{doc.title}") * BODY_SIZE
-        lines += max(1, math.ceil((width + 3 * BODY_SIZE) / TYPE_WIDTH))
-    return 1 + math.ceil(lines / LINES_PER_PAGE)
+        page += page % 2 == 0
+        starts.append(page)
+        page += predicted_pages(doc)
+    return starts
 
 
-def _render_volume_in_parts(docs, roles, context, front_chars, workers, progress) -> bytes:
+def _render_volume_in_parts(docs, roles, context, front_chars, info, workers, progress) -> bytes:
     """Every part, the front matter included, is laid out by a worker at the same time; the
     page numbers all come from the grid and are checked against what the workers made."""
     total = len(docs) + 2
-    front_pages = predicted_front_pages(docs, roles)
-    starts, page = [], front_pages + 1
-    for doc in docs:
-        page += page % 2 == 0  # each report starts on an odd page
-        starts.append(page)
-        page += predicted_pages(doc)
+    front_pages = 1 + context["contents"].pages
+    starts = report_starts(docs, front_pages)
     pool = processes.pool(workers)
     front_html = render_template(
-        "pdf/volume.html", docs=[], toc=list(zip(docs, starts, strict=True)), **context
+        "pdf/volume.html",
+        docs=[],
+        pages=dict(enumerate(starts, start=1)),
+        first_number=1,
+        **context,
     )
     front_job = pool.submit(
-        write_prepared, front_html, *prepare_fonts(roles, characters_by_role([], front_chars))
+        processes.write_part,
+        front_html,
+        *prepare_fonts(roles, characters_by_role([], front_chars)),
     )
     parts = processes.split_evenly([predicted_pages(doc) for doc in docs], workers)
+    part_context = {**context, "contents": None}
     jobs = []
     for indices in parts:
         part_docs = [docs[i] for i in indices]
         html = render_template(
-            "pdf/volume.html", docs=part_docs, toc=None, first_page=starts[indices[0]], **context
+            "pdf/volume.html",
+            docs=part_docs,
+            pages=None,
+            first_page=starts[indices[0]],
+            first_number=indices[0] + 1,
+            **part_context,
         )
-        jobs.append(
-            pool.submit(write_prepared, html, *prepare_fonts(roles, characters_by_role(part_docs)))
-        )
+        files = prepare_fonts(roles, characters_by_role(part_docs))
+        jobs.append(pool.submit(processes.write_part, html, *files))
+    release_faces()
+    _free_memory()
 
-    writer = PdfWriter()
-    front = PdfReader(io.BytesIO(front_job.result()))
-    if len(front.pages) != front_pages:  # the prediction failed: never print wrong numbers
-        log.warning("contents take %s pages, %s predicted", len(front.pages), front_pages)
-        return _volume_as_one_document(docs, roles, context, front_chars)
-    writer.append(front)
-    if front_pages % 2:
-        writer.add_blank_page()
-    done = 1
+    front, front_count = front_job.result()
+    if front_count != front_pages:  # the prediction failed: never print wrong numbers
+        log.warning("contents take %s pages, %s predicted", front_count, front_pages)
+        return _volume_as_one_document(docs, roles, context, front_chars, info)
+    done, laid_out = 1, []
     for indices, job in zip(parts, jobs, strict=True):
-        part = PdfReader(io.BytesIO(job.result()))
+        part, count = job.result()
         expected = starts[indices[-1]] + predicted_pages(docs[indices[-1]]) - starts[indices[0]]
-        if len(part.pages) != expected:
-            log.warning("volume part has %s pages, %s predicted", len(part.pages), expected)
-            return _volume_as_one_document(docs, roles, context, front_chars)
-        writer.append(part)
-        if len(writer.pages) % 2 and indices[-1] != len(docs) - 1:
-            writer.add_blank_page()
+        if count != expected:
+            log.warning("volume part has %s pages, %s predicted", count, expected)
+            return _volume_as_one_document(docs, roles, context, front_chars, info)
+        laid_out.append((starts[indices[0]], part))
         done += len(indices)
         if progress:
             progress(done, total)
-    writer.add_metadata(
-        {
-            "/Title": f"{context['period']}汇编",
-            "/Author": context["compiler"],
-            "/Subject": context["period"],
-        }
-    )
-    output = io.BytesIO()
-    writer.write(output)
+    pdf = join_parts(front, laid_out, starts, info)
     if progress:
         progress(total, total)
-    return output.getvalue()
+    return pdf

@@ -3,6 +3,8 @@ reports (``write_aside``), and a pool of two for the parts of a large volume."""
 
 from __future__ import annotations
 
+import gc
+import io
 import logging
 import math
 import multiprocessing
@@ -12,8 +14,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+import pikepdf
+
 from app.pdf.fonts import RoleFont, default_cache_dir
-from app.pdf.html import prepare_and_write
+from app.pdf.html import prepare_and_write, write_prepared
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,16 @@ def pool(workers: int) -> ProcessPoolExecutor:
             initializer=_exit_with_parent,
         )
     return _executor
+
+
+def write_part(html: str, files: dict, css_text: str) -> tuple[bytes, int]:
+    """In a worker: one part of a volume and its number of pages. The cycles a layout leaves
+    are collected at once, so that a worker laying out part after part stays small."""
+    pdf = write_prepared(html, files, css_text)
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        pages = len(document.pages)
+    gc.collect()
+    return pdf, pages
 
 
 def _ready() -> bool:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import current_app
 
 from app.auth.models import User
@@ -21,34 +20,24 @@ from app.pdf.ofd import OfdInfo, ofd_of
 from app.pdf.render import HistoryLine, PdfSource, render_pdf, uncovered_characters
 from app.pdf.signing import Issue, SigningKey, load_signing_key
 from app.reports.history import record_history
-from app.reports.models import Comment, HistoryEntry, Report, ReportVersion
+from app.reports.models import HistoryEntry, Report, ReportVersion
 from app.reports.workflow import EVENTS
 
 
 def approval_record(report: Report) -> tuple[HistoryLine, ...]:
-    counts: dict[int, int] = {}
-    for comment in report_comments(report):
-        counts[comment.version_id] = counts.get(comment.version_id, 0) + 1
-    numbers = {v.number: v.id for v in report.versions}
-    lines = []
-    for entry in report.history:
-        if entry.event not in EVENTS:
-            continue
-        version_id = numbers.get(entry.version_number or 0)
-        lines.append(
-            HistoryLine(
-                actor=entry.actor.display_name,
-                role=entry.actor.role.label,
-                event=EVENTS[entry.event].history_label,
-                time=format_datetime(entry.created_at),
-                comments=counts.get(version_id, 0) if version_id else 0,
-            )
+    """The workflow steps of the report for its 审批记录 page, each with the opinion given
+    with it: the reasons for returns, the group's 答复意见, the forwarding and approval notes."""
+    return tuple(
+        HistoryLine(
+            actor=entry.actor.display_name,
+            role=entry.actor.role.label,
+            event=EVENTS[entry.event].history_label,
+            time=format_datetime(entry.created_at),
+            opinion=(entry.comment or "").strip(),
         )
-    return tuple(lines)
-
-
-def report_comments(report: Report) -> list[Comment]:
-    return list(db.session.scalars(sa.select(Comment).where(Comment.report_id == report.id)))
+        for entry in report.history
+        if entry.event in EVENTS
+    )
 
 
 def pdf_source(
@@ -213,10 +202,33 @@ def record_download(actor: User, report: Report, kind: str = "pdf") -> HistoryEn
     )
 
 
-def pdf_filename(report: Report, title: str, suffix: str = ".pdf") -> str:
+RECORD_SUFFIX = "-含审批记录"
+
+
+def pdf_filename(
+    report: Report, title: str, suffix: str = ".pdf", *, with_record: bool = False
+) -> str:
+    """unit-period-title.pdf (or another ``suffix``); the copy with the 审批记录 page says so
+    at the end of its name, so that the two never overwrite each other in a downloads
+    folder."""
     unsafe = '\\/:*?"<>|\r\n\t'
     name = f"{report.unit.name}-{report.period.name}-{title}"
-    return "".join("_" if char in unsafe else char for char in name)[:150] + suffix
+    name = "".join("_" if char in unsafe else char for char in name)[:150]
+    return name + (RECORD_SUFFIX if with_record else "") + suffix
+
+
+def ascii_pdf_filename(report: Report, *, with_record: bool = False, draft: int = 0) -> str:
+    """The name for clients that read only ``filename`` (not RFC 6266's ``filename*``)."""
+    name = f"report-{report.id}"
+    if draft:
+        name += f"-v{draft}-draft"
+    return name + ("-with-record" if with_record else "") + ".pdf"
+
+
+def approved_at(report: Report) -> datetime | None:
+    """When the approval in force was given, in the app's time zone (TIMEZONE)."""
+    approval = report.approval
+    return to_local(approval.created_at) if approval else None
 
 
 def prepare_approved_pdf(report_id: int) -> None:

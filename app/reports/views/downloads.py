@@ -20,8 +20,10 @@ from app.reports.views import bp, load_report
 from app.reports.workflow import ReportState
 
 
-def pdf_response(pdf: bytes, filename: str) -> Response:
-    response = file_response(pdf, filename, "application/pdf", ascii_name="report.pdf")
+def pdf_response(pdf: bytes, filename: str, ascii_name: str, *, inline: bool = False) -> Response:
+    """A PDF download (``Content-Disposition: attachment``), or with ``inline`` one the
+    browser shows in its own viewer; the Chinese name as RFC 6266 ``filename*`` either way."""
+    response = file_response(pdf, filename, "application/pdf", ascii_name=ascii_name, inline=inline)
     # A laid-out document leaves large reference cycles; collect them once the response has
     # been sent rather than making the user wait (~60 ms), so the worker's memory stays flat.
     response.call_on_close(gc.collect)
@@ -43,7 +45,11 @@ def pdf(report_id: int):
     if isinstance(made, Response):
         return made
     report, title, document = made
-    return pdf_response(document, exports.pdf_filename(report, title))
+    return pdf_response(
+        document,
+        exports.pdf_filename(report, title, with_record=with_record),
+        exports.ascii_pdf_filename(report, with_record=with_record),
+    )
 
 
 @bp.get("/reports/<int:report_id>/ofd")
@@ -93,7 +99,8 @@ def _approved_download(
 
 @bp.get("/reports/<int:report_id>/versions/<int:number>/pdf")
 def version_pdf(report_id: int, number: int):
-    """Any submitted version as a stamped draft (“草稿 · 未经审定”), for authors and reviewers."""
+    """Any submitted version as a stamped draft (“草稿 · 未经审定”), for authors and reviewers:
+    the “PDF 预览” link, so it opens in the browser's viewer (inline)."""
     report = load_report(report_id)
     require(permissions.can_preview_pdf(current_user, report))
     found = next((v for v in report.versions if v.number == number), None)
@@ -103,7 +110,12 @@ def version_pdf(report_id: int, number: int):
     if job := exports.pdf_job(source):
         return wait_for(job)
     document = exports.render(source)
-    return pdf_response(document, exports.pdf_filename(report, f"{found.title}-第{number}版-草稿"))
+    return pdf_response(
+        document,
+        exports.pdf_filename(report, f"{found.title}-第{number}版-草稿"),
+        exports.ascii_pdf_filename(report, draft=number),
+        inline=True,
+    )
 
 
 def wait_for(job: PdfJob) -> Response:
