@@ -210,7 +210,7 @@ def seed(big_units: int = 0) -> None:
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 META_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 EVENT_FORM_RE = re.compile(
-    r'data-event-form="(\w+)">\s*<input type="hidden" name="csrf_token" value="([^"]+)">\s*'
+    r'data-event-form="(\w+)"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)">\s*'
     r'<input type="hidden" name="event" value="\w+">\s*'
     r'<input type="hidden" name="lock_version" value="(\d+)">'
 )

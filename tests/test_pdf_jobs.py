@@ -179,6 +179,28 @@ def test_a_lost_job_is_started_again(org, client, login, queued, monkeypatch):
     assert len(queued.jobs) == 1
 
 
+def test_a_running_job_keeps_its_state_fresh(org, client, login, queued, monkeypatch):
+    """A job that runs longer than STALE_SECONDS is not taken for lost and started twice."""
+    report = make_report(org, "a", ReportState.GROUP_REVIEW, body=long_body())
+    url = f"/reports/{report.id}/versions/1/pdf"
+    login(org["group1"])
+    assert client.get(url).status_code == 202
+    monkeypatch.setattr(jobs, "STALE_SECONDS", 0.5)
+    monkeypatch.setattr(jobs, "HEARTBEAT_SECONDS", 0.1)
+    make = jobs.render_pdf
+    seen = []
+
+    def slow(*args, **kwargs):
+        time.sleep(1.0)  # twice STALE_SECONDS
+        seen.append(client.get(url).status_code)  # asked again while it runs
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "render_pdf", slow)
+    queued.run()
+    assert seen == [202] and not queued.jobs  # still running: no second job
+    assert client.get(url).status_code == 200
+
+
 def test_short_and_cached_pdfs_are_served_at_once(org, client, login, queued, web_app):
     states_before = list(Path(web_app.config["PDF_CACHE_DIR"]).glob(".jobs/*.json"))
     short = make_report(org, "a", ReportState.GROUP_REVIEW, body="一、短文\n内容不多。")

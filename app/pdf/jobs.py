@@ -18,6 +18,7 @@ import json
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from concurrent.futures import Future
 from contextlib import contextmanager, nullcontext
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 # A job that has not finished after this long was lost (its worker was restarted or killed):
 # the next request starts it again.
 STALE_SECONDS = 15 * 60
+
+# A running job rewrites its state this often, so that a long one is not taken for lost.
+HEARTBEAT_SECONDS = 60.0
 
 Started = Literal["queued", "running", "failed", "busy"]
 
@@ -163,7 +167,7 @@ def make(job: PdfJob, key: str) -> None:
     user = (read_state(Path(job.cache_dir), key) or {}).get("user")
     _write_state(state_file, state="running", user=user)
     try:
-        with _app_context():
+        with _app_context(), _heartbeat(state_file, user):
             signing_key = (
                 load_signing_key(job.signing_file, job.signing_passphrase) if job.issue else None
             )
@@ -181,6 +185,24 @@ def make(job: PdfJob, key: str) -> None:
     finally:
         gc.collect()  # a laid-out document leaves large reference cycles
     state_file.unlink(missing_ok=True)
+
+
+@contextmanager
+def _heartbeat(state_file: Path, user: int | None):
+    """Keep the state of a running job fresh (see STALE_SECONDS) until the block ends."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            _write_state(state_file, state="running", user=user)
+
+    thread = threading.Thread(target=beat, name="pdf-job-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 _niced = False
