@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py                    # normal run
     .venv/bin/python bench/load.py --kill-worker      # kill -9 one gunicorn worker mid-run
     .venv/bin/python bench/load.py --restart-postgres # restart the PostgreSQL cluster mid-run
+    .venv/bin/python bench/load.py --big-pdf-users 2  # and users who ask for long, uncached PDFs
 
 Creates its own database (``loadbench_<pid>``), migrates and seeds it (20 units with an author
 and a reviewer each, 2 supervision groups with 3 members each, 4 secretaries), starts
@@ -11,6 +12,12 @@ iterations or until the time limit, prints throughput and latencies per route, t
 database: every acknowledged (303) comment, save and transition is stored, each report's state
 equals its last history entry's ``to_state``, versions are numbered 1..n. gunicorn is stopped
 and the database dropped at the end, whatever happens.
+
+With ``--big-pdf-users N``, N more units each have a report of ~199,000 characters with
+BIG_VERSIONS submitted versions, and their reviewers ask for the stamped PDF of one version
+after another: each is uncached, so it is made by a job while the reviewer's page reloads
+every 2 s (as the 正在生成 page does) until the file comes. Compare the page-view p95 of a run
+with and without them.
 
 Each user also asks for the header's unread count once a minute, as an open page does (not
 counted as a page view).
@@ -62,8 +69,54 @@ BASE_BODY = """主题教育开展以来，单位党组认真落实县委部署�
 针对调研发现的问题，建立整改台账，实行销号管理。目前已推动解决问题19个，群众满意度明显提升。"""
 
 
+BIG_LENGTH = 199_000
+BIG_VERSIONS = 6
+
+
+def big_body(version: int) -> str:
+    """About BIG_LENGTH characters of report text, different for each version."""
+    paragraphs = [f"一、第{version}版修改说明", "本版根据审核意见补充了各项数据。"]
+    while sum(len(p) + 1 for p in paragraphs) < BIG_LENGTH:
+        n = len(paragraphs)
+        paragraphs.append(f"{'二三四五六七八九'[n % 8]}、第{n}部分工作情况")
+        paragraphs += [
+            f"（{'一二三四'[k]}）第{version}版第{n}节：" + BASE_BODY.splitlines()[k + 1]
+            for k in range(4)
+        ]
+    return "\n".join(paragraphs)[:BIG_LENGTH]
+
+
+def seed_big(big_units: int, groups, add, step) -> dict[str, int]:
+    """Units whose reports are long, each with BIG_VERSIONS versions; reviewer name -> report."""
+    from app.auth.models import Role
+    from app.core.extensions import db
+    from app.org.models import Unit
+    from app.periods.models import Period
+    from app.reports import operations
+
+    period = db.session.scalar(db.select(Period).where(Period.name == "压测本期阶段性总结"))
+    reports = {}
+    for i in range(1, big_units + 1):
+        unit = Unit(name=f"压测长文单位{i:02d}党组", group=groups[0], sort_order=100 + i)
+        db.session.add(unit)
+        db.session.flush()
+        author = add(f"bigauthor{i:02d}", Role.AUTHOR, unit=unit)
+        reviewer = add(f"bigpdf{i:02d}", Role.UNIT_REVIEWER, unit=unit)
+        report = operations.create_report(author, period, f"{unit.name}长篇总结", big_body(1))
+        for version in range(1, BIG_VERSIONS + 1):
+            if version > 1:
+                operations.save_draft(
+                    author, report, report.title, big_body(version), report.lock_version
+                )
+            step(author, report, "submit")
+            if version < BIG_VERSIONS:
+                step(reviewer, report, "return_to_author", "请继续补充。")
+        reports[reviewer.username] = report.id
+    return reports
+
+
 # --------------------------------------------------------------------------- seeding
-def seed() -> None:
+def seed(big_units: int = 0) -> None:
     """Runs in a subprocess with DATABASE_URL set; prints the ids as JSON."""
     from datetime import date
 
@@ -130,6 +183,7 @@ def seed() -> None:
             current_reports[f"author{i + 1:02d}"] = new.id
         db.session.flush()
         previous.closed_at = utcnow()
+        big_reports = seed_big(big_units, groups, add, step)
         db.session.commit()
         print(
             json.dumps(
@@ -145,6 +199,7 @@ def seed() -> None:
                     },
                     "approved": list(approved_reports.values()),
                     "current": list(current_reports.values()),
+                    "big_reports": big_reports,
                 }
             )
         )
@@ -155,7 +210,7 @@ def seed() -> None:
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 META_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 EVENT_FORM_RE = re.compile(
-    r'data-event-form="(\w+)">\s*<input type="hidden" name="csrf_token" value="([^"]+)">\s*'
+    r'data-event-form="(\w+)"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)">\s*'
     r'<input type="hidden" name="event" value="\w+">\s*'
     r'<input type="hidden" name="lock_version" value="(\d+)">'
 )
@@ -439,6 +494,20 @@ class User(threading.Thread):
         report_id = self.rng.choice(ids)
         status, _ = self.client.request("GET", f"/reports/{report_id}/pdf")
         self.outcomes[f"pdf:{status}"] += 1
+
+    def act_bigpdf(self):
+        """The next version's stamped PDF, reloading the 正在生成 page every 2 s until it comes."""
+        report_id = self.plan["report"]
+        self.counter = self.counter % BIG_VERSIONS + 1
+        url = f"/reports/{report_id}/versions/{self.counter}/pdf"
+        asked = time.monotonic()
+        status, _ = self.client.request("GET", url)
+        while status == 202 and time.monotonic() < self.deadline:
+            time.sleep(2)
+            status, _ = self.client.request("GET", url)
+        self.outcomes[f"bigpdf:{status}"] += 1
+        if status == 200:
+            self.plan.setdefault("waits", []).append(time.monotonic() - asked)
 
     def act_admin(self):
         status, page = self.client.request("GET", "/reports/?state=approved")
@@ -730,7 +799,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(base: str, proc: subprocess.Popen, timeout: float = 30):
+def wait_http(base: str, proc: subprocess.Popen, timeout: float = 120):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:
@@ -774,6 +843,12 @@ def main():
         help="start gunicorn without app/server/gunicorn_conf.py (no warm-up, no gc.freeze)",
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--big-pdf-users",
+        type=int,
+        default=0,
+        help="users who ask for the PDFs of ~199,000-character reports, uncached",
+    )
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -803,7 +878,7 @@ def main():
             capture_output=True,
         )
         out = subprocess.run(
-            [sys.executable, __file__, "_seed"],
+            [sys.executable, __file__, "_seed", str(args.big_pdf_users)],
             cwd=ROOT,
             env=env,
             check=True,
@@ -853,7 +928,11 @@ def main():
         users = []
         rng = random.Random(args.seed)
         for name, role in sorted(plan["users"].items()):
-            if role == "author":
+            if name in plan["big_reports"]:
+                kind, p = "bigpdf", {"report": plan["big_reports"][name]}
+            elif name.startswith("bigauthor"):
+                continue  # their report is under review: nothing for them to do
+            elif role == "author":
                 kind, p = "author", {"report": plan["report_of_unit_member"][name]}
             elif role == "unit_reviewer":
                 kind, p = "reviewer", {"report": plan["report_of_unit_member"][name]}
@@ -861,6 +940,7 @@ def main():
                 kind, p = "group", {"reports": plan["group_reports"][name[5]]}
             elif role == "admin":
                 kind, p = "admin", {"current": plan["current"]}
+
             else:
                 kind, p = "secretary", {"approved": plan["approved"]}
             users.append(
@@ -920,6 +1000,12 @@ def main():
             problems.append(f"users still running after the limit: {hung}")
         outcomes = sum((u.outcomes for u in users), Counter())
         print("outcomes:", dict(sorted(outcomes.items())))
+        waits = [w for u in users for w in u.plan.get("waits", [])]
+        if args.big_pdf_users:
+            print(
+                f"long PDFs ({BIG_LENGTH} characters, uncached): {len(waits)} made; "
+                f"asked → file p50 {pct(waits, 50):.1f} s, max {max(waits, default=0):.1f} s"
+            )
         result = summarise(recorder, t0, t_end, events, grace=2.0 if args.restart_postgres else 1.0)
         available = (t_end - t0) * (os.cpu_count() or 1)
         print(
@@ -975,7 +1061,7 @@ def main():
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["_seed"]:
-        seed()
+    if sys.argv[1:2] == ["_seed"]:
+        seed(int(sys.argv[2]) if len(sys.argv) > 2 else 0)
     else:
         main()

@@ -62,6 +62,13 @@ class Config:
     # Lay PDFs out in a helper process per worker, so that the layout's CPU and garbage stay
     # out of the worker (its GIL, heap and collections; app/pdf/workers.py, write_aside).
     PDF_LAYOUT_ASIDE = os.environ.get("PDF_LAYOUT_ASIDE", "1") != "0"
+    # A PDF longer than this (characters of text) that is not in the cache is made by a job
+    # (RQ, or the helper process pool) while the user sees a page that reloads itself: laid
+    # out in the request it would hold a sync worker for seconds (~1 s at 5,000-10,000
+    # characters on a loaded 2-core host, 12 s at 199,000; docs/benchmarks.md).
+    PDF_INLINE_MAX_CHARS = _env_int("PDF_INLINE_MAX_CHARS") or 8000
+    # How many such PDFs one user may have in the making at once (more: 429, wait).
+    PDF_JOBS_PER_USER = _env_int("PDF_JOBS_PER_USER") or 2
     # The certificate that signs approved PDFs: a PKCS#12 file and its passphrase (production:
     # see docs/deployment.md; `flask --app wsgi pki init` writes a development one into PKI_DIR).
     PKI_DIR = os.environ.get("PKI_DIR", str(INSTANCE / "pki"))

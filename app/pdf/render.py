@@ -23,7 +23,14 @@ from app.pdf.signing import Issue, SigningKey, sign_pdf, signature_cache_part
 from app.pdf.typesetting import HistoryLine, PdfSource, _role_of, typeset
 from app.pdf.workers import warm_up_workers, write_aside
 
-__all__ = ["HistoryLine", "PdfSource", "render_pdf", "uncovered_characters", "warm_up_workers"]
+__all__ = [
+    "HistoryLine",
+    "PdfSource",
+    "cached_path",
+    "render_pdf",
+    "uncovered_characters",
+    "warm_up_workers",
+]
 
 
 def render_pdf(
@@ -43,7 +50,7 @@ def render_pdf(
         issue = None
     if cache_dir is None:
         return _make_pdf(source, roles, aside, issue, signing_key)
-    path = cache_dir / f"{cache_key(source, roles, signature_cache_part(issue, signing_key))}.pdf"
+    path = cached_path(source, roles, cache_dir, issue, signing_key)
     if path.exists():
         return path.read_bytes()
     with making(path):
@@ -52,6 +59,19 @@ def render_pdf(
         pdf = _make_pdf(source, roles, aside, issue, signing_key)
         store_in_cache(path, pdf)
         return pdf
+
+
+def cached_path(
+    source: PdfSource,
+    roles: dict[str, RoleFont],
+    cache_dir: Path,
+    issue: Issue | None = None,
+    signing_key: SigningKey | None = None,
+) -> Path:
+    """Where :func:`render_pdf` keeps the PDF of ``source`` (there or not yet)."""
+    if source.stamped:
+        issue = None
+    return cache_dir / f"{cache_key(source, roles, signature_cache_part(issue, signing_key))}.pdf"
 
 
 def _make_pdf(

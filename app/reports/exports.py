@@ -16,6 +16,7 @@ from app.core.times import format_datetime, to_local
 from app.core.validation import safe_filename
 from app.documents.structure import parse
 from app.pdf.fonts import fallback_characters, resolve_roles, stand_in_text
+from app.pdf.jobs import PdfJob
 from app.pdf.ofd import OfdInfo, ofd_of
 from app.pdf.render import HistoryLine, PdfSource, render_pdf, uncovered_characters
 from app.pdf.signing import Issue, SigningKey, load_signing_key
@@ -73,6 +74,24 @@ def render(source: PdfSource, issue: Issue | None = None) -> bytes:
     )
 
 
+def pdf_job(source: PdfSource, issue: Issue | None = None) -> PdfJob | None:
+    """The job that makes the PDF of ``source`` in the background when it is too long to make
+    during a request (``PDF_INLINE_MAX_CHARS``) and not in the cache yet; None when
+    :func:`render` can answer now."""
+    config = current_app.config
+    if not config.get("PDF_CACHE_DIR") or len(source.body) <= config["PDF_INLINE_MAX_CHARS"]:
+        return None
+    job = PdfJob(
+        source=source,
+        cache_dir=config["PDF_CACHE_DIR"],
+        font_dir=config.get("FONT_DIR") or None,
+        issue=None if source.stamped else issue,
+        signing_file=config.get("PDF_SIGNING_PKCS12") if issue else None,
+        signing_passphrase=config.get("PDF_SIGNING_PASSPHRASE") if issue else None,
+    )
+    return None if job.path.exists() else job
+
+
 def signing_key() -> SigningKey | None:
     """The system's signing certificate (``PDF_SIGNING_PKCS12``), or None when none is
     configured: approved PDFs are then issued unsigned, and a warning is logged."""
@@ -109,6 +128,16 @@ def approved_source(report: Report, *, with_record: bool = False) -> PdfSource:
 def approved_pdf(report: Report, *, with_record: bool = False) -> bytes:
     """The approved version, PDF/A and signed."""
     return render(approved_source(report, with_record=with_record), approval_issue(report))
+
+
+def approved_pdf_job(report: Report, *, with_record: bool = False) -> PdfJob | None:
+    """The background job for :func:`approved_pdf`, when it needs one (:func:`pdf_job`)."""
+    return pdf_job(approved_source(report, with_record=with_record), approval_issue(report))
+
+
+def approved_ofd_job(report: Report) -> PdfJob | None:
+    """The background job for the PDF that :func:`approved_ofd` converts, when it needs one."""
+    return pdf_job(approved_source(report))
 
 
 def approved_ofd(report: Report) -> bytes:

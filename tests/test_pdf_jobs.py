@@ -1,0 +1,297 @@
+"""Long PDFs are made by a job (app/pdf/jobs.py) while the download answers a page that reloads
+itself: 202 and 正在生成, then the file; at most PDF_JOBS_PER_USER in the making per user
+(429); a failure is said in Chinese; short or cached PDFs are served at once as before."""
+
+import io
+import re
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from app.core.extensions import db
+from app.pdf import jobs
+from app.reports.models import HistoryEntry
+from app.reports.workflow import ReportState
+from tests.conftest import make_report
+
+THRESHOLD = 600  # characters: what the tests call long
+
+
+def long_body() -> str:
+    """About 1,000 characters, new each time (the PDF cache is shared by the session)."""
+    marker = uuid.uuid4().hex[:8]
+    return "\n".join(
+        [f"一、抓好学习教育，记录{marker}"]
+        + [
+            f"（{n}）坚持集中学习与个人自学相结合，组织干部逐篇研读规定书目，"
+            "撰写心得体会，开展交流研讨，推动学习成果转化为推动工作的实际成效。"
+            for n in "一二三四五六七八九十"
+        ]
+    )
+
+
+@pytest.fixture
+def queued(web_app, monkeypatch):
+    """Jobs are collected instead of being sent to the pool; ``run()`` makes them here."""
+    monkeypatch.setitem(web_app.config, "PDF_INLINE_MAX_CHARS", THRESHOLD)
+    started: list[tuple[jobs.PdfJob, str]] = []
+    monkeypatch.setattr(jobs, "dispatch", lambda job, key, redis_url: started.append((job, key)))
+
+    class Queue:
+        jobs = started
+
+        @staticmethod
+        def run() -> None:
+            while started:
+                jobs.make(*started.pop(0))
+
+    return Queue
+
+
+def is_waiting_page(response, url: str) -> bool:
+    page = response.get_data(as_text=True)
+    refresh = re.search(r'<meta http-equiv="refresh" content="2; url=([^"]+)">', page)
+    return (
+        response.status_code == 202
+        and "正在生成文件" in page
+        and refresh is not None
+        and refresh.group(1).replace("&amp;", "&") == url
+        and f'href="{url.replace("&", "&amp;")}"' in page
+    )
+
+
+def downloads_recorded() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(HistoryEntry)
+        .where(HistoryEntry.event == "download_pdf")
+    )
+
+
+def test_long_preview_answers_the_waiting_page_then_the_file(org, client, login, queued):
+    report = make_report(org, "a", ReportState.GROUP_REVIEW, body=long_body())
+    url = f"/reports/{report.id}/versions/1/pdf"
+    login(org["group1"])
+    first = client.get(url)
+    assert is_waiting_page(first, url)
+    assert first.headers["Cache-Control"] == "no-store"
+    assert len(queued.jobs) == 1
+    # Reloading while the job waits starts no second job.
+    again = client.get(url)
+    assert is_waiting_page(again, url) and len(queued.jobs) == 1
+
+    queued.run()
+    done = client.get(url)
+    assert done.status_code == 200
+    assert done.headers["Content-Type"] == "application/pdf"
+    assert quote("草稿") in done.headers["Content-Disposition"]
+    assert len(PdfReader(io.BytesIO(done.data)).pages) >= 1
+    assert not queued.jobs
+
+
+def test_long_approved_pdf_is_recorded_once_the_file_is_served(org, client, login, queued):
+    report = make_report(org, "a", ReportState.APPROVED, body=long_body())
+    url = f"/reports/{report.id}/pdf?record=1"
+    login(org["secretary"])
+    assert is_waiting_page(client.get(url), url)
+    assert downloads_recorded() == 0  # a waiting page is not a download
+
+    queued.run()
+    done = client.get(url)
+    assert done.status_code == 200 and done.data.startswith(b"%PDF")
+    assert downloads_recorded() == 1
+    # The approved PDF was signed inside the job, as when it is made in the request.
+    assert b"/ByteRange" in done.data
+
+
+def test_long_ofd_waits_for_its_pdf(org, client, login, queued):
+    report = make_report(org, "a", ReportState.APPROVED, body=long_body())
+    url = f"/reports/{report.id}/ofd"
+    login(org["secretary"])
+    assert is_waiting_page(client.get(url), url)
+    queued.run()
+    done = client.get(url)
+    assert done.status_code == 200 and done.headers["Content-Type"] == "application/ofd"
+
+
+def test_each_user_has_at_most_two_pdfs_in_the_making(org, client, login, queued):
+    reports = [make_report(org, unit, ReportState.APPROVED, body=long_body()) for unit in "abc"]
+    urls = [f"/reports/{report.id}/pdf" for report in reports]
+    login(org["secretary"])
+    assert [client.get(url).status_code for url in urls[:2]] == [202, 202]
+    third = client.get(urls[2])
+    page = third.get_data(as_text=True)
+    assert third.status_code == 429
+    assert "您已有 2 份较长的文件正在生成" in page and "http-equiv" not in page
+    assert third.headers["Retry-After"] == "10"
+    assert len(queued.jobs) == 2
+    # Someone else is not held up by this user's jobs.
+    login(org["group2"])
+    assert client.get(urls[2]).status_code == 202
+    assert len(queued.jobs) == 3
+    # Once the jobs are done, every file is there.
+    queued.run()
+    login(org["secretary"])
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200]
+
+
+def test_a_failed_job_says_so_once_and_the_next_request_tries_again(
+    org, client, login, queued, monkeypatch
+):
+    report = make_report(org, "a", ReportState.GROUP_REVIEW, body=long_body())
+    url = f"/reports/{report.id}/versions/1/pdf"
+    login(org["group1"])
+    assert client.get(url).status_code == 202
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("字体文件无法读取")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(jobs, "render_pdf", broken)
+        queued.run()
+    failed = client.get(url)
+    page = failed.get_data(as_text=True)
+    assert failed.status_code == 500
+    assert "文件生成失败" in page and "字体文件无法读取" in page and "联系系统管理员" in page
+    assert "http-equiv" not in page  # no reloading into the same failure
+    assert not queued.jobs
+
+    assert client.get(url).status_code == 202  # tried again
+    queued.run()
+    assert client.get(url).status_code == 200
+
+
+def test_a_lost_job_is_started_again(org, client, login, queued, monkeypatch):
+    report = make_report(org, "a", ReportState.GROUP_REVIEW, body=long_body())
+    url = f"/reports/{report.id}/versions/1/pdf"
+    login(org["group1"])
+    assert client.get(url).status_code == 202
+    queued.jobs.clear()  # its worker was killed
+    monkeypatch.setattr(jobs, "STALE_SECONDS", 0)
+    time.sleep(0.01)
+    assert client.get(url).status_code == 202
+    assert len(queued.jobs) == 1
+
+
+def test_a_running_job_keeps_its_state_fresh(org, client, login, queued, monkeypatch):
+    """A job that runs longer than STALE_SECONDS is not taken for lost and started twice."""
+    report = make_report(org, "a", ReportState.GROUP_REVIEW, body=long_body())
+    url = f"/reports/{report.id}/versions/1/pdf"
+    login(org["group1"])
+    assert client.get(url).status_code == 202
+    monkeypatch.setattr(jobs, "STALE_SECONDS", 0.5)
+    monkeypatch.setattr(jobs, "HEARTBEAT_SECONDS", 0.1)
+    make = jobs.render_pdf
+    seen = []
+
+    def slow(*args, **kwargs):
+        time.sleep(1.0)  # twice STALE_SECONDS
+        seen.append(client.get(url).status_code)  # asked again while it runs
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "render_pdf", slow)
+    queued.run()
+    assert seen == [202] and not queued.jobs  # still running: no second job
+    assert client.get(url).status_code == 200
+
+
+def test_short_and_cached_pdfs_are_served_at_once(org, client, login, queued, web_app):
+    states_before = list(Path(web_app.config["PDF_CACHE_DIR"]).glob(".jobs/*.json"))
+    short = make_report(org, "a", ReportState.GROUP_REVIEW, body="一、短文\n内容不多。")
+    login(org["group1"])
+    response = client.get(f"/reports/{short.id}/versions/1/pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+    # Long, but in the cache already (made for someone else a moment ago): no job, no wait.
+    report = make_report(org, "b", ReportState.GROUP_REVIEW, body=long_body())
+    url = f"/reports/{report.id}/versions/1/pdf"
+    web_app.config["PDF_INLINE_MAX_CHARS"] = 100_000
+    assert client.get(url).status_code == 200
+    web_app.config["PDF_INLINE_MAX_CHARS"] = THRESHOLD
+    cached = client.get(url)
+    assert cached.status_code == 200 and cached.data.startswith(b"%PDF")
+    assert not queued.jobs
+    assert list(Path(web_app.config["PDF_CACHE_DIR"]).glob(".jobs/*.json")) == states_before
+
+
+def test_without_a_cache_long_pdfs_are_made_in_the_request(
+    org, client, login, queued, web_app, monkeypatch
+):
+    monkeypatch.setitem(web_app.config, "PDF_CACHE_DIR", None)
+    report = make_report(org, "a", ReportState.GROUP_REVIEW, body=long_body())
+    login(org["group1"])
+    assert client.get(f"/reports/{report.id}/versions/1/pdf").status_code == 200
+    assert not queued.jobs
+
+
+def test_permissions_are_checked_before_any_job_starts(org, client, login, queued):
+    report = make_report(org, "a", ReportState.GROUP_REVIEW, body=long_body())
+    login(org["secretary"])
+    assert client.get(f"/reports/{report.id}/versions/1/pdf").status_code == 403
+    login(org["group2"])
+    assert client.get(f"/reports/{report.id}/versions/1/pdf").status_code == 404
+    assert not queued.jobs
+
+
+def test_the_helper_pool_makes_the_pdf(org, client, login, web_app, monkeypatch):
+    """The real dispatch (no Redis): the job runs in a pool process of its own app."""
+    monkeypatch.setitem(web_app.config, "PDF_INLINE_MAX_CHARS", THRESHOLD)
+    report = make_report(org, "a", ReportState.GROUP_REVIEW, body=long_body())
+    url = f"/reports/{report.id}/versions/1/pdf"
+    login(org["group1"])
+    assert client.get(url).status_code == 202
+    deadline = time.monotonic() + 90
+    while (response := client.get(url)).status_code == 202 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+@pytest.mark.browser
+@pytest.mark.committed
+def test_the_waiting_page_reloads_itself_into_the_download(chromium, live_server, app, org):
+    """In Chromium: the 正在生成 page fits a phone and a desktop, reloads itself (no script:
+    the CSP forbids inline ones) and turns into the PDF (shown inline) once the job has run."""
+    from tests.test_browser import Session, browser_tab, screenshot_dir
+
+    report = make_report(org, "a", ReportState.GROUP_REVIEW, body=long_body())
+    url = f"/reports/{report.id}/versions/1/pdf"
+
+    def later(job: jobs.PdfJob, key: str, redis_url: str | None) -> None:
+        def run() -> None:
+            time.sleep(3)  # the page has been shown and reloaded at least once
+            with app.app_context():
+                jobs.make(job, key)
+
+        threading.Thread(target=run, daemon=True).start()
+
+    problems: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(app.config, "PDF_INLINE_MAX_CHARS", THRESHOLD)
+        patch.setattr(jobs, "dispatch", later)
+        with browser_tab(chromium, problems, []) as page:
+            Session(page, live_server, screenshot_dir()).login("group1")
+            page.set_viewport_size({"width": 390, "height": 844})
+            answer = page.goto(live_server + url)
+            assert answer.status == 202
+            heading = page.get_by_role("heading", name="正在生成文件", level=1)
+            assert heading.is_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            assert page.get_by_role("link", name="手动刷新").is_visible()
+            page.set_viewport_size({"width": 1366, "height": 900})
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+            with page.expect_response(
+                lambda r: r.url == live_server + url and r.status == 200, timeout=60_000
+            ) as answer:
+                pass  # the page reloads itself every 2 s until the file is there
+            assert answer.value.headers["content-type"] == "application/pdf"
+            assert answer.value.headers["content-disposition"].startswith("inline")
+            page.wait_for_load_state()
+            assert page.url == live_server + url
+            assert page.get_by_role("heading", name="正在生成文件").count() == 0
+    assert problems == []
