@@ -54,8 +54,10 @@ def _for_a_logged_in_user() -> bool:
         return False
     # Only the user the request has loaded already: asking Flask-Login here would load one
     # from the database for every response (and fail during a database outage).
+    # is_anonymous, not is_authenticated: that reads ``active``, which the request's commit
+    # has expired, so asking it would load the user again.
     user = g.get("_login_user")
-    return user is not None and user.is_authenticated
+    return user is not None and not user.is_anonymous
 
 
 def untrusted_host(error: SecurityError) -> Response:
