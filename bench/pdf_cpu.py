@@ -10,7 +10,6 @@ no line breaking of ours, no grid) with the ratio warm / bare (issue 13: at most
 from __future__ import annotations
 
 import io
-import resource
 import statistics
 import tempfile
 import time
@@ -19,8 +18,8 @@ from functools import partial
 from html import escape
 from pathlib import Path
 
+from pdf import peak_mb, texts, volume  # the same measurements as bench/pdf.py
 from pypdf import PdfReader
-from samples import SAMPLES
 
 from app import create_app
 from app.core.config import TestConfig
@@ -35,14 +34,6 @@ GENERATED = "\n".join(
     f"明确责任分工；二是深化学习教育，开展集中学习{n * 3}场次，参学率达{90 + n % 10}.5%。"
     for n in range(1, 60)
 )
-
-
-def texts() -> list[tuple[str, str]]:
-    if SAMPLES.is_dir() and list(SAMPLES.glob("*.txt")):
-        found = [(p.name[:3], p.read_text(encoding="utf-8")) for p in sorted(SAMPLES.glob("*.txt"))]
-    else:
-        found = [("generated", GENERATED)]
-    return [*found, ("10× long", "\n".join(text for _, text in found) * (10 // len(found) + 1))]
 
 
 def bare_html(source: PdfSource) -> str:
@@ -70,10 +61,6 @@ def cpu_least(*runs, times: int = 7) -> list[float]:
             run()
             record.append(time.process_time() - start)
     return [min(record) for record in spent]
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 TITLE = "关于学习贯彻习近平新时代中国特色社会主义思想主题教育开展情况的汇报"  # breaks: jieba
@@ -141,59 +128,6 @@ def cpu_shares(source: PdfSource, roles, times: int) -> tuple[float, float, floa
         times=times,
     )
     return sum(steps[:4]), steps[4], steps[5]
-
-
-def volume(count: int = 50) -> None:
-    """A 50-report compilation, in its own process so that peak memory is its own."""
-    from app.pdf.volume import render_volume
-
-    app = create_app(TestConfig)
-    bodies = [text for name, text in texts() if name != "10× long"]
-    sources = [
-        PdfSource(
-            f"第{n}单位主题教育阶段性总结",
-            bodies[n % len(bodies)],
-            f"第{n}单位",
-            "期次",
-            date(2026, 11, 20),
-        )
-        for n in range(1, count + 1)
-    ]
-    with app.app_context():
-        render_pdf(PdfSource("预热", "正文。", "单位", "期次", date(2026, 11, 22)), None)
-        before = peak_mb()
-        start = time.perf_counter()
-        pdf = render_volume(
-            sources, period="期次", compiled_on=date(2026, 11, 22), compiler="秘书", font_dir=None
-        )
-        seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        render_volume(
-            sources, period="期次", compiled_on=date(2026, 11, 22), compiler="秘书", font_dir=None
-        )
-        again = time.perf_counter() - start
-        parts_peak = peak_mb()
-        start = time.perf_counter()
-        single = render_volume(
-            sources,
-            period="期次",
-            compiled_on=date(2026, 11, 22),
-            compiler="秘书",
-            font_dir=None,
-            workers=1,
-        )
-        one_process = time.perf_counter() - start
-    pages = len(PdfReader(io.BytesIO(pdf)).pages)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(
-        f"compilation of {count} reports in parts on worker processes: {seconds:.1f} s "
-        f"(again with the pool running: {again:.1f} s), {pages} pages, {len(pdf) / 1024 / 1024:.1f} MB; "
-        f"peak RSS {parts_peak:.0f} MB in this process (before: {before:.0f} MB), {children:.0f} MB per worker"
-    )
-    print(
-        f"the same as one document in one process: {one_process:.1f} s, {len(single) / 1024 / 1024:.1f} MB, "
-        f"peak RSS {peak_mb():.0f} MB"
-    )
 
 
 if __name__ == "__main__":
