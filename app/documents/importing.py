@@ -128,6 +128,20 @@ EXCERPT_LENGTH = 30
 MAX_ROW_WARNINGS = 3
 
 
+def _inside_skipped(reader) -> bool:
+    """Count an opening element against the budget; True when it lies inside a subtree the
+    reader skips (whose depth is bounded too)."""
+    reader.budget.elements -= 1
+    if reader.budget.elements < 0:
+        raise ImportRefused(TOO_COMPLEX)
+    if reader.skipped:
+        reader.skipped += 1
+        if reader.skipped > MAX_XML_DEPTH:
+            raise ImportRefused(BAD_DOCX)
+        return True
+    return False
+
+
 class ImportRefused(RuleViolation):
     """An uploaded file that cannot be imported; ``message`` tells the user what to do."""
 
@@ -436,13 +450,7 @@ class _KeptTreeBuilder:
         raise ImportRefused(BAD_DOCX)
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
-        self.budget.elements -= 1
-        if self.budget.elements < 0:
-            raise ImportRefused(TOO_COMPLEX)
-        if self.skipped:
-            self.skipped += 1
-            if self.skipped > MAX_XML_DEPTH:
-                raise ImportRefused(BAD_DOCX)
+        if _inside_skipped(self):
             return
         if self.open:
             wanted = tag in self.kept.children.get(self.open[-1].tag, ())
@@ -659,14 +667,7 @@ class _BodyReader:
         raise ImportRefused(BAD_DOCX)
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
-        budget = self.budget
-        budget.elements -= 1
-        if budget.elements < 0:
-            raise ImportRefused(TOO_COMPLEX)
-        if self.skipped:
-            self.skipped += 1
-            if self.skipped > MAX_XML_DEPTH:
-                raise ImportRefused(BAD_DOCX)
+        if _inside_skipped(self):
             return
         where = self.where[-1]
         read = _READ_IN[where].get(tag)
