@@ -1,8 +1,12 @@
 """The compiled volume (汇编) of 50 and 200 reports: time, size and peak memory summed over
 every process that takes part (this one and the worker pool).
 
-Run: .venv/bin/python bench/volume.py [COUNT ...] [--part-size N] [--warm] [--keep]
+Run: .venv/bin/python bench/volume.py [COUNT ...] [--part-size N] [--warm] [--keep] [--no-cache]
 (default: 50 200)
+
+Each count is compiled twice with one plate cache (``app/pdf/plates.py``): "cold", every
+report laid out and kept, and "warm", the same volume again, every report from the cache (as
+for any volume of reports compiled before). ``--no-cache``: once, without a cache.
 
 Each count runs in a fresh interpreter (``--one COUNT``), so that one run's peaks are not the
 next one's. The pool is started before the clock starts, as the /compile page does while the
@@ -18,6 +22,7 @@ import io
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import date
@@ -142,6 +147,7 @@ def one(count: int, args: argparse.Namespace) -> None:
             compiled_on=date(2026, 11, 22),
             compiler="秘书",
             font_dir=None,
+            cache_dir=Path(args.cache) if args.cache else None,
         )
         seconds = time.perf_counter() - start
         cpu = cpu_seconds(pids) - cpu
@@ -152,7 +158,7 @@ def one(count: int, args: argparse.Namespace) -> None:
         hwm = sum(peaks) * 1024
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     print(
-        f"{count:>4} reports {pages:>5} pages {seconds:6.1f} s"
+        f"{args.label:<6}{count:>4} reports {pages:>5} pages {seconds:6.1f} s"
         f" (CPU of all processes {cpu:5.1f} s)"
         f" {len(pdf) / 2**20:5.1f} MB; memory of {len(processes)} processes:"
         f" {before_kb / 1024:4.0f} MB before, peak of the sum {sampler.peak_kb / 1024:5.0f} MB,"
@@ -172,6 +178,11 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--part-size", type=int, help="reports per part (workers.PART_SIZE)")
     parser.add_argument("--warm", action="store_true", help="lay out a PDF here first")
     parser.add_argument("--keep", action="store_true", help="write /tmp/volume-COUNT.pdf")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="no plate cache: every report laid out each time"
+    )
+    parser.add_argument("--cache", help=argparse.SUPPRESS)  # the plate cache of one run
+    parser.add_argument("--label", default="", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -183,7 +194,27 @@ def main() -> None:
     extra = [*(["--part-size", str(args.part_size)] if args.part_size else [])]
     extra += [flag for flag, on in (("--warm", args.warm), ("--keep", args.keep)) if on]
     for count in args.counts:
-        subprocess.run([sys.executable, __file__, "--one", str(count), *extra], check=True)
+        if args.no_cache:
+            subprocess.run([sys.executable, __file__, "--one", str(count), *extra], check=True)
+            continue
+        with tempfile.TemporaryDirectory(prefix="volume-bench-") as cache:
+            # The first volume lays every report out and keeps its plate; the second is the
+            # same volume compiled again (or any volume of reports laid out before).
+            for label in ("cold", "warm"):
+                subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--one",
+                        str(count),
+                        "--cache",
+                        cache,
+                        "--label",
+                        label,
+                        *extra,
+                    ],
+                    check=True,
+                )
 
 
 if __name__ == "__main__":

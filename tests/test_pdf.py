@@ -407,13 +407,40 @@ def test_a_maker_that_never_finishes_is_waited_for_only_so_long(tmp_path, monkey
     path = tmp_path / f"{cache.cache_key(source, resolve_roles(None))}.pdf"
     (tmp_path / ".locks").mkdir()
     monkeypatch.setattr(cache, "MAKING_WAIT_SECONDS", 0.3)
-    with open(tmp_path / ".locks" / f"{path.stem[:2]}.lock", "a+b") as held:
+    with open(cache.lock_file(path), "a+b") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # as by a process that hangs while making it
         started = time.monotonic()
         pdf = render_pdf(source, None, tmp_path)
         waited = time.monotonic() - started
     assert pdf.startswith(b"%PDF") and path.read_bytes() == pdf
     assert waited >= 0.3
+
+
+def test_a_pdf_in_the_making_does_not_hold_up_other_pdfs(tmp_path, monkeypatch):
+    """A long PDF's maker holds its own lock only: another PDF, whatever its key, is made at
+    once (a lock shared by keys made unrelated downloads wait for a long job)."""
+    import fcntl
+
+    monkeypatch.setattr(cache, "MAKING_WAIT_SECONDS", 5)
+    roles = resolve_roles(None)
+
+    def source(n: int) -> PdfSource:
+        return PdfSource("标题", f"正文第{n}段。", "甲单位", "某期次", date(2026, 11, 22))
+
+    first = cache.cache_key(source(0), roles)
+    long_job = tmp_path / f"{first}.pdf"
+    # a PDF whose key starts as the long one's does (the old lock was shared by those)
+    other = next(
+        source(n) for n in range(1, 100_000) if cache.cache_key(source(n), roles)[:2] == first[:2]
+    )
+    cache.lock_file(long_job).parent.mkdir(parents=True)
+    with open(cache.lock_file(long_job), "a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        started = time.monotonic()
+        pdf = render_pdf(other, None, tmp_path)
+        waited = time.monotonic() - started
+    assert pdf.startswith(b"%PDF") and waited < 4
+    assert not list((tmp_path / ".locks").glob(f"{cache.cache_key(other, roles)}*"))  # tidied
 
 
 @pytest.mark.parametrize(

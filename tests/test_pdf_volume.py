@@ -370,22 +370,37 @@ def _volume_sources():
 
 
 @pytest.fixture(scope="module")
-def volumes(app):
-    """The same five reports as one document and in parts (PART_SIZE 2: three parts)."""
+def volumes(app, tmp_path_factory):
+    """The same five reports as one document; from plates laid out by the worker processes
+    (PART_SIZE 2: in three batches) and kept; and again from the kept plates alone."""
     from datetime import date
 
-    from app.pdf import workers
+    from app.pdf import plates, workers
     from app.pdf.volume import render_volume
 
     kwargs = {"period": "2026年第四季度", "compiled_on": date(2026, 11, 22), "compiler": "秘书"}
+    cache = tmp_path_factory.mktemp("plates")
     made = {}
+
+    def no_layout(*args):
+        raise AssertionError("a kept plate was laid out again")
+
     with app.app_context():
         made["one document"] = render_volume(_volume_sources(), font_dir=None, workers=1, **kwargs)
         size, workers.PART_SIZE = workers.PART_SIZE, 2
+        laying_out = plates.lay_out_batch
         try:
-            made["parts"] = render_volume(_volume_sources(), font_dir=None, workers=2, **kwargs)
+            made["parts"] = render_volume(
+                _volume_sources(), font_dir=None, workers=2, cache_dir=cache, **kwargs
+            )
+            plates.lay_out_batch = no_layout
+            made["kept plates"] = render_volume(
+                _volume_sources(), font_dir=None, workers=1, cache_dir=cache, **kwargs
+            )
         finally:
+            plates.lay_out_batch = laying_out
             workers.PART_SIZE = size
+    made["cache"] = cache
     return made
 
 
@@ -410,7 +425,7 @@ def _destination_page(pdf, annotation) -> int:
     return [p.obj.objgen for p in pdf.pages].index(target[0].objgen) + 1
 
 
-@pytest.mark.parametrize("how", ["one document", "parts"])
+@pytest.mark.parametrize("how", ["one document", "parts", "kept plates"])
 def test_every_contents_entry_links_to_its_report(volumes, how):
     import pikepdf
 
@@ -439,7 +454,7 @@ def test_every_contents_entry_links_to_its_report(volumes, how):
         assert re.search(rf"{re.escape(title[-4:])}·+{number}", texts[1])
 
 
-@pytest.mark.parametrize("how", ["one document", "parts"])
+@pytest.mark.parametrize("how", ["one document", "parts", "kept plates"])
 def test_volume_outline_has_both_heading_levels(volumes, how):
     import pikepdf
 
@@ -458,7 +473,7 @@ def test_volume_outline_has_both_heading_levels(volumes, how):
             ]
 
 
-@pytest.mark.parametrize("how", ["one document", "parts"])
+@pytest.mark.parametrize("how", ["one document", "parts", "kept plates"])
 def test_volume_metadata_language_and_font_names(volumes, how, tmp_path):
     import hashlib
     import shutil
@@ -495,11 +510,61 @@ def test_volume_metadata_language_and_font_names(volumes, how, tmp_path):
         assert check.returncode == 0 and "WARNING" not in check.stdout + check.stderr
 
 
-def test_parts_print_what_one_document_prints(volumes):
-    assert page_texts(volumes["parts"]) == page_texts(volumes["one document"])
+@pytest.mark.parametrize("how", ["parts", "kept plates"])
+def test_parts_print_what_one_document_prints(volumes, how):
+    assert page_texts(volumes[how]) == page_texts(volumes["one document"])
 
 
-@pytest.mark.parametrize("how", ["one document", "parts"])
+@pytest.mark.parametrize("how", ["parts", "kept plates"])
+def test_plates_are_drawn_where_one_document_draws_them(volumes, how, tmp_path):
+    """Every page as pixels: the plates, the page numbers laid over them and the shared font
+    programs print what one WeasyPrint document prints, pixel for pixel (a volume without its
+    page numbers differs in 22–31 pixels a page at this resolution)."""
+    import subprocess
+
+    from PIL import Image, ImageChops
+
+    images = {}
+    for name in ("one document", how):
+        path = tmp_path / f"{name.replace(' ', '-')}.pdf"
+        path.write_bytes(volumes[name])
+        subprocess.run(["pdftoppm", "-r", "40", "-gray", path, tmp_path / name[:3]], check=True)
+        images[name] = sorted(tmp_path.glob(f"{name[:3]}-*.pgm"))
+    assert len(images[how]) == len(images["one document"])
+    for one, other in zip(images["one document"], images[how], strict=True):
+        difference = ImageChops.difference(Image.open(one), Image.open(other))
+        assert sum(difference.histogram()[32:]) < 5, (one.name, difference.getbbox())
+
+
+def test_kept_plates_are_small_and_named_by_their_text(volumes):
+    """One plate per report under the key of its text and fonts, as many pages as the grid
+    says, without font programs (the volume embeds programs of its own)."""
+    from dataclasses import replace
+
+    import pikepdf
+
+    from app.pdf.fonts import resolve_roles
+    from app.pdf.plates import plate_path
+    from app.pdf.typesetting import predicted_pages, typeset
+
+    roles = resolve_roles(None)
+    kept = [p for p in (volumes["cache"] / "plates").glob("*.pdf") if "numbers" not in p.name]
+    assert len(kept) == len(_volume_sources())
+    for source in _volume_sources():
+        path = plate_path(volumes["cache"], source, roles)
+        assert not plate_path(
+            volumes["cache"], replace(source, body=source.body + "。"), roles
+        ).exists()
+        with pikepdf.open(path) as plate:
+            assert len(plate.pages) == predicted_pages(typeset(source, roles))
+            for page in plate.pages:
+                for font in page.Resources.Font.values():
+                    descriptor = font.DescendantFonts[0].FontDescriptor
+                    assert not {"/FontFile2", "/FontFile3"} & set(descriptor.keys())
+        assert path.stat().st_size < 60_000
+
+
+@pytest.mark.parametrize("how", ["one document", "parts", "kept plates"])
 def test_contents_lines_hang_and_never_leave_the_leader_alone(volumes, how):
     """Positions read back with pdfplumber: an entry's first line starts at the type area's
     left edge, its continuations two grid characters in; lines before the last stay out of the
@@ -633,3 +698,57 @@ def test_the_heartbeat_beats_while_the_job_runs_and_stops_after(org):
     with jobs.Heartbeat(db.engine, job.id, 0.02):
         time.sleep(0.2)
     assert heartbeat_now() == stopped_at
+
+
+def test_an_approval_lays_the_plate_out_ahead(org, client, login, web_app, tmp_path, monkeypatch):
+    """The group approves through the report page; the approved version's plate is sent off
+    to be laid out in the background, and once it has been, a volume holding the report lays
+    out nothing but its front matter."""
+    from datetime import date
+    from pathlib import Path
+
+    from app.pdf import jobs as pdf_jobs
+    from app.pdf import plates, workers
+    from app.pdf.fonts import resolve_roles
+    from app.pdf.volume import render_volume
+    from app.reports import exports
+    from app.reports.exports import approved_source
+    from app.reports.models import Report
+    from tests.test_reports import transition
+
+    sent = []
+    monkeypatch.setitem(web_app.config, "PDF_PLATES_AHEAD", True)
+    monkeypatch.setitem(web_app.config, "PDF_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(exports, "keep_plate_later", lambda *args: sent.append(args))
+    report = make_report(org, "a", ReportState.GROUP_REVIEW, body=BODY, title="甲单位阶段性总结")
+    login(org["group1"])
+    assert transition(client, report.id, "approve").status_code == 303
+    db.session.expire_all()
+    report = db.session.get(Report, report.id)
+    assert report.state is ReportState.APPROVED
+    source = approved_source(report)
+    font_dir = web_app.config.get("FONT_DIR") or None
+    assert sent == [(source, font_dir, str(tmp_path), None)]
+
+    with web_app.app_context():
+        pdf_jobs._keep_plate(*sent[0][:3])  # what the pool process runs
+    font_dir = Path(font_dir) if font_dir else None
+    assert plates.plate_path(tmp_path, source, resolve_roles(font_dir)).exists()
+
+    def no_layout(*args):
+        raise AssertionError("the kept plate was laid out again")
+
+    monkeypatch.setattr(plates, "lay_out_batch", no_layout)
+    monkeypatch.setattr(workers, "PART_SIZE", 0)  # a volume of one report, from its plate
+    with web_app.app_context():
+        pdf = render_volume(
+            [source],
+            period="期次",
+            compiled_on=date(2026, 11, 22),
+            compiler="秘书",
+            font_dir=font_dir,
+            cache_dir=tmp_path,
+            workers=1,
+        )
+    texts = page_texts(pdf)
+    assert texts[1].startswith("目录") and texts[2].startswith("甲单位阶段性总结")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -57,6 +58,7 @@ def volume_pdf(period: Period, reports: list[Report], compiler: str, progress=No
         compiled_on=local_today(),
         compiler=compiler,
         font_dir=font_dir_of(current_app),
+        cache_dir=Path(cache) if (cache := current_app.config.get("PDF_CACHE_DIR")) else None,
         progress=progress,
     )
 

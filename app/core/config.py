@@ -69,6 +69,8 @@ class Config:
     PDF_INLINE_MAX_CHARS = _env_int("PDF_INLINE_MAX_CHARS") or 8000
     # How many such PDFs one user may have in the making at once (more: 429, wait).
     PDF_JOBS_PER_USER = _env_int("PDF_JOBS_PER_USER") or 2
+    # Lay each approved version out for the volumes in the background (app/pdf/plates.py).
+    PDF_PLATES_AHEAD = os.environ.get("PDF_PLATES_AHEAD", "1") != "0"
     # The certificate that signs approved PDFs: a PKCS#12 file and its passphrase (production:
     # see docs/deployment.md; `flask --app wsgi pki init` writes a development one into PKI_DIR).
     PKI_DIR = os.environ.get("PKI_DIR", str(INSTANCE / "pki"))
@@ -127,6 +129,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     MAIL_SERVER = None
     PDF_LAYOUT_ASIDE = False  # tests/test_pdf.py covers the helper process
+    PDF_PLATES_AHEAD = False  # tests/test_pdf_volume.py turns it on where it is tested
     # The heartbeat thread writes on a connection of its own, which the rolled-back tests do
     # not have (they share one connection): it never beats there. tests/test_pdf_volume.py
     # sets it short where it checks the heartbeat (a committed test).

@@ -18,7 +18,7 @@ from app.pdf.typesetting import PdfSource
 
 
 @cache
-def _layout_digest() -> str:
+def layout_digest() -> str:
     """Changes whenever the layout code, template or stylesheet changes, so that a cached PDF
     is never served after an upgrade that would typeset it differently."""
     here = Path(__file__).parent
@@ -34,7 +34,7 @@ def cache_key(source: PdfSource, roles: dict[str, RoleFont], signature: str = ""
     certificate and approval of a signed PDF (``signing.signature_cache_part``)."""
     digest = hashlib.sha256()
     for part in (
-        _layout_digest(),
+        layout_digest(),
         repr(source),
         signature,
         *(
@@ -53,25 +53,40 @@ def cache_key(source: PdfSource, roles: dict[str, RoleFont], signature: str = ""
 MAKING_WAIT_SECONDS = 30.0
 
 
+def lock_file(path: Path) -> Path:
+    """The lock held while the file at ``path`` is made: one per file. (One per two hex digits
+    of the key made every PDF whose key shared them wait up to MAKING_WAIT_SECONDS for a long
+    job's PDF, and then make itself anyway: 30 s stalls of a sync web worker under load.)"""
+    return path.parent / ".locks" / f"{path.name}.lock"
+
+
 @contextmanager
 def making(path: Path) -> Iterator[None]:
     """Held while the PDF at ``path`` is made, so that others who want it at the same moment
     (right after an approval: the approver's worker and the report page in another worker)
-    wait for it instead of making it again. A lock file per two hex digits of the key, in the
-    cache folder: it works across threads, processes and hosts sharing the folder."""
-    folder = path.parent / ".locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{path.stem[:2]}.lock", "a+b") as handle:
+    wait for it instead of making it again. A lock file in the cache folder: it works across
+    threads, processes and hosts sharing the folder. The maker removes it once the file is
+    there: whoever still waits on it finds the file, whoever comes later needs no lock."""
+    lock = lock_file(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+b") as handle:
         deadline = time.monotonic() + MAKING_WAIT_SECONDS
+        held = False
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = True
                 break
             except BlockingIOError:
                 if path.exists() or time.monotonic() > deadline:
                     break  # made meanwhile (the caller reads it), or waited long enough
                 time.sleep(0.02)
-        yield  # closing the file releases the lock
+        try:
+            yield
+        finally:
+            if held and path.exists():
+                lock.unlink(missing_ok=True)
+        # closing the file releases the lock
 
 
 def store_in_cache(path: Path, pdf: bytes) -> None:

@@ -654,7 +654,13 @@ def release_faces() -> None:
     _hb_face.cache_clear()
 
 
-def subset_face(face: FontFace, characters: Iterable[str], cache_dir: Path | None = None) -> bytes:
+def subset_face(
+    face: FontFace,
+    characters: Iterable[str],
+    cache_dir: Path | None = None,
+    *,
+    keep_glyph_ids: bool = False,
+) -> bytes:
     """``face`` cut down to ``characters`` (with the layout rules that shape them).
 
     WeasyPrint subsets again but keeps glyph ids, so its output grows with the highest glyph id
@@ -665,12 +671,18 @@ def subset_face(face: FontFace, characters: Iterable[str], cache_dir: Path | Non
     A CID-keyed CFF font maps CIDs to glyphs through its charset, which a plain cut leaves
     holding the original CIDs: Poppler, PDFium and pdf.js read CIDs as glyph ids anyway, but
     Ghostscript and MuPDF follow the charset and found no glyph (empty boxes, blank pages). The
-    identity charset (CID = new glyph id) makes every reader find the same glyph, at no cost."""
+    identity charset (CID = new glyph id) makes every reader find the same glyph, at no cost.
+
+    ``keep_glyph_ids``: the glyphs keep the face's own numbers, so that documents laid out
+    with different cuts of the face print the same glyph under the same id and can share one
+    font program when joined (a volume's plates, ``plates.py``)."""
     path = served_file(face, cache_dir)
     stat = path.stat()
     subset_input = hb.SubsetInput()
     subset_input.unicode_set.update(ord(char) for char in characters)
     subset_input.flags = hb.SubsetFlags.CFF_IDENTITY_CHARSET
+    if keep_glyph_ids:
+        subset_input.flags |= hb.SubsetFlags.RETAIN_GIDS
     hb_face = _hb_face(path, stat.st_size, stat.st_mtime_ns)
     return bytes(hb.subset(hb_face, subset_input).blob.data)
 
@@ -694,6 +706,8 @@ def embed(
     characters: dict[str, set[str]],
     url_for: Callable[[str], str],
     cache_dir: Path | None = None,
+    *,
+    keep_glyph_ids: bool = False,
 ) -> tuple[dict[str, bytes], str]:
     """The font files a document needs, each face cut down to the characters it prints there,
     by name (``fonts/<family>.otf``), and the CSS that loads them (:func:`face_css`);
@@ -705,9 +719,35 @@ def embed(
         for face, chars in faces_for(font, characters.get(role, ())).items():
             family = css_family(role, face)
             name = f"fonts/{family}.otf"
-            files[name] = subset_face(face, chars, cache_dir)
+            files[name] = subset_face(face, chars, cache_dir, keep_glyph_ids=keep_glyph_ids)
             entries.append((role, family, font.weight, url_for(name)))
     return files, face_css(entries)
+
+
+# What a PDF reader never uses, dropped from a font program embedded by us (as WeasyPrint does).
+_LAYOUT_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT")
+
+
+def embeddable_program(font_file: bytes, glyph_ids: Iterable[int]) -> bytes:
+    """A font file (cut with ``keep_glyph_ids``) reduced to ``glyph_ids``, numbers kept, for
+    embedding under CIDs equal to glyph ids, as WeasyPrint embeds one: layout tables and hints
+    dropped, CFF subroutines expanded, the CFF charset the identity."""
+    subset_input = hb.SubsetInput()
+    subset_input.glyph_set.update(glyph_ids)
+    subset_input.flags = (
+        hb.SubsetFlags.RETAIN_GIDS
+        | hb.SubsetFlags.CFF_IDENTITY_CHARSET
+        | hb.SubsetFlags.DESUBROUTINIZE
+        | hb.SubsetFlags.NO_HINTING
+        | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
+    )
+    subset_input.drop_table_tag_set.update(_tag(tag) for tag in _LAYOUT_TABLES)
+    face = hb.Face(hb.Blob(font_file))
+    return bytes(hb.subset(face, subset_input).blob.data)
+
+
+def _tag(name: str) -> int:
+    return int.from_bytes(name.ljust(4).encode("ascii"), "big")
 
 
 def face_css(entries: list[tuple[str, str, int, str]]) -> str:

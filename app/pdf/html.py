@@ -81,13 +81,17 @@ def characters_by_role(
 
 
 def prepare_fonts(
-    roles: dict[str, RoleFont], chars: dict[str, set[str]], cache_dir: Path | None = None
+    roles: dict[str, RoleFont],
+    chars: dict[str, set[str]],
+    cache_dir: Path | None = None,
+    *,
+    keep_glyph_ids: bool = False,
 ) -> tuple[dict[str, Path | bytes], str]:
     """Each role's faces cut down to what the document prints, and the CSS that loads them.
 
     Small per-document fonts keep the PDF small (WeasyPrint keeps glyph ids when it subsets)
     and make each render cheap (it copies every font file it loads)."""
-    files, font_css = embed(roles, chars, asset_url, cache_dir)
+    files, font_css = embed(roles, chars, asset_url, cache_dir, keep_glyph_ids=keep_glyph_ids)
     for role in (r for r in HEADING_ROLES if r in roles):
         # Glyphs of a heading face narrower than the body's (LXGW WenKai's “”) are widened
         # in this document's copy, so that they print in the heading's font on the grid.

@@ -29,6 +29,7 @@ from typing import Literal
 
 from app.pdf.cache import store_in_cache
 from app.pdf.fonts import resolve_roles
+from app.pdf.plates import keep_plate
 from app.pdf.render import cached_path, render_pdf
 from app.pdf.signing import Issue, load_signing_key
 from app.pdf.typesetting import PdfSource
@@ -147,6 +148,36 @@ def dispatch(job: PdfJob, key: str, redis_url: str | None) -> None:
     future.add_done_callback(lambda done: _after_pool(done, job, key))
 
 
+def keep_plate_later(
+    source: PdfSource, font_dir: str | None, cache_dir: str, redis_url: str | None
+) -> None:
+    """Lay out the plate of an approved report for the volumes to come (``plates.py``), on RQ
+    or in the pool, at the priority of a job: nobody waits for it."""
+    if redis_url:
+        from redis import Redis
+        from rq import Queue
+
+        queue = Queue("reportflow", connection=Redis.from_url(redis_url))
+        queue.enqueue(_keep_plate, source, font_dir, cache_dir, job_timeout=900)
+        return
+    future = pool(min(2, os.cpu_count() or 1)).submit(_keep_plate, source, font_dir, cache_dir)
+    future.add_done_callback(_log_failure)
+
+
+def _keep_plate(source: PdfSource, font_dir: str | None, cache_dir: str) -> None:
+    _yield_to_page_views()
+    try:
+        with _app_context():
+            keep_plate(source, Path(font_dir) if font_dir else None, Path(cache_dir))
+    finally:
+        gc.collect()
+
+
+def _log_failure(future: Future) -> None:
+    if not future.cancelled() and (error := future.exception()):
+        log.warning("a plate could not be laid out ahead (the volume will): %r", error)
+
+
 def _after_pool(future: Future, job: PdfJob, key: str) -> None:
     """The pool lost the job (it was reset, or its process died): the state must not stay
     ``running`` until it is stale."""
@@ -205,18 +236,25 @@ def _heartbeat(state_file: Path, user: int | None):
         thread.join()
 
 
-_niced = False
+_yielded = False
 
 
 def _yield_to_page_views() -> None:
-    """In a pool process: run at a lower priority than the web workers. Nobody waits on this
+    """In a pool process: run only on a core no web worker wants. Nobody waits on this
     process (the user's page reloads itself), while a page view waits on its worker for every
-    time slice the layout takes from it. (The helper of ``write_aside`` keeps its priority: its
-    worker waits for it.)"""
-    global _niced
-    if not _niced and multiprocessing.parent_process() is not None:
-        os.nice(10)
-        _niced = True
+    time slice the layout takes from it. Linux's SCHED_IDLE policy is made for this: a waking
+    web worker always takes the core back at once. (``nice 10`` was not enough: page views'
+    p95 went from 115–137 ms to 454–510 ms beside two long PDFs, docs/benchmarks.md.) Where
+    SCHED_IDLE is missing, the lowest priority. (The helper of ``write_aside`` keeps its
+    priority: its worker waits for it.)"""
+    global _yielded
+    if _yielded or multiprocessing.parent_process() is None:
+        return
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.nice(19)
+    _yielded = True
 
 
 def _app_context():

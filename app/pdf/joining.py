@@ -1,12 +1,14 @@
-"""A volume laid out in parts joined into one coherent PDF (qpdf, through pikepdf).
+"""A volume joined from parts into one coherent PDF (qpdf, through pikepdf): its front matter
+and its reports' plates (``plates.py``), each laid out alone.
 
 Joining pages loses what belongs to the document rather than to a page: the catalogue's
 language, the document information and XMP metadata, the named destinations, the outline.
 Links to another part cannot even be made by WeasyPrint, which lays each part out alone: the
-contents link to ``rf-volume:report-N`` and are aimed here. Every part also embeds its own
-subsets of the same faces under the tag WeasyPrint derives from the font's name, so different
-subsets would share one name (ISO 32000-1 9.6.4 wants a tag per subset): each embedded font
-program is tagged here after its own bytes, and identical programs are kept once.
+contents link to ``rf-volume:report-N`` and are aimed here. The plates print with the faces'
+own glyph ids, so one program per face serves them all (``_share_programs``). Every part
+embeds subsets under the tag WeasyPrint derives from the font's name, so different subsets
+would share one name (ISO 32000-1 9.6.4 wants a tag per subset): each embedded font program
+is tagged here after its own bytes, and identical programs are kept once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from datetime import date
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
+
+from app.pdf.fonts import embeddable_program
 
 # What WeasyPrint writes for a contents line of a volume laid out in parts (volume.html).
 LINK_SCHEME = "rf-volume:"
@@ -37,32 +41,142 @@ def _open(data: bytes) -> pikepdf.Pdf:
     return pikepdf.open(io.BytesIO(data))
 
 
-def join_parts(
-    front: bytes, parts: list[tuple[int, bytes]], starts: list[int], info: VolumeInfo
+def join_plates(
+    front: bytes,
+    plates: list[bytes],
+    starts: list[int],
+    layers: list[bytes],
+    font_files: dict[str, bytes],
+    info: VolumeInfo,
 ) -> bytes:
-    """``front`` (cover and contents) and each part at its first page number, blank pages
-    in between so that every part starts where the contents say; ``starts`` are the page
-    numbers of the reports, in order (the targets of ``report-1``, ``report-2``…)."""
+    """``front`` (cover and contents) and each plate (``plates.py``) from its page, blank pages
+    in between; page N gets page N of the number ``layers`` (100 pages each) laid over it.
+    Every plate's font of a family gets one program, cut from ``font_files[family]`` (the face
+    cut with its own glyph ids to the whole volume's characters) to the glyphs the plates use.
+    """
     out = pikepdf.new()
-    sources = [_open(front)]  # kept open until saved: qpdf copies stream data when writing
+    sources = [_open(front)]
     out.pages.extend(sources[0].pages)
     out.docinfo.Producer = sources[0].docinfo.get("/Producer", String("WeasyPrint"))
     box = [float(v) for v in out.pages[0].mediabox]
+    layer_pages = [page for data in layers for page in _open_kept(data, sources).pages]
     outline: list[pikepdf.OutlineItem] = []
-    for first_page, data in parts:
+    plate_pages: list[pikepdf.Page] = []
+    numbers: list[int] = []
+    for first_page, data in zip(starts, plates, strict=True):
         while len(out.pages) < first_page - 1:
-            out.add_blank_page(page_size=(box[2] - box[0], box[3] - box[1]))
-        part = _open(data)
-        sources.append(part)
+            blank = out.add_blank_page(page_size=(box[2] - box[0], box[3] - box[1]))
+            # No content at all: qpdf writes an empty content stream as Flate data of 0
+            # bytes, which Ghostscript and MuPDF report as a broken page.
+            del blank.obj["/Contents"]
+        plate = _open_kept(data, sources)
         offset = len(out.pages)
-        out.pages.extend(part.pages)
-        outline.extend(_copied_outline(part, out, offset))
+        out.pages.extend(plate.pages)
+        plate_pages.extend(out.pages[offset:])
+        numbers.extend(range(offset + 1, len(out.pages) + 1))
+        outline.extend(_copied_outline(plate, out, offset))
+    _share_programs(out, plate_pages, font_files)
+    for page, number in zip(plate_pages, numbers, strict=True):
+        _lay_over(out, page, layer_pages[number - 1])
     _aim_contents(out, starts)
     with out.open_outline() as tree:
         tree.root.extend(outline)
     _describe(out, info)
     unique_font_names(out)
     return _save(out)
+
+
+# The name of the page number's form in a plate page's resources (pikepdf's add_overlay
+# picks a random one: the same volume would not give the same bytes).
+NUMBER_FORM = "/RFPageNumber"
+
+
+def _lay_over(out: pikepdf.Pdf, page: pikepdf.Page, layer_page: pikepdf.Page) -> None:
+    """Draw ``layer_page`` (same size) over ``page``, as a form after the page's own content,
+    whose graphics state is kept apart."""
+    form = out.copy_foreign(layer_page.as_form_xobject())
+    # WeasyPrint gives all pages one resource dictionary: each page gets its own copy here.
+    resources = dict(page.obj.get("/Resources", Dictionary()).items())
+    xobjects = dict(resources.get("/XObject", Dictionary()).items())
+    if NUMBER_FORM in xobjects:
+        raise ValueError("a plate page is numbered already")
+    xobjects[NUMBER_FORM] = form
+    resources["/XObject"] = Dictionary(xobjects)
+    page.obj.Resources = Dictionary(resources)
+    page.contents_add(out.make_stream(b"q\n"), prepend=True)
+    page.contents_add(out.make_stream(b"\nQ\nq " + NUMBER_FORM.encode("ascii") + b" Do Q\n"))
+
+
+def _open_kept(data: bytes, sources: list[pikepdf.Pdf]) -> pikepdf.Pdf:
+    document = _open(data)
+    sources.append(document)  # kept open until saved: qpdf copies stream data when writing
+    return document
+
+
+def _glyph_ids(widths: pikepdf.Array) -> set[int]:
+    """The CIDs a /W array gives widths for (``c [w…]`` and ``c_first c_last w`` entries)."""
+    found, items, position = {0}, list(widths), 0
+    while position < len(items):
+        first = int(items[position])
+        if isinstance(items[position + 1], Array):
+            found.update(range(first, first + len(items[position + 1])))
+            position += 2
+        else:
+            found.update(range(first, int(items[position + 1]) + 1))
+            position += 3
+    return found
+
+
+def _share_programs(
+    out: pikepdf.Pdf, pages: list[pikepdf.Page], font_files: dict[str, bytes]
+) -> None:
+    fonts: dict[str, list[pikepdf.Object]] = {}
+    seen: set = set()
+    for page in pages:
+        for font in (page.obj.get("/Resources", {}).get("/Font") or {}).values():
+            if font.objgen in seen:
+                continue
+            seen.add(font.objgen)
+            name = _plain_name(font)
+            # WeasyPrint names a font after its family, plus its style when not regular.
+            family = max(
+                (f for f in font_files if name == f or name.startswith(f + "-")),
+                key=len,
+                default=None,
+            )
+            if family is None or "/DescendantFonts" not in font:
+                raise ValueError(f"no program for the plates' font {name}")
+            fonts.setdefault(family, []).append(font)
+    for family, group in fonts.items():
+        glyphs = set().union(*(_glyph_ids(f.DescendantFonts[0].get("/W", Array())) for f in group))
+        data = embeddable_program(font_files[family], glyphs)
+        program = out.make_stream(data)
+        # As WeasyPrint embeds them: CFF outlines as the OpenType file, TrueType as itself.
+        if data[:4] == b"OTTO":
+            program.Subtype = Name.OpenType
+        else:
+            program.Length1 = len(data)
+        for font in group:
+            descriptor = font.DescendantFonts[0].FontDescriptor
+            descriptor[Name.FontFile3 if data[:4] == b"OTTO" else Name.FontFile2] = program
+
+
+def _plain_name(font: pikepdf.Object) -> str:
+    name = str(font.BaseFont).lstrip("/")
+    return name.split("+", 1)[1] if len(name) > 7 and name[6] == "+" else name
+
+
+def drop_font_programs(document: pikepdf.Pdf) -> None:
+    """Take every embedded font program out of ``document`` (a plate: the volume embeds
+    programs of its own, ``_share_programs``)."""
+    seen: set = set()
+    for page in document.pages:
+        for font in _fonts(page.obj.get("/Resources", {}), seen):
+            descendants = font.get("/DescendantFonts")
+            descriptor = (descendants[0] if descendants else font).get("/FontDescriptor")
+            for key in ("/FontFile3", "/FontFile2", "/FontFile", "/CIDSet"):
+                if descriptor is not None and key in descriptor:
+                    del descriptor[key]
 
 
 def finish_volume(pdf: bytes, info: VolumeInfo) -> bytes:
@@ -109,9 +223,11 @@ def _aim_contents(out: pikepdf.Pdf, starts: list[int]) -> None:
                     annotation.A = Dictionary(S=Name.GoTo, D=String(target))
 
 
-def _copied_outline(part: pikepdf.Pdf, out: pikepdf.Pdf, offset: int) -> list[pikepdf.OutlineItem]:
-    """The part's bookmarks, their destinations moved to the joined document's pages."""
-    index = {page.obj.objgen: number for number, page in enumerate(part.pages)}
+def copied_outline(
+    items: list[pikepdf.OutlineItem], source: pikepdf.Pdf, out: pikepdf.Pdf, offset: int
+) -> list[pikepdf.OutlineItem]:
+    """Bookmarks of ``source`` for ``out``, where page N of ``source`` is page N + ``offset``."""
+    index = {page.obj.objgen: number for number, page in enumerate(source.pages)}
 
     def copy(item: pikepdf.OutlineItem) -> pikepdf.OutlineItem:
         destination = item.destination
@@ -124,8 +240,12 @@ def _copied_outline(part: pikepdf.Pdf, out: pikepdf.Pdf, offset: int) -> list[pi
         new.children.extend(copy(child) for child in item.children)
         return new
 
-    outline = part.open_outline()
-    return [copy(item) for item in outline.root]
+    return [copy(item) for item in items]
+
+
+def _copied_outline(part: pikepdf.Pdf, out: pikepdf.Pdf, offset: int) -> list[pikepdf.OutlineItem]:
+    """The part's bookmarks, their destinations moved to the joined document's pages."""
+    return copied_outline(list(part.open_outline().root), part, out, offset)
 
 
 def _describe(document: pikepdf.Pdf, info: VolumeInfo) -> None:
@@ -221,8 +341,7 @@ def unique_font_names(document: pikepdf.Pdf) -> None:
             programs[digest] = program
         else:  # the same subset in another part: embedded once
             _set_program(font, programs[digest])
-        name = str(font.BaseFont).lstrip("/")
-        plain = name.split("+", 1)[1] if len(name) > 7 and name[6] == "+" else name
+        plain = _plain_name(font)
         tagged = Name("/" + tags[digest] + "+" + plain)
         font.BaseFont = tagged
         for descendant in font.get("/DescendantFonts", []):

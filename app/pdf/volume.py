@@ -19,7 +19,8 @@ from app.pdf.contents import lay_out_contents
 from app.pdf.fetcher import asset_url
 from app.pdf.fonts import release_faces, resolve_roles
 from app.pdf.html import VOLUME_TEXT, characters_by_role, prepare_fonts
-from app.pdf.joining import VolumeInfo, finish_volume, join_parts
+from app.pdf.joining import VolumeInfo, finish_volume, join_plates
+from app.pdf.plates import PlateMismatch, number_layers, plates_for
 from app.pdf.render import write_pdf
 from app.pdf.typesetting import (
     PdfSource,
@@ -39,6 +40,7 @@ def render_volume(
     compiled_on: date,
     compiler: str,
     font_dir: Path | None,
+    cache_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
 ) -> bytes:
@@ -47,10 +49,10 @@ def render_volume(
     per unit and per heading (一、 and （一）), and the volume's metadata. ``progress(done,
     total)`` is called as the work advances.
 
-    With more than one worker (default: one per core, at most 2) and more than
-    ``PART_SIZE`` reports, the reports are laid out in parts by worker processes, each part
-    numbered from where the previous one ends (the pages of each report and of the contents
-    are known from the grid), and the parts are joined (``joining.py``)."""
+    With more than ``PART_SIZE`` reports, the reports are plates laid out once and kept in
+    ``cache_dir`` (``plates.py``), by worker processes when ``workers`` (default: one per
+    core, at most 2) is more than one, and joined (``joining.py``); a smaller volume is one
+    WeasyPrint document (fast enough, and without the plates' larger font programs)."""
     roles = resolve_roles(font_dir)
     docs = [typeset(source, roles) for source in sources]
     # Reading the faces' metrics and the title dictionary leaves cycles behind (~60 MB): free
@@ -72,14 +74,15 @@ def render_volume(
         "body": chinese_date(compiled_on) + "".join(doc.title for doc in docs) + "·　",
     }
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    if workers >= 2 and len(docs) > processes.PART_SIZE:
+    if len(docs) > processes.PART_SIZE:
         try:
-            return _render_volume_in_parts(
-                docs, roles, context, front_chars, info, workers, progress
+            return _volume_from_plates(
+                sources, docs, roles, context, front_chars, info, cache_dir, workers, progress
             )
-        except (BrokenProcessPool, OSError):
-            # No worker processes here (a restricted host, a dead worker): one process will do.
-            log.exception("laying out the volume in parts failed; using one document")
+        except (BrokenProcessPool, OSError, PlateMismatch, ValueError):
+            # No worker processes here (a restricted host, a dead worker), or a layout the
+            # grid did not predict: one document will do, numbered by WeasyPrint itself.
+            log.exception("laying out the volume from plates failed; using one document")
             processes.reset_pool()
     pdf = _volume_as_one_document(docs, roles, context, front_chars, info)
     if progress:
@@ -113,13 +116,16 @@ def report_starts(docs: list[TypesetDocument], front_pages: int) -> list[int]:
     return starts
 
 
-def _render_volume_in_parts(docs, roles, context, front_chars, info, workers, progress) -> bytes:
-    """Every part, the front matter included, is laid out by a worker at the same time; the
-    page numbers all come from the grid and are checked against what the workers made."""
+def _volume_from_plates(
+    sources, docs, roles, context, front_chars, info, cache_dir, workers, progress
+) -> bytes:
+    """The front matter laid out now, the reports' plates from the cache or laid out now
+    (``plates.py``), joined. Page numbers come from the grid; a part that comes out otherwise
+    raises :class:`PlateMismatch` (never a wrong number printed)."""
     total = len(docs) + 2
     front_pages = 1 + context["contents"].pages
     starts = report_starts(docs, front_pages)
-    pool = processes.pool(workers)
+    last_page = starts[-1] + predicted_pages(docs[-1]) - 1
     front_html = render_template(
         "pdf/volume.html",
         docs=[],
@@ -127,45 +133,31 @@ def _render_volume_in_parts(docs, roles, context, front_chars, info, workers, pr
         first_number=1,
         **context,
     )
-    front_job = pool.submit(
-        processes.write_part,
-        front_html,
-        *prepare_fonts(roles, characters_by_role([], front_chars)),
-    )
-    parts = processes.split_evenly([predicted_pages(doc) for doc in docs], workers)
-    part_context = {**context, "contents": None}
-    jobs = []
-    for indices in parts:
-        part_docs = [docs[i] for i in indices]
-        html = render_template(
-            "pdf/volume.html",
-            docs=part_docs,
-            pages=None,
-            first_page=starts[indices[0]],
-            first_number=indices[0] + 1,
-            **part_context,
-        )
-        files = prepare_fonts(roles, characters_by_role(part_docs))
-        jobs.append(pool.submit(processes.write_part, html, *files))
-    release_faces()
-    _free_memory()
+    front_files = prepare_fonts(roles, characters_by_role([], front_chars))
+    pool = processes.pool(workers) if workers >= 2 else None
+    front_job = pool.submit(processes.write_part, front_html, *front_files) if pool else None
+    done = 0
 
-    front, front_count = front_job.result()
-    if front_count != front_pages:  # the prediction failed: never print wrong numbers
-        log.warning("contents take %s pages, %s predicted", front_count, front_pages)
-        return _volume_as_one_document(docs, roles, context, front_chars, info)
-    done, laid_out = 1, []
-    for indices, job in zip(parts, jobs, strict=True):
-        part, count = job.result()
-        expected = starts[indices[-1]] + predicted_pages(docs[indices[-1]]) - starts[indices[0]]
-        if count != expected:
-            log.warning("volume part has %s pages, %s predicted", count, expected)
-            return _volume_as_one_document(docs, roles, context, front_chars, info)
-        laid_out.append((starts[indices[0]], part))
-        done += len(indices)
+    def advance(reports: int) -> None:
+        nonlocal done
+        done += reports
         if progress:
             progress(done, total)
-    pdf = join_parts(front, laid_out, starts, info)
+
+    plates = plates_for(sources, docs, roles, cache_dir, workers, advance)
+    layers = number_layers(last_page, roles, cache_dir, workers)
+    front, front_count = (
+        front_job.result() if front_job else processes.write_part(front_html, *front_files)
+    )
+    if front_count != front_pages:
+        raise PlateMismatch(f"contents take {front_count} pages, {front_pages} predicted")
+    advance(1)
+    files, _css = prepare_fonts(roles, characters_by_role(docs), keep_glyph_ids=True)
+    release_faces()
+    font_files = {
+        name.removeprefix("fonts/").removesuffix(".otf"): data for name, data in files.items()
+    }
+    pdf = join_plates(front, plates, starts, layers, font_files, info)
     if progress:
         progress(total, total)
     return pdf

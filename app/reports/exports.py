@@ -16,7 +16,7 @@ from app.core.times import format_datetime, to_local
 from app.core.validation import safe_filename
 from app.documents.structure import parse
 from app.pdf.fonts import fallback_characters, resolve_roles, stand_in_text
-from app.pdf.jobs import PdfJob
+from app.pdf.jobs import PdfJob, keep_plate_later
 from app.pdf.ofd import OfdInfo, ofd_of
 from app.pdf.render import HistoryLine, PdfSource, render_pdf, uncovered_characters
 from app.pdf.signing import Issue, SigningKey, load_signing_key
@@ -236,5 +236,19 @@ def prepare_approved_pdf(report_id: int) -> None:
     report = db.session.get(Report, report_id)
     if report is not None and report.approved_version is not None:
         approved_pdf(report)
+        keep_plate_ahead(report)
     # A laid-out document leaves large reference cycles; free them now, not in a request.
     gc.collect()
+
+
+def keep_plate_ahead(report: Report) -> None:
+    """Have the approved version laid out for the volumes (汇编) to come, in the background
+    (``PDF_PLATES_AHEAD``): compiling then only joins what is kept (``app/pdf/plates.py``)."""
+    config = current_app.config
+    if config.get("PDF_CACHE_DIR") and config.get("PDF_PLATES_AHEAD"):
+        keep_plate_later(
+            approved_source(report),
+            config.get("FONT_DIR") or None,
+            config["PDF_CACHE_DIR"],
+            config.get("REDIS_URL"),
+        )

@@ -1,0 +1,209 @@
+"""A volume's reports laid out once each and kept ("plates"), reused by every volume.
+
+An approved version never changes, and neither does its layout in a volume: every report
+starts on a right-hand page, so only its page numbers depend on what comes before it. A plate
+is the report's pages laid out without page numbers, its fonts cut with the faces' own glyph
+ids (``fonts.subset_face``) and their programs left out, kept in the PDF cache under a key of
+everything that decides its bytes. A volume is then its front matter (cover and contents, laid
+out each time), its plates, a layer of page numbers laid over them (numbered empty pages, kept
+too), and one font program per face cut to the whole volume's glyphs, shared by every plate
+(``joining.join_plates``).
+
+Plates that are not kept yet are laid out a batch of reports at a time (one WeasyPrint
+document, cut into plates afterwards), by the worker pool when there is one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pikepdf
+from flask import render_template
+
+from app.pdf import workers as processes
+from app.pdf.cache import cache_key, layout_digest, store_in_cache
+from app.pdf.fetcher import asset_url
+from app.pdf.fonts import RoleFont
+from app.pdf.html import characters_by_role, prepare_fonts, write_prepared
+from app.pdf.joining import copied_outline, drop_font_programs
+from app.pdf.typesetting import PdfSource, TypesetDocument, predicted_pages
+
+# Page numbers are laid out in layers of this many pages (an even number: each layer starts
+# on a right-hand page with an odd number, as the volume's pages do).
+NUMBERS_PER_LAYER = 100
+
+
+class PlateMismatch(RuntimeError):
+    """A batch did not come out as the grid predicted: the volume is laid out as one document."""
+
+
+def plate_path(cache_dir: Path, source: PdfSource, roles: dict[str, RoleFont]) -> Path:
+    return cache_dir / "plates" / f"{cache_key(source, roles, 'plate')}.pdf"
+
+
+def plate_html(docs: list[TypesetDocument]) -> str:
+    return render_template(
+        "pdf/volume.html",
+        docs=docs,
+        pages=None,
+        first_number=1,
+        plates=True,
+        contents=None,
+        stylesheet=asset_url("official.css"),
+        created="2000-01-01",
+    )
+
+
+def lay_out_batch(html: str, files: dict, css_text: str, pages: list[int]) -> list[bytes]:
+    """In a worker (arguments pickle): one document of several reports, cut into a plate
+    each; ``pages`` are the pages each report should take."""
+    return cut_into_plates(write_prepared(html, files, css_text), pages)
+
+
+def cut_into_plates(pdf: bytes, pages: list[int]) -> list[bytes]:
+    """Each report's pages, with its bookmarks, as a PDF of its own. The font programs are
+    left out: the volume embeds programs of its own (``joining.join_plates``), and a kept
+    plate stays small."""
+    with pikepdf.open(io.BytesIO(pdf)) as batch:
+        index = {page.obj.objgen: number for number, page in enumerate(batch.pages)}
+        with batch.open_outline() as outline:
+            reports = list(outline.root)
+        if len(reports) != len(pages):
+            raise PlateMismatch(f"{len(reports)} reports laid out, {len(pages)} sent")
+        firsts = [index[_destination(item)[0].objgen] for item in reports]
+        ends = [*firsts[1:], len(batch.pages)]
+        plates = []
+        for item, first, end, count in zip(reports, firsts, ends, pages, strict=True):
+            # On a right-hand page, as many pages as the grid said, then at most a blank one.
+            if (
+                first % 2
+                or end - first - count not in (0, 1)
+                or (end - first - count == 1 and not _blank(batch.pages[end - 1]))
+            ):
+                raise PlateMismatch(f"the report from page {first + 1} is not {count} pages")
+            plate = pikepdf.new()
+            plate.pages.extend(batch.pages[first : first + count])
+            with plate.open_outline() as outline:
+                outline.root.extend(copied_outline([item], batch, plate, -first))
+            drop_font_programs(plate)
+            output = io.BytesIO()
+            plate.save(output, compress_streams=True, deterministic_id=True)
+            plates.append(output.getvalue())
+        return plates
+
+
+def _blank(page: pikepdf.Page) -> bool:
+    contents = page.obj.get("/Contents")
+    if contents is None:
+        return True
+    streams = contents if isinstance(contents, pikepdf.Array) else [contents]
+    return all(b"BT" not in stream.read_bytes() for stream in streams)
+
+
+def _destination(item: pikepdf.OutlineItem) -> pikepdf.Array:
+    destination = item.destination
+    if destination is None and item.action is not None:
+        destination = item.action.get("/D")
+    return destination
+
+
+def plates_for(
+    sources: list[PdfSource],
+    docs: list[TypesetDocument],
+    roles: dict[str, RoleFont],
+    cache_dir: Path | None,
+    workers: int,
+    progress: Callable[[int], None],
+) -> list[bytes]:
+    """The plate of every report: from the cache, or laid out (and kept) now; ``progress(n)``
+    after each ``n`` reports."""
+    paths = [plate_path(cache_dir, s, roles) if cache_dir else None for s in sources]
+    found = [path.read_bytes() if path is not None and path.exists() else None for path in paths]
+    missing = [i for i, plate in enumerate(found) if plate is None]
+    if len(missing) < len(docs):
+        progress(len(docs) - len(missing))
+    if missing:
+        pages = [predicted_pages(docs[i]) for i in missing]
+        batches = [[missing[i] for i in part] for part in processes.split_evenly(pages, workers)]
+        pool = processes.pool(workers) if workers >= 2 else None
+        jobs = []
+        for batch in batches:
+            batch_docs = [docs[i] for i in batch]
+            files = prepare_fonts(roles, characters_by_role(batch_docs), keep_glyph_ids=True)
+            arguments = (plate_html(batch_docs), *files, [predicted_pages(d) for d in batch_docs])
+            jobs.append(pool.submit(lay_out_batch, *arguments) if pool else arguments)
+        for batch, job in zip(batches, jobs, strict=True):
+            made = job.result() if pool else lay_out_batch(*job)
+            for i, data in zip(batch, made, strict=True):
+                found[i] = data
+                if paths[i] is not None:
+                    store_in_cache(paths[i], data)
+            progress(len(batch))
+    return [data for data in found if data is not None]
+
+
+def numbers_html(first: int, count: int) -> str:
+    return render_template(
+        "pdf/page_numbers.html",
+        first=first,
+        count=count,
+        stylesheet=asset_url("official.css"),
+    )
+
+
+def _numbers_key(roles: dict[str, RoleFont], layer: int) -> str:
+    font = roles["page_number"]
+    digest = hashlib.sha256()
+    for part in (layout_digest(), str(layer), *(f"{f.path}:{f.index}" for f in font.faces)):
+        digest.update(part.encode("utf-8") + b"\0")
+    for face in font.faces:
+        digest.update(str(face.path.stat().st_mtime_ns).encode("ascii"))
+    return digest.hexdigest()
+
+
+def number_layers(
+    last_page: int, roles: dict[str, RoleFont], cache_dir: Path | None, workers: int
+) -> list[bytes]:
+    """Layers of empty pages numbered 1–100, 101–200… up to ``last_page``: page N of the
+    volume gets page ``(N - 1) % 100`` of layer ``(N - 1) // 100`` laid over it."""
+    count = (last_page - 1) // NUMBERS_PER_LAYER + 1
+    layers: list[bytes | None] = []
+    paths = [
+        cache_dir / "plates" / f"numbers-{_numbers_key(roles, layer)}.pdf" if cache_dir else None
+        for layer in range(count)
+    ]
+    for path in paths:
+        layers.append(path.read_bytes() if path is not None and path.exists() else None)
+    missing = [i for i, data in enumerate(layers) if data is None]
+    if missing:
+        files = prepare_fonts(roles, characters_by_role([]))
+        pool = processes.pool(workers) if workers >= 2 else None
+        jobs = {}
+        for layer in missing:
+            html = numbers_html(layer * NUMBERS_PER_LAYER + 1, NUMBERS_PER_LAYER)
+            jobs[layer] = pool.submit(write_prepared, html, *files) if pool else (html, *files)
+        for layer, job in jobs.items():
+            data = job.result() if pool else write_prepared(*job)
+            layers[layer] = data
+            if paths[layer] is not None:
+                store_in_cache(paths[layer], data)
+    return [data for data in layers if data is not None]
+
+
+def keep_plate(source: PdfSource, font_dir: Path | None, cache_dir: Path) -> None:
+    """Lay out and keep the plate of one report (after its approval), unless it is kept
+    already: the volume that will hold it then only joins it."""
+    from app.pdf.fonts import resolve_roles
+    from app.pdf.typesetting import typeset
+
+    roles = resolve_roles(font_dir)
+    path = plate_path(cache_dir, source, roles)
+    if path.exists():
+        return
+    doc = typeset(source, roles)
+    files, css_text = prepare_fonts(roles, characters_by_role([doc]), keep_glyph_ids=True)
+    (plate,) = lay_out_batch(plate_html([doc]), files, css_text, [predicted_pages(doc)])
+    store_in_cache(path, plate)
