@@ -295,3 +295,56 @@ def test_the_waiting_page_reloads_itself_into_the_download(chromium, live_server
             assert page.url == live_server + url
             assert page.get_by_role("heading", name="正在生成文件").count() == 0
     assert problems == []
+
+
+def test_jobs_lay_out_one_at_a_time_per_slot(tmp_path, monkeypatch):
+    """Two jobs of a host (any pool, any worker process) never lay out at once when it has
+    one slot: the second waits for the first to let go."""
+    monkeypatch.setattr(jobs, "jobs_at_once", lambda: 1)
+    inside, order = threading.Event(), []
+
+    def first() -> None:
+        with jobs.job_slot(tmp_path):
+            order.append("first in")
+            inside.set()
+            time.sleep(0.8)
+            order.append("first out")
+
+    def second() -> None:
+        inside.wait()
+        with jobs.job_slot(tmp_path):
+            order.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["first in", "first out", "second in"]
+
+
+def test_half_the_cores_are_left_to_page_views(monkeypatch):
+    monkeypatch.setattr(jobs.os, "cpu_count", lambda: 2)
+    assert jobs.jobs_at_once() == 1
+    monkeypatch.setattr(jobs.os, "cpu_count", lambda: 8)
+    assert jobs.jobs_at_once() == 4
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_a_plate_is_laid_out_ahead_only_on_a_host_with_time_to_spare(monkeypatch, busy):
+    """On a busy host the layout would slow the page views; the volume lays the plate out
+    when it is wanted instead."""
+    from concurrent.futures import Future
+
+    submitted = []
+
+    class Pool:
+        def submit(self, *args):
+            submitted.append(args)
+            return Future()
+
+    monkeypatch.setattr(jobs, "pool", lambda workers: Pool())
+    monkeypatch.setattr(jobs.os, "getloadavg", lambda: (3.0 if busy else 0.2, 0, 0))
+    monkeypatch.setattr(jobs.os, "cpu_count", lambda: 2)
+    jobs.keep_plate_later("source", None, "/tmp/cache", None)
+    assert submitted == ([] if busy else [(jobs._keep_plate, "source", None, "/tmp/cache")])

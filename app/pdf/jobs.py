@@ -152,7 +152,11 @@ def keep_plate_later(
     source: PdfSource, font_dir: str | None, cache_dir: str, redis_url: str | None
 ) -> None:
     """Lay out the plate of an approved report for the volumes to come (``plates.py``), on RQ
-    or in the pool, at the priority of a job: nobody waits for it."""
+    or in the pool, at the priority of a job: nobody waits for it. Not on a busy host: there
+    the layout would slow the page views (docs/benchmarks.md), and the volume lays out any
+    plate it does not find, and keeps it."""
+    if host_is_busy():
+        return
     if redis_url:
         from redis import Redis
         from rq import Queue
@@ -167,7 +171,7 @@ def keep_plate_later(
 def _keep_plate(source: PdfSource, font_dir: str | None, cache_dir: str) -> None:
     _yield_to_page_views()
     try:
-        with _app_context():
+        with _app_context(), job_slot(Path(cache_dir)):
             keep_plate(source, Path(font_dir) if font_dir else None, Path(cache_dir))
     finally:
         gc.collect()
@@ -198,7 +202,7 @@ def make(job: PdfJob, key: str) -> None:
     user = (read_state(Path(job.cache_dir), key) or {}).get("user")
     _write_state(state_file, state="running", user=user)
     try:
-        with _app_context(), _heartbeat(state_file, user):
+        with _app_context(), _heartbeat(state_file, user), job_slot(Path(job.cache_dir)):
             signing_key = (
                 load_signing_key(job.signing_file, job.signing_passphrase) if job.issue else None
             )
@@ -216,6 +220,44 @@ def make(job: PdfJob, key: str) -> None:
     finally:
         gc.collect()  # a laid-out document leaves large reference cycles
     state_file.unlink(missing_ok=True)
+
+
+def host_is_busy() -> bool:
+    """More runnable processes than half the cores, over the last minute (the load average)."""
+    try:
+        return os.getloadavg()[0] >= (os.cpu_count() or 2) / 2
+    except OSError:  # no load average here: take the host for idle
+        return False
+
+
+def jobs_at_once() -> int:
+    """How many jobs lay out at the same time on a host: half its cores, at least one. A
+    layout slows the page views on its core even at idle priority (it evicts their caches):
+    on two cores, page views' p95 went from ~125 ms to ~465 ms beside two long PDFs
+    (docs/benchmarks.md), so the other half is left to the web workers."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+@contextmanager
+def job_slot(cache_dir: Path):
+    """Held while a job lays out: one of :func:`jobs_at_once` lock files beside the cache, so
+    that the limit holds across the web workers' pools (and RQ workers) of a host."""
+    folder = cache_dir / ".jobs"
+    folder.mkdir(parents=True, exist_ok=True)
+    handles = [open(folder / f"slot-{n}.lock", "a+b") for n in range(jobs_at_once())]  # noqa: SIM115
+    try:
+        while True:
+            for handle in handles:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                yield
+                return
+            time.sleep(0.5)
+    finally:
+        for handle in handles:
+            handle.close()  # releases the slot held
 
 
 @contextmanager

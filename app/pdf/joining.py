@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -131,7 +132,9 @@ def _share_programs(
     out: pikepdf.Pdf, pages: list[pikepdf.Page], font_files: dict[str, bytes]
 ) -> None:
     fonts: dict[str, list[pikepdf.Object]] = {}
+    shared: dict[tuple, pikepdf.Object] = {}
     seen: set = set()
+    done: set = set()
     for page in pages:
         for font in (page.obj.get("/Resources", {}).get("/Font") or {}).values():
             if font.objgen in seen:
@@ -159,6 +162,76 @@ def _share_programs(
         for font in group:
             descriptor = font.DescendantFonts[0].FontDescriptor
             descriptor[Name.FontFile3 if data[:4] == b"OTTO" else Name.FontFile2] = program
+        merged = _merged_font(out, group)
+        if merged is not None:
+            shared.update({font.objgen: merged for font in group})
+    for page in pages:  # plate pages share resources: each dictionary is seen once
+        resources = page.obj.get("/Resources", {}).get("/Font")
+        if resources is not None and resources.objgen not in done:
+            done.add(resources.objgen)
+            for key, font in list(resources.items()):
+                if font.objgen in shared:
+                    resources[key] = shared[font.objgen]
+
+
+_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
+_PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
+
+
+def _merged_font(out: pikepdf.Pdf, group: list[pikepdf.Object]) -> pikepdf.Object | None:
+    """One font dictionary for the fonts of one family in several plates (they print the same
+    program under the same glyph ids): their widths and ToUnicode maps joined. Each plate's
+    own dictionary would repeat both ~200 times in a volume of 200 reports. None when the maps
+    are not in the simple form WeasyPrint writes (the dictionaries are then kept apart)."""
+    widths: dict[int, float] = {}
+    unicode: dict[bytes, bytes] = {}
+    for font in group:
+        items = list(font.DescendantFonts[0].get("/W", Array()))
+        for position in range(0, len(items) - 1, 2):
+            if not isinstance(items[position + 1], Array):
+                return None
+            for offset, width in enumerate(items[position + 1]):
+                widths.setdefault(int(items[position]) + offset, float(width))
+        cmap = font.ToUnicode.read_bytes() if "/ToUnicode" in font else b""
+        if b"bfrange" in cmap:
+            return None
+        for block in _BFCHAR.findall(cmap):
+            for glyph, text in _PAIR.findall(block):
+                unicode.setdefault(glyph.lower(), text.lower())
+    first = group[0]
+    merged = out.make_indirect(Dictionary({k: v for k, v in first.items()}))
+    descendant = Dictionary({k: v for k, v in first.DescendantFonts[0].items()})
+    runs: list = []
+    for glyph in sorted(widths):
+        if not runs or glyph - 1 not in widths:
+            runs += [glyph, Array()]
+        runs[-1].append(widths[glyph])
+    descendant.W = Array(runs)
+    merged.DescendantFonts = Array([out.make_indirect(descendant)])
+    merged.ToUnicode = out.make_stream(_to_unicode(unicode))
+    return merged
+
+
+def _to_unicode(pairs: dict[bytes, bytes]) -> bytes:
+    lines = [
+        b"/CIDInit /ProcSet findresource begin",
+        b"12 dict begin",
+        b"begincmap",
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+        b"/CMapName /Adobe-Identity-UCS def",
+        b"/CMapType 2 def",
+        b"1 begincodespacerange",
+        b"<0000> <ffff>",
+        b"endcodespacerange",
+    ]
+    items = sorted(pairs.items(), key=lambda item: int(item[0], 16))
+    for start in range(0, len(items), 100):  # at most 100 entries a block
+        block = items[start : start + 100]
+        lines.append(b"%d beginbfchar" % len(block))
+        lines += [b"<%s> <%s>" % (glyph.rjust(4, b"0"), text) for glyph, text in block]
+        lines.append(b"endbfchar")
+    lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
+    return b"\n".join(lines) + b"\n"
 
 
 def _plain_name(font: pikepdf.Object) -> str:
