@@ -752,3 +752,21 @@ def test_an_approval_lays_the_plate_out_ahead(org, client, login, web_app, tmp_p
         )
     texts = page_texts(pdf)
     assert texts[1].startswith("目录") and texts[2].startswith("甲单位阶段性总结")
+
+
+def test_a_damaged_plate_in_the_cache_still_gives_the_volume(app, volumes, tmp_path, monkeypatch):
+    from datetime import date
+
+    from app.pdf import workers
+    from app.pdf.volume import render_volume
+
+    monkeypatch.setattr(workers, "PART_SIZE", 2)
+    kwargs = {"period": "2026年第四季度", "compiled_on": date(2026, 11, 22), "compiler": "秘书"}
+    with app.app_context():
+        render_volume(_volume_sources(), font_dir=None, workers=1, cache_dir=tmp_path, **kwargs)
+        plate = next(p for p in (tmp_path / "plates").glob("*.pdf") if "numbers" not in p.name)
+        plate.write_bytes(plate.read_bytes()[: plate.stat().st_size // 3])  # a disk's damage
+        pdf = render_volume(
+            _volume_sources(), font_dir=None, workers=1, cache_dir=tmp_path, **kwargs
+        )
+    assert page_texts(pdf) == page_texts(volumes["one document"])

@@ -44,13 +44,14 @@ def _open(data: bytes) -> pikepdf.Pdf:
 
 def join_plates(
     front: bytes,
-    plates: list[bytes],
+    plates: list[tuple[bytes, int]],
     starts: list[int],
     layers: list[bytes],
     font_files: dict[str, bytes],
     info: VolumeInfo,
 ) -> bytes:
-    """``front`` (cover and contents) and each plate (``plates.py``) from its page, blank pages
+    """``front`` (cover and contents) and each plate (``plates.py``, with the pages it must
+    have) from its page, blank pages
     in between; page N gets page N of the number ``layers`` (100 pages each) laid over it.
     Every plate's font of a family gets one program, cut from ``font_files[family]`` (the face
     cut with its own glyph ids to the whole volume's characters) to the glyphs the plates use.
@@ -64,13 +65,15 @@ def join_plates(
     outline: list[pikepdf.OutlineItem] = []
     plate_pages: list[pikepdf.Page] = []
     numbers: list[int] = []
-    for first_page, data in zip(starts, plates, strict=True):
+    for first_page, (data, pages) in zip(starts, plates, strict=True):
         while len(out.pages) < first_page - 1:
             blank = out.add_blank_page(page_size=(box[2] - box[0], box[3] - box[1]))
             # No content at all: qpdf writes an empty content stream as Flate data of 0
             # bytes, which Ghostscript and MuPDF report as a broken page.
             del blank.obj["/Contents"]
         plate = _open_kept(data, sources)
+        if len(plate.pages) != pages:
+            raise ValueError(f"a plate of {len(plate.pages)} pages where {pages} are due")
         offset = len(out.pages)
         out.pages.extend(plate.pages)
         plate_pages.extend(out.pages[offset:])
@@ -109,7 +112,9 @@ def _lay_over(out: pikepdf.Pdf, page: pikepdf.Page, layer_page: pikepdf.Page) ->
 
 
 def _open_kept(data: bytes, sources: list[pikepdf.Pdf]) -> pikepdf.Pdf:
-    document = _open(data)
+    # No repairs: qpdf rebuilds a damaged file's cross-reference table and would join
+    # whatever it finds; a damaged kept file must fail (and the volume be laid out anew).
+    document = pikepdf.open(io.BytesIO(data), attempt_recovery=False)
     sources.append(document)  # kept open until saved: qpdf copies stream data when writing
     return document
 

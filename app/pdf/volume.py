@@ -12,6 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
+import pikepdf
 from flask import render_template
 
 from app.pdf import workers as processes
@@ -79,9 +80,10 @@ def render_volume(
             return _volume_from_plates(
                 sources, docs, roles, context, front_chars, info, cache_dir, workers, progress
             )
-        except (BrokenProcessPool, OSError, PlateMismatch, ValueError):
-            # No worker processes here (a restricted host, a dead worker), or a layout the
-            # grid did not predict: one document will do, numbered by WeasyPrint itself.
+        except (BrokenProcessPool, OSError, PlateMismatch, ValueError, pikepdf.PdfError):
+            # No worker processes here (a restricted host, a dead worker), a layout the grid
+            # did not predict, a damaged plate in the cache: one document will do, numbered
+            # by WeasyPrint itself.
             log.exception("laying out the volume from plates failed; using one document")
             processes.reset_pool()
     pdf = _volume_as_one_document(docs, roles, context, front_chars, info)
@@ -157,7 +159,14 @@ def _volume_from_plates(
     font_files = {
         name.removeprefix("fonts/").removesuffix(".otf"): data for name, data in files.items()
     }
-    pdf = join_plates(front, plates, starts, layers, font_files, info)
+    pdf = join_plates(
+        front,
+        list(zip(plates, map(predicted_pages, docs), strict=True)),
+        starts,
+        layers,
+        font_files,
+        info,
+    )
     if progress:
         progress(total, total)
     return pdf
