@@ -51,11 +51,10 @@ def join_plates(
     info: VolumeInfo,
 ) -> bytes:
     """``front`` (cover and contents) and each plate (``plates.py``, with the pages it must
-    have) from its page, blank pages
-    in between; page N gets page N of the number ``layers`` (100 pages each) laid over it.
-    Every plate's font of a family gets one program, cut from ``font_files[family]`` (the face
-    cut with its own glyph ids to the whole volume's characters) to the glyphs the plates use.
-    """
+    have) from its page, blank pages in between; page N gets page N of the number ``layers``
+    (100 pages each) laid over it. Every plate's font of a family gets one program, cut from
+    ``font_files[family]`` (the face cut with its own glyph ids to the whole volume's
+    characters) to the glyphs the plates use."""
     out = pikepdf.new()
     sources = [_open(front)]
     out.pages.extend(sources[0].pages)
