@@ -78,6 +78,8 @@ def join_plates(
         plate_pages.extend(out.pages[offset:])
         numbers.extend(range(offset + 1, len(out.pages) + 1))
         outline.extend(_copied_outline(plate, out, offset))
+    if numbers and len(layer_pages) < numbers[-1]:
+        raise ValueError(f"page numbers up to {len(layer_pages)} for {numbers[-1]} pages")
     _share_programs(out, plate_pages, font_files)
     for page, number in zip(plate_pages, numbers, strict=True):
         _lay_over(out, page, layer_pages[number - 1])

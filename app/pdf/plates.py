@@ -26,10 +26,10 @@ from flask import render_template
 from app.pdf import workers as processes
 from app.pdf.cache import cache_key, layout_digest, store_in_cache
 from app.pdf.fetcher import asset_url
-from app.pdf.fonts import RoleFont
+from app.pdf.fonts import RoleFont, resolve_roles
 from app.pdf.html import characters_by_role, prepare_fonts, write_prepared
 from app.pdf.joining import copied_outline, drop_font_programs
-from app.pdf.typesetting import PdfSource, TypesetDocument, predicted_pages
+from app.pdf.typesetting import PdfSource, TypesetDocument, predicted_pages, typeset
 
 # Page numbers are laid out in layers of this many pages (an even number: each layer starts
 # on a right-hand page with an odd number, as the volume's pages do).
@@ -170,13 +170,11 @@ def number_layers(
     """Layers of empty pages numbered 1–100, 101–200… up to ``last_page``: page N of the
     volume gets page ``(N - 1) % 100`` of layer ``(N - 1) // 100`` laid over it."""
     count = (last_page - 1) // NUMBERS_PER_LAYER + 1
-    layers: list[bytes | None] = []
     paths = [
         cache_dir / "plates" / f"numbers-{_numbers_key(roles, layer)}.pdf" if cache_dir else None
         for layer in range(count)
     ]
-    for path in paths:
-        layers.append(path.read_bytes() if path is not None and path.exists() else None)
+    layers = [path.read_bytes() if path is not None and path.exists() else None for path in paths]
     missing = [i for i, data in enumerate(layers) if data is None]
     if missing:
         files = prepare_fonts(roles, characters_by_role([]))
@@ -196,9 +194,6 @@ def number_layers(
 def keep_plate(source: PdfSource, font_dir: Path | None, cache_dir: Path) -> None:
     """Lay out and keep the plate of one report (after its approval), unless it is kept
     already: the volume that will hold it then only joins it."""
-    from app.pdf.fonts import resolve_roles
-    from app.pdf.typesetting import typeset
-
     roles = resolve_roles(font_dir)
     path = plate_path(cache_dir, source, roles)
     if path.exists():
