@@ -15,6 +15,7 @@ document, cut into plates afterwards), by the worker pool when there is one.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 from collections.abc import Callable
@@ -59,8 +60,11 @@ def plate_html(docs: list[TypesetDocument]) -> str:
 
 def lay_out_batch(html: str, files: dict, css_text: str, pages: list[int]) -> list[bytes]:
     """In a worker (arguments pickle): one document of several reports, cut into a plate
-    each; ``pages`` are the pages each report should take."""
-    return cut_into_plates(write_prepared(html, files, css_text), pages)
+    each; ``pages`` are the pages each report should take. The cycles a layout leaves are
+    collected at once, so that a worker laying out batch after batch stays small."""
+    plates = cut_into_plates(write_prepared(html, files, css_text), pages)
+    gc.collect()
+    return plates
 
 
 def cut_into_plates(pdf: bytes, pages: list[int]) -> list[bytes]:
