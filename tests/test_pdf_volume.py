@@ -52,11 +52,23 @@ def page_texts(pdf: bytes) -> list[str]:
         return [re.sub(r"\s+", "", page.extract_text() or "") for page in document.pages]
 
 
+@pytest.mark.parametrize("how", ["one document", "plates"])
 def test_volume_has_cover_contents_odd_starts_and_bookmarks(
-    org, client, login, approved_three, web_app
+    org, client, login, approved_three, web_app, monkeypatch, tmp_path, how
 ):
+    """Compiled through the /compile page: as one document, and (more reports than a part
+    holds) from plates kept in the app's PDF cache."""
+    from pathlib import Path
+
+    from app.pdf import workers
+
+    if how == "plates":
+        monkeypatch.setattr(workers, "PART_SIZE", 2)
+        monkeypatch.setitem(web_app.config, "PDF_CACHE_DIR", str(tmp_path))
     login(org["secretary"])
     response = compile(client, web_app, period_id=org.period.id, format="pdf")
+    kept = list(Path(tmp_path / "plates").glob("*.pdf"))
+    assert len([p for p in kept if "numbers" not in p.name]) == (3 if how == "plates" else 0)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/pdf"
     pages = page_texts(response.data)
