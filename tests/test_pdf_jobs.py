@@ -348,3 +348,25 @@ def test_a_plate_is_laid_out_ahead_only_on_a_host_with_time_to_spare(monkeypatch
     monkeypatch.setattr(jobs.os, "cpu_count", lambda: 2)
     jobs.keep_plate_later("source", None, "/tmp/cache", None)
     assert submitted == ([] if busy else [(jobs._keep_plate, "source", None, "/tmp/cache")])
+
+
+def _priorities_in_a_pool_process() -> tuple[int, int]:
+    """(the job thread's scheduling policy, the pool process's own afterwards)"""
+    import os
+
+    seen = []
+    jobs._yielding_to_page_views(lambda: seen.append(os.sched_getscheduler(0)))
+    return seen[0], os.sched_getscheduler(0)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "SCHED_IDLE"), reason="Linux scheduling")
+def test_a_job_yields_to_page_views_but_the_pool_process_keeps_its_priority():
+    """The job runs at idle priority; the pool process's own thread does not (it lays out
+    the volume a secretary waits for next)."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        job, process = pool.submit(_priorities_in_a_pool_process).result(timeout=120)
+    assert job == os.SCHED_IDLE and process == os.SCHED_OTHER

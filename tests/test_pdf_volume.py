@@ -782,3 +782,54 @@ def test_a_damaged_plate_in_the_cache_still_gives_the_volume(app, volumes, tmp_p
             _volume_sources(), font_dir=None, workers=1, cache_dir=tmp_path, **kwargs
         )
     assert page_texts(pdf) == page_texts(volumes["one document"])
+
+
+@pytest.mark.parametrize(
+    "odd", ["\U000f0001", "♞"], ids=["no face has it", "only a system face has it"]
+)
+def test_a_character_outside_the_role_faces_leaves_the_other_reports_whole(
+    app, tmp_path, monkeypatch, caplog, odd
+):
+    """A report printing a character that no role face has: WeasyPrint gives that plate's
+    font an encoding of its own (or a face of fontconfig's), which the volume's shared font
+    programs cannot serve. That font keeps its own program; every other page prints as in
+    one document of the same reports without that character, and the volume still comes from
+    its plates. (One document with it is no reference: its one body font takes WeasyPrint's
+    encoding, and the cover's date no longer reads back.)"""
+    import subprocess
+    from dataclasses import replace
+    from datetime import date
+
+    from PIL import Image, ImageChops
+
+    from app.pdf import workers
+    from app.pdf.render import PdfSource
+    from app.pdf.volume import render_volume
+
+    bodies = [f"一、基本情况\n第一个单位的正文{odd}，推动工作。", BODY, BODY * 2]
+    sources = [
+        PdfSource(f"第{n}篇阶段性总结", body, f"第{n}单位", "期次", date(2026, 11, 20))
+        for n, body in enumerate(bodies, start=1)
+    ]
+    kwargs = {"period": "期次", "compiled_on": date(2026, 11, 22), "compiler": "秘书"}
+    plain = [replace(s, body=s.body.replace(odd, "")) for s in sources]
+    with app.app_context():
+        one = render_volume(plain, font_dir=None, workers=1, **kwargs)
+        monkeypatch.setattr(workers, "PART_SIZE", 1)
+        plated = render_volume(sources, font_dir=None, workers=1, cache_dir=tmp_path, **kwargs)
+    assert "failed" not in caplog.text  # joined from the plates, not laid out again
+    texts, expected = page_texts(plated), page_texts(one)
+    assert texts[2].startswith("第1篇阶段性总结") and len(texts) == len(expected)
+    assert texts[:2] + texts[3:] == expected[:2] + expected[3:]
+    for name, data in (("one", one), ("plated", plated)):
+        (tmp_path / f"{name}.pdf").write_bytes(data)
+        subprocess.run(
+            ["pdftoppm", "-r", "40", "-gray", tmp_path / f"{name}.pdf", tmp_path / name],
+            check=True,
+        )
+    pairs = zip(
+        sorted(tmp_path.glob("one-*.pgm")), sorted(tmp_path.glob("plated-*.pgm")), strict=True
+    )
+    for number, (first, second) in enumerate(pairs, start=1):
+        difference = ImageChops.difference(Image.open(first), Image.open(second))
+        assert number == 3 or sum(difference.histogram()[32:]) < 5, first.name

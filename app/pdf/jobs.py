@@ -18,6 +18,7 @@ import json
 import logging
 import multiprocessing
 import os
+import tempfile
 import threading
 import time
 from concurrent.futures import Future
@@ -169,9 +170,12 @@ def keep_plate_later(
 
 
 def _keep_plate(source: PdfSource, font_dir: str | None, cache_dir: str) -> None:
-    _yield_to_page_views()
+    _yielding_to_page_views(_lay_out_plate, source, font_dir, cache_dir)
+
+
+def _lay_out_plate(source: PdfSource, font_dir: str | None, cache_dir: str) -> None:
     try:
-        with _app_context(), job_slot(Path(cache_dir)):
+        with _app_context(), job_slot():
             keep_plate(source, Path(font_dir) if font_dir else None, Path(cache_dir))
     finally:
         gc.collect()
@@ -196,13 +200,16 @@ def _after_pool(future: Future, job: PdfJob, key: str) -> None:
 
 def make(job: PdfJob, key: str) -> None:
     """Make the job's PDF into the cache and clear its state; on failure the state says why.
-    Runs in a pool process, an RQ worker or (tests) the caller."""
-    _yield_to_page_views()
+    Runs in a pool process (at idle priority), an RQ worker or (tests) the caller."""
+    _yielding_to_page_views(_make, job, key)
+
+
+def _make(job: PdfJob, key: str) -> None:
     state_file = _state_file(Path(job.cache_dir), key)
     user = (read_state(Path(job.cache_dir), key) or {}).get("user")
     _write_state(state_file, state="running", user=user)
     try:
-        with _app_context(), _heartbeat(state_file, user), job_slot(Path(job.cache_dir)):
+        with _app_context(), _heartbeat(state_file, user), job_slot():
             signing_key = (
                 load_signing_key(job.signing_file, job.signing_passphrase) if job.issue else None
             )
@@ -238,11 +245,17 @@ def jobs_at_once() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
+def _slot_folder() -> Path:
+    # On the host itself: the cache folder may be shared by several hosts, each with its cores.
+    return Path(tempfile.gettempdir()) / "reportflow-job-slots"
+
+
 @contextmanager
-def job_slot(cache_dir: Path):
-    """Held while a job lays out: one of :func:`jobs_at_once` lock files beside the cache, so
-    that the limit holds across the web workers' pools (and RQ workers) of a host."""
-    folder = cache_dir / ".jobs"
+def job_slot(folder: Path | None = None):
+    """Held while a job lays out: one of :func:`jobs_at_once` lock files in a folder of the
+    host's own, so that the limit holds across the web workers' pools (and RQ workers) of a
+    host."""
+    folder = folder or _slot_folder()
     folder.mkdir(parents=True, exist_ok=True)
     handles = [open(folder / f"slot-{n}.lock", "a+b") for n in range(jobs_at_once())]  # noqa: SIM115
     try:
@@ -278,25 +291,35 @@ def _heartbeat(state_file: Path, user: int | None):
         thread.join()
 
 
-_yielded = False
-
-
-def _yield_to_page_views() -> None:
-    """In a pool process: run only on a core no web worker wants. Nobody waits on this
-    process (the user's page reloads itself), while a page view waits on its worker for every
-    time slice the layout takes from it. Linux's SCHED_IDLE policy is made for this: a waking
-    web worker always takes the core back at once. (``nice 10`` was not enough: page views'
-    p95 went from 115–137 ms to 454–510 ms beside two long PDFs, docs/benchmarks.md.) Where
-    SCHED_IDLE is missing, the lowest priority. (The helper of ``write_aside`` keeps its
-    priority: its worker waits for it.)"""
-    global _yielded
-    if _yielded or multiprocessing.parent_process() is None:
+def _yielding_to_page_views(function, *args) -> None:
+    """In a pool process: ``function(*args)`` in a thread of its own that runs only on a core
+    no web worker wants. Nobody waits on this job (the user's page reloads itself), while a
+    page view waits on its worker for every time slice the layout takes from it. Linux's
+    SCHED_IDLE policy is made for this: a waking web worker always takes the core back at
+    once. The policy is a thread's: the pool process's own thread keeps its priority for the
+    volume it may lay out next, which a secretary waits for. Where SCHED_IDLE is missing, the
+    lowest priority. (The helper of ``write_aside`` keeps its priority: its worker waits for
+    it.) Elsewhere (an RQ worker, tests): called as it is."""
+    if multiprocessing.parent_process() is None:
+        function(*args)
         return
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        os.nice(19)
-    _yielded = True
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        except (AttributeError, OSError):
+            os.nice(19)
+        try:
+            function(*args)
+        except BaseException as error:  # handed to the pool's thread, which reports it
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name="pdf-job")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _app_context():

@@ -22,7 +22,7 @@ from datetime import date
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
-from app.pdf.fonts import embeddable_program
+from app.pdf.fonts import ROLES, embeddable_program
 
 # What WeasyPrint writes for a contents line of a volume laid out in parts (volume.html).
 LINK_SCHEME = "rf-volume:"
@@ -143,8 +143,8 @@ def _share_programs(
     done: set = set()
     for page in pages:
         for font in (page.obj.get("/Resources", {}).get("/Font") or {}).values():
-            if font.objgen in seen:
-                continue
+            if font.objgen in seen or _program(font) is not None:
+                continue  # a font that kept its own program (drop_font_programs)
             seen.add(font.objgen)
             name = _plain_name(font)
             # WeasyPrint names a font after its family, plus its style when not regular.
@@ -245,16 +245,35 @@ def _plain_name(font: pikepdf.Object) -> str:
     return name.split("+", 1)[1] if len(name) > 7 and name[6] == "+" else name
 
 
+# A font the plates print through a role's family (``fonts.css_family``: the face's
+# PostScript name, ``_`` and the role; WeasyPrint adds the style when it is not regular).
+_ROLE_FONT = re.compile(rf"_(?:{'|'.join(ROLES)})(?:-[A-Za-z]+)?$")
+
+
+def _shareable(font: pikepdf.Object) -> bool:
+    """Whether ``font`` prints with a role's face under the face's own glyph ids, so that the
+    volume's program for that face can serve it. Not a face that fontconfig added for a
+    character no role face has, nor a font with an encoding of WeasyPrint's own (it numbers
+    a glyph no face has after the last glyph of that document's cut)."""
+    return (
+        "/DescendantFonts" in font
+        and font.get("/Encoding") == Name("/Identity-H")
+        and _ROLE_FONT.search(_plain_name(font)) is not None
+    )
+
+
 def drop_font_programs(document: pikepdf.Pdf) -> None:
-    """Take every embedded font program out of ``document`` (a plate: the volume embeds
-    programs of its own, ``_share_programs``)."""
+    """Take the shareable fonts' programs out of ``document`` (a plate: the volume embeds
+    programs of its own, ``_share_programs``); any other font keeps its own."""
     seen: set = set()
     for page in document.pages:
-        for font in _fonts(page.obj.get("/Resources", {}), seen):
-            descendants = font.get("/DescendantFonts")
-            descriptor = (descendants[0] if descendants else font).get("/FontDescriptor")
+        for font in (page.obj.get("/Resources", {}).get("/Font") or {}).values():
+            if font.objgen in seen or not _shareable(font):
+                continue
+            seen.add(font.objgen)
+            descriptor = font.DescendantFonts[0].FontDescriptor
             for key in ("/FontFile3", "/FontFile2", "/FontFile", "/CIDSet"):
-                if descriptor is not None and key in descriptor:
+                if key in descriptor:
                     del descriptor[key]
 
 

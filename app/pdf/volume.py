@@ -80,12 +80,15 @@ def render_volume(
             return _volume_from_plates(
                 sources, docs, roles, context, front_chars, info, cache_dir, workers, progress
             )
-        except (BrokenProcessPool, OSError, PlateMismatch, ValueError, pikepdf.PdfError):
-            # No worker processes here (a restricted host, a dead worker), a layout the grid
-            # did not predict, a damaged plate in the cache: one document will do, numbered
-            # by WeasyPrint itself.
-            log.exception("laying out the volume from plates failed; using one document")
+        except (BrokenProcessPool, OSError):
+            # No worker processes here (a restricted host, a dead worker): one document in
+            # this process will do.
+            log.exception("the worker processes failed; laying the volume out as one document")
             processes.reset_pool()
+        except (PlateMismatch, ValueError, KeyError, pikepdf.PdfError):
+            # A layout the grid did not predict, a damaged plate in the cache: one document,
+            # numbered by WeasyPrint itself (the pool and others' jobs in it are left alone).
+            log.exception("joining the volume's plates failed; laying it out as one document")
     pdf = _volume_as_one_document(docs, roles, context, front_chars, info)
     if progress:
         progress(total, total)
