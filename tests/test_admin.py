@@ -492,6 +492,16 @@ def test_blank_sort_order_is_zero(client, org, admin):
     assert fresh(Unit, name="丁单位").sort_order == 0
 
 
+@pytest.mark.parametrize("sort_order", ["-1", "1" + "0" * 309, "-" + "9" * 400, "1" + "0" * 5000])
+def test_a_sort_order_out_of_range_is_refused_in_chinese(client, org, admin, sort_order):
+    """Beyond a float's range too (WTForms' NumberRange raised OverflowError there: a 500)."""
+    data = {"name": "丁单位", "group_id": str(org.group2.id), "sort_order": sort_order}
+    response = client.post("/admin/units/new", data=data)
+    assert response.status_code == 400  # the form again, with the reason
+    assert "排序号须为" in response.text
+    assert db.session.scalar(sa.select(Unit).where(Unit.name == "丁单位")) is None
+
+
 def test_edit_unit_moves_it_to_another_group(client, org, admin):
     data = {"name": "甲单位（新）", "group_id": str(org.group2.id), "sort_order": "9"}
     response = client.post(f"/admin/units/{org.unit_a.id}/edit", data=data)

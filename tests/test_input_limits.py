@@ -516,7 +516,11 @@ def test_fuzz_units(data, org, client, as_admin):
     fields = {
         "name": hostile,
         "group_id": choice("", org.group1.id),
-        "sort_order": st.one_of(st.integers(-(10**20), 10**20).map(str), hostile),
+        "sort_order": st.one_of(
+            st.integers(-(10**20), 10**20).map(str),
+            st.integers(-(10**400), 10**400).map(str),  # beyond a float's range
+            hostile,
+        ),
     }
     url = data.draw(st.sampled_from(["/admin/units/new", f"/admin/units/{org.unit_c.id}/edit"]))
     fuzz(client, url, data, fields)

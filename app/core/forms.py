@@ -30,6 +30,19 @@ class NoControlCharacters:
             raise ValidationError(self.message)
 
 
+class IntegerRange:
+    """``minimum <= data <= maximum`` for an IntegerField, compared as integers. (WTForms'
+    NumberRange asks ``math.isnan(data)`` first, which raises OverflowError for an integer
+    beyond a float's range: a 500 for a sort order of 10**309.)"""
+
+    def __init__(self, minimum: int, maximum: int, message: str) -> None:
+        self.minimum, self.maximum, self.message = minimum, maximum, message
+
+    def __call__(self, form, field) -> None:
+        if field.data is not None and not self.minimum <= field.data <= self.maximum:
+            raise ValidationError(self.message)
+
+
 class ChineseForm(FlaskForm):
     """The base of every form: WTForms' bundled Chinese messages for the few built-in errors we
     do not word ourselves (Flask-WTF only translates through Flask-Babel, which we do not use),

@@ -12,12 +12,12 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields import enum_choices, enum_coerce
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from app.auth.models import Role
 from app.auth.passwords import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from app.core.extensions import db
-from app.core.forms import ChineseForm, name_field
+from app.core.forms import ChineseForm, IntegerRange, name_field
 from app.core.routing import row_id
 from app.org.models import SupervisionGroup, Unit
 from app.org.operations import (
@@ -154,9 +154,7 @@ class UnitForm(AdminForm):
         default=0,
         validators=[
             Optional(),
-            NumberRange(
-                min=0, max=SORT_ORDER_MAX, message=f"排序号须为0到{SORT_ORDER_MAX}之间的整数。"
-            ),
+            IntegerRange(0, SORT_ORDER_MAX, f"排序号须为0到{SORT_ORDER_MAX}之间的整数。"),
         ],
         invalid_value_message="排序号须为整数。",
         description="数字小的单位排在前面；留空按0处理。",
