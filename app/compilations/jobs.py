@@ -25,6 +25,7 @@ from app.compilations.models import CompileJob
 from app.compilations.volumes import approved_reports, volume_pdf, volume_zip
 from app.core.errors import end_session
 from app.core.extensions import db
+from app.core.queue import rq_queue
 from app.core.times import utcnow
 
 log = logging.getLogger(__name__)
@@ -176,12 +177,7 @@ def dispatch(job_id: int) -> str:
     """Hand the job to RQ when Redis is configured, else to this process's worker thread."""
     url = current_app.config.get("REDIS_URL")
     if url:
-        from redis import Redis
-        from rq import Queue
-
-        Queue("reportflow", connection=Redis.from_url(url)).enqueue(
-            _rq_run, job_id, job_timeout=RQ_JOB_TIMEOUT
-        )
+        rq_queue(url).enqueue(_rq_run, job_id, job_timeout=RQ_JOB_TIMEOUT)
         return "rq"
     current_app.extensions["compile_runner"].submit(job_id)
     return "thread"

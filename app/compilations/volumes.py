@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,6 +18,7 @@ from app.reports.exports import (
     approved_at,
     approved_pdf,
     approved_source,
+    cache_dir_of,
     font_dir_of,
     pdf_filename,
 )
@@ -58,7 +58,7 @@ def volume_pdf(period: Period, reports: list[Report], compiler: str, progress=No
         compiled_on=local_today(),
         compiler=compiler,
         font_dir=font_dir_of(current_app),
-        cache_dir=Path(cache) if (cache := current_app.config.get("PDF_CACHE_DIR")) else None,
+        cache_dir=cache_dir_of(current_app),
         progress=progress,
     )
 

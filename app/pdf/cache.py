@@ -29,9 +29,10 @@ def layout_digest() -> str:
     return digest.hexdigest()
 
 
-def cache_key(source: PdfSource, roles: dict[str, RoleFont], signature: str = "") -> str:
+def cache_key(source: PdfSource | str, roles: dict[str, RoleFont], signature: str = "") -> str:
     """Same text, template and fonts → same key (and the same bytes). ``signature``: the
-    certificate and approval of a signed PDF (``signing.signature_cache_part``)."""
+    certificate and approval of a signed PDF (``signing.signature_cache_part``). A ``str``
+    source names a document with no text of its own (a layer of page numbers)."""
     digest = hashlib.sha256()
     for part in (
         layout_digest(),

@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from app.core.queue import rq_queue
 from app.pdf.cache import store_in_cache
 from app.pdf.fonts import resolve_roles
 from app.pdf.plates import keep_plate
@@ -139,11 +140,9 @@ def start(
 def dispatch(job: PdfJob, key: str, redis_url: str | None) -> None:
     """Hand the job to RQ when Redis is configured, else to the helper process pool."""
     if redis_url:
-        from redis import Redis
-        from rq import Queue
-
-        queue = Queue("reportflow", connection=Redis.from_url(redis_url))
-        queue.enqueue(_rq_make, replace(job, signing_passphrase=None), key, job_timeout=900)
+        rq_queue(redis_url).enqueue(
+            _rq_make, replace(job, signing_passphrase=None), key, job_timeout=900
+        )
         return
     future = pool(min(2, os.cpu_count() or 1)).submit(make, job, key)
     future.add_done_callback(lambda done: _after_pool(done, job, key))
@@ -159,11 +158,7 @@ def keep_plate_later(
     if host_is_busy():
         return
     if redis_url:
-        from redis import Redis
-        from rq import Queue
-
-        queue = Queue("reportflow", connection=Redis.from_url(redis_url))
-        queue.enqueue(_keep_plate, source, font_dir, cache_dir, job_timeout=900)
+        rq_queue(redis_url).enqueue(_keep_plate, source, font_dir, cache_dir, job_timeout=900)
         return
     future = pool(min(2, os.cpu_count() or 1)).submit(_keep_plate, source, font_dir, cache_dir)
     future.add_done_callback(_log_failure)

@@ -120,18 +120,23 @@ def _open_kept(data: bytes, sources: list[pikepdf.Pdf]) -> pikepdf.Pdf:
     return document
 
 
-def _glyph_ids(widths: pikepdf.Array) -> set[int]:
-    """The CIDs a /W array gives widths for (``c [w…]`` and ``c_first c_last w`` entries)."""
-    found, items, position = {0}, list(widths), 0
+def _widths(font: pikepdf.Object) -> dict[int, float]:
+    """The widths a Type 0 font's /W array gives, by CID (``c [w…]`` and ``c_first c_last w``
+    entries)."""
+    items = list(font.DescendantFonts[0].get("/W", Array()))
+    widths: dict[int, float] = {}
+    position = 0
     while position < len(items):
         first = int(items[position])
         if isinstance(items[position + 1], Array):
-            found.update(range(first, first + len(items[position + 1])))
+            run = [float(width) for width in items[position + 1]]
             position += 2
         else:
-            found.update(range(first, int(items[position + 1]) + 1))
+            run = [float(items[position + 2])] * (int(items[position + 1]) - first + 1)
             position += 3
-    return found
+        for offset, width in enumerate(run):
+            widths.setdefault(first + offset, width)
+    return widths
 
 
 def _share_programs(
@@ -157,7 +162,7 @@ def _share_programs(
                 raise ValueError(f"no program for the plates' font {name}")
             fonts.setdefault(family, []).append(font)
     for family, group in fonts.items():
-        glyphs = set().union(*(_glyph_ids(f.DescendantFonts[0].get("/W", Array())) for f in group))
+        glyphs = {0}.union(*(_widths(font) for font in group))
         data = embeddable_program(font_files[family], glyphs)
         program = out.make_stream(data)
         # As WeasyPrint embeds them: CFF outlines as the OpenType file, TrueType as itself.
@@ -187,17 +192,13 @@ _PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
 def _merged_font(out: pikepdf.Pdf, group: list[pikepdf.Object]) -> pikepdf.Object | None:
     """One font dictionary for the fonts of one family in several plates (they print the same
     program under the same glyph ids): their widths and ToUnicode maps joined. Each plate's
-    own dictionary would repeat both ~200 times in a volume of 200 reports. None when the maps
-    are not in the simple form WeasyPrint writes (the dictionaries are then kept apart)."""
+    own dictionary would repeat both ~200 times in a volume of 200 reports. None when a
+    ToUnicode map is not in the simple form WeasyPrint writes (the dictionaries are then kept
+    apart)."""
     widths: dict[int, float] = {}
     unicode: dict[bytes, bytes] = {}
     for font in group:
-        items = list(font.DescendantFonts[0].get("/W", Array()))
-        for position in range(0, len(items) - 1, 2):
-            if not isinstance(items[position + 1], Array):
-                return None
-            for offset, width in enumerate(items[position + 1]):
-                widths.setdefault(int(items[position]) + offset, float(width))
+        widths = {**_widths(font), **widths}  # the first plate's width of a glyph wins
         cmap = font.ToUnicode.read_bytes() if "/ToUnicode" in font else b""
         if b"bfrange" in cmap:
             return None
@@ -321,6 +322,14 @@ def _aim_contents(out: pikepdf.Pdf, starts: list[int]) -> None:
                     annotation.A = Dictionary(S=Name.GoTo, D=String(target))
 
 
+def outline_destination(item: pikepdf.OutlineItem) -> pikepdf.Object | None:
+    """Where a bookmark leads: its /Dest, or its GoTo action's (WeasyPrint writes either)."""
+    destination = item.destination
+    if destination is None and item.action is not None:
+        destination = item.action.get("/D")
+    return destination
+
+
 def copied_outline(
     items: list[pikepdf.OutlineItem], source: pikepdf.Pdf, out: pikepdf.Pdf, offset: int
 ) -> list[pikepdf.OutlineItem]:
@@ -328,9 +337,7 @@ def copied_outline(
     index = {page.obj.objgen: number for number, page in enumerate(source.pages)}
 
     def copy(item: pikepdf.OutlineItem) -> pikepdf.OutlineItem:
-        destination = item.destination
-        if destination is None and item.action is not None:
-            destination = item.action.get("/D")
+        destination = outline_destination(item)
         new = pikepdf.OutlineItem(item.title)
         if isinstance(destination, Array) and len(destination) >= 2:
             page = out.pages[offset + index[destination[0].objgen]]

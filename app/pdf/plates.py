@@ -16,7 +16,6 @@ document, cut into plates afterwards), by the worker pool when there is one.
 from __future__ import annotations
 
 import gc
-import hashlib
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -25,11 +24,11 @@ import pikepdf
 from flask import render_template
 
 from app.pdf import workers as processes
-from app.pdf.cache import cache_key, layout_digest, store_in_cache
+from app.pdf.cache import cache_key, store_in_cache
 from app.pdf.fetcher import asset_url
 from app.pdf.fonts import RoleFont, resolve_roles
 from app.pdf.html import characters_by_role, prepare_fonts, write_prepared
-from app.pdf.joining import copied_outline, drop_font_programs
+from app.pdf.joining import copied_outline, drop_font_programs, outline_destination
 from app.pdf.typesetting import PdfSource, TypesetDocument, predicted_pages, typeset
 
 # Page numbers are laid out in layers of this many pages (an even number: each layer starts
@@ -58,6 +57,12 @@ def plate_html(docs: list[TypesetDocument]) -> str:
     )
 
 
+def batch_arguments(docs: list[TypesetDocument], roles: dict[str, RoleFont]) -> tuple:
+    """What :func:`lay_out_batch` needs to lay ``docs`` out as plates (it pickles)."""
+    files, css_text = prepare_fonts(roles, characters_by_role(docs), keep_glyph_ids=True)
+    return plate_html(docs), files, css_text, [predicted_pages(doc) for doc in docs]
+
+
 def lay_out_batch(html: str, files: dict, css_text: str, pages: list[int]) -> list[bytes]:
     """In a worker (arguments pickle): one document of several reports, cut into a plate
     each; ``pages`` are the pages each report should take. The cycles a layout leaves are
@@ -77,7 +82,7 @@ def cut_into_plates(pdf: bytes, pages: list[int]) -> list[bytes]:
             reports = list(outline.root)
         if len(reports) != len(pages):
             raise PlateMismatch(f"{len(reports)} reports laid out, {len(pages)} sent")
-        firsts = [index[_destination(item)[0].objgen] for item in reports]
+        firsts = [index[outline_destination(item)[0].objgen] for item in reports]
         ends = [*firsts[1:], len(batch.pages)]
         plates = []
         for item, first, end, count in zip(reports, firsts, ends, pages, strict=True):
@@ -107,13 +112,6 @@ def _blank(page: pikepdf.Page) -> bool:
     return all(b"BT" not in stream.read_bytes() for stream in streams)
 
 
-def _destination(item: pikepdf.OutlineItem) -> pikepdf.Array:
-    destination = item.destination
-    if destination is None and item.action is not None:
-        destination = item.action.get("/D")
-    return destination
-
-
 def plates_for(
     sources: list[PdfSource],
     docs: list[TypesetDocument],
@@ -132,16 +130,12 @@ def plates_for(
     if missing:
         pages = [predicted_pages(docs[i]) for i in missing]
         batches = [[missing[i] for i in part] for part in processes.split_evenly(pages, workers)]
-        pool = processes.pool(workers) if workers >= 2 else None
-        jobs = []
-        for batch in batches:
-            batch_docs = [docs[i] for i in batch]
-            files = prepare_fonts(roles, characters_by_role(batch_docs), keep_glyph_ids=True)
-            arguments = (plate_html(batch_docs), *files, [predicted_pages(d) for d in batch_docs])
-            jobs.append(pool.submit(lay_out_batch, *arguments) if pool else arguments)
+        jobs = [
+            processes.run(workers, lay_out_batch, *batch_arguments([docs[i] for i in batch], roles))
+            for batch in batches
+        ]
         for batch, job in zip(batches, jobs, strict=True):
-            made = job.result() if pool else lay_out_batch(*job)
-            for i, data in zip(batch, made, strict=True):
+            for i, data in zip(batch, job.result(), strict=True):
                 found[i] = data
                 if paths[i] is not None:
                     store_in_cache(paths[i], data)
@@ -159,13 +153,7 @@ def numbers_html(first: int, count: int) -> str:
 
 
 def _numbers_key(roles: dict[str, RoleFont], layer: int) -> str:
-    font = roles["page_number"]
-    digest = hashlib.sha256()
-    for part in (layout_digest(), str(layer), *(f"{f.path}:{f.index}" for f in font.faces)):
-        digest.update(part.encode("utf-8") + b"\0")
-    for face in font.faces:
-        digest.update(str(face.path.stat().st_mtime_ns).encode("ascii"))
-    return digest.hexdigest()
+    return cache_key(f"page numbers, layer {layer}", {"page_number": roles["page_number"]})
 
 
 def number_layers(
@@ -182,14 +170,17 @@ def number_layers(
     missing = [i for i, data in enumerate(layers) if data is None]
     if missing:
         files = prepare_fonts(roles, characters_by_role([]))
-        pool = processes.pool(workers) if workers >= 2 else None
-        jobs = {}
-        for layer in missing:
-            html = numbers_html(layer * NUMBERS_PER_LAYER + 1, NUMBERS_PER_LAYER)
-            jobs[layer] = pool.submit(write_prepared, html, *files) if pool else (html, *files)
+        jobs = {
+            layer: processes.run(
+                workers,
+                write_prepared,
+                numbers_html(layer * NUMBERS_PER_LAYER + 1, NUMBERS_PER_LAYER),
+                *files,
+            )
+            for layer in missing
+        }
         for layer, job in jobs.items():
-            data = job.result() if pool else write_prepared(*job)
-            layers[layer] = data
+            data = layers[layer] = job.result()
             if paths[layer] is not None:
                 store_in_cache(paths[layer], data)
     return [data for data in layers if data is not None]
@@ -202,7 +193,5 @@ def keep_plate(source: PdfSource, font_dir: Path | None, cache_dir: Path) -> Non
     path = plate_path(cache_dir, source, roles)
     if path.exists():
         return
-    doc = typeset(source, roles)
-    files, css_text = prepare_fonts(roles, characters_by_role([doc]), keep_glyph_ids=True)
-    (plate,) = lay_out_batch(plate_html([doc]), files, css_text, [predicted_pages(doc)])
+    (plate,) = lay_out_batch(*batch_arguments([typeset(source, roles)], roles))
     store_in_cache(path, plate)

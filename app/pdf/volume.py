@@ -139,8 +139,7 @@ def _volume_from_plates(
         **context,
     )
     front_files = prepare_fonts(roles, characters_by_role([], front_chars))
-    pool = processes.pool(workers) if workers >= 2 else None
-    front_job = pool.submit(processes.write_part, front_html, *front_files) if pool else None
+    front_job = processes.run(workers, processes.write_part, front_html, *front_files)
     done = 0
 
     def advance(reports: int) -> None:
@@ -151,9 +150,7 @@ def _volume_from_plates(
 
     plates = plates_for(sources, docs, roles, cache_dir, workers, advance)
     layers = number_layers(last_page, roles, cache_dir, workers)
-    front, front_count = (
-        front_job.result() if front_job else processes.write_part(front_html, *front_files)
-    )
+    front, front_count = front_job.result()
     if front_count != front_pages:
         raise PlateMismatch(f"contents take {front_count} pages, {front_pages} predicted")
     advance(1)

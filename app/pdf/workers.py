@@ -11,7 +11,8 @@ import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 import pikepdf
@@ -94,6 +95,19 @@ def pool(workers: int) -> ProcessPoolExecutor:
             initializer=_exit_with_parent,
         )
     return _executor
+
+
+def run(workers: int, function: Callable, *args) -> Future:
+    """``function(*args)`` in the pool when ``workers`` is two or more, else here and now; the
+    outcome as a future either way."""
+    if workers >= 2:
+        return pool(workers).submit(function, *args)
+    done: Future = Future()
+    try:
+        done.set_result(function(*args))
+    except Exception as error:  # handed over as the pool would hand it over
+        done.set_exception(error)
+    return done
 
 
 def write_part(html: str, files: dict, css_text: str) -> tuple[bytes, int]:

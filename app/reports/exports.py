@@ -60,14 +60,17 @@ def font_dir_of(app) -> Path | None:
     return Path(app.config["FONT_DIR"]) if app.config.get("FONT_DIR") else None
 
 
+def cache_dir_of(app) -> Path | None:
+    return Path(app.config["PDF_CACHE_DIR"]) if app.config.get("PDF_CACHE_DIR") else None
+
+
 def render(source: PdfSource, issue: Issue | None = None) -> bytes:
     """The PDF of ``source``; signed by the system's certificate when ``issue`` says which
     approval it is (and a certificate is configured)."""
-    cache_dir = current_app.config.get("PDF_CACHE_DIR")
     return render_pdf(
         source,
         font_dir_of(current_app),
-        Path(cache_dir) if cache_dir else None,
+        cache_dir_of(current_app),
         aside=current_app.config["PDF_LAYOUT_ASIDE"],
         issue=issue,
         signing_key=signing_key() if issue is not None else None,
@@ -144,14 +147,13 @@ def approved_ofd(report: Report) -> bytes:
     """The approved version as OFD (GB/T 33190-2016): the pages of the approved PDF — the
     plain rendering, before any signature — written natively (``app/pdf/ofd.py``)."""
     source = approved_source(report)
-    cache_dir = current_app.config.get("PDF_CACHE_DIR")
     info = OfdInfo(
         title=source.title,
         author=source.unit,
         subject=source.period,
         created=source.signed_on or date(2000, 1, 1),
     )
-    return ofd_of(render(source), info, Path(cache_dir) if cache_dir else None)
+    return ofd_of(render(source), info, cache_dir_of(current_app))
 
 
 def approved_pdf_check(report: Report) -> tuple[str, list[str]]:

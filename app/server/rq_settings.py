@@ -12,9 +12,10 @@ safe. What it costs: the worker holds the app's code in memory while idle (~150 
 import os
 
 from app import create_app
+from app.core.queue import QUEUE_NAME
 
 create_app()
 
 # `rq worker` reads these names from this module; REDIS_URL is the app's own setting.
 REDIS_URL = os.environ.get("REDIS_URL")
-QUEUES = ["reportflow"]
+QUEUES = [QUEUE_NAME]
