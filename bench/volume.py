@@ -139,7 +139,7 @@ def one(count: int, args: argparse.Namespace) -> None:
         sampler = Sampler()
         sampler.start()
         pids = [os.getpid(), *descendants(os.getpid())]
-        cpu = cpu_seconds(pids)
+        cpu_each = [cpu_seconds([pid]) for pid in pids]
         start = time.perf_counter()
         pdf = render_volume(
             sources,
@@ -150,7 +150,8 @@ def one(count: int, args: argparse.Namespace) -> None:
             cache_dir=Path(args.cache) if args.cache else None,
         )
         seconds = time.perf_counter() - start
-        cpu = cpu_seconds(pids) - cpu
+        cpu_each = [cpu_seconds([pid]) - before for pid, before in zip(pids, cpu_each, strict=True)]
+        cpu = sum(cpu_each)
         sampler.running = False
         sampler.join()
         processes = [os.getpid(), *descendants(os.getpid())]
@@ -159,7 +160,7 @@ def one(count: int, args: argparse.Namespace) -> None:
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     print(
         f"{args.label:<6}{count:>4} reports {pages:>5} pages {seconds:6.1f} s"
-        f" (CPU of all processes {cpu:5.1f} s)"
+        f" (CPU of all processes {cpu:5.1f} s: {' + '.join(f'{c:.1f}' for c in cpu_each)})"
         f" {len(pdf) / 2**20:5.1f} MB; memory of {len(processes)} processes:"
         f" {before_kb / 1024:4.0f} MB before, peak of the sum {sampler.peak_kb / 1024:5.0f} MB,"
         f" sum of the peaks {hwm / 1024:5.0f} MB ({' + '.join(map(str, peaks))});"

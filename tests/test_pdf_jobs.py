@@ -338,12 +338,11 @@ def test_a_plate_is_laid_out_ahead_only_on_a_host_with_time_to_spare(monkeypatch
 
     submitted = []
 
-    class Pool:
-        def submit(self, *args):
-            submitted.append(args)
-            return Future()
+    def submit(workers, *args):
+        submitted.append(args)
+        return Future()
 
-    monkeypatch.setattr(jobs, "pool", lambda workers: Pool())
+    monkeypatch.setattr(jobs, "submit", submit)
     monkeypatch.setattr(jobs.os, "getloadavg", lambda: (3.0 if busy else 0.2, 0, 0))
     monkeypatch.setattr(jobs.os, "cpu_count", lambda: 2)
     jobs.keep_plate_later("source", None, "/tmp/cache", None)
@@ -370,3 +369,41 @@ def test_a_job_yields_to_page_views_but_the_pool_process_keeps_its_priority():
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         job, process = pool.submit(_priorities_in_a_pool_process).result(timeout=120)
     assert job == os.SCHED_IDLE and process == os.SCHED_OTHER
+
+
+def _cyclic_garbage_and_freeze_count() -> tuple[int, int]:
+    import gc
+
+    class Node:
+        pass
+
+    for _ in range(1000):
+        node = Node()
+        node.me = node
+    return gc.get_freeze_count(), gc.get_count()[0]
+
+
+def test_pool_processes_freeze_what_outlives_each_job():
+    """A pool process freezes the modules it starts with and, after each job, what outlives
+    the job (the next layout's collections then skip them); the job's own cycles are
+    collected first, not frozen. This process, a web worker's stand-in, freezes nothing."""
+    import gc
+
+    from app.pdf import workers
+
+    frozen_here = gc.get_freeze_count()
+    workers.reset_pool()  # one process of its own, so that the three jobs meet
+    try:
+        counts = [
+            workers.submit(1, _cyclic_garbage_and_freeze_count).result(timeout=120)[0]
+            for _ in range(3)
+        ]
+        assert counts[0] > 10_000  # WeasyPrint and the app, imported before the first job
+        # after the first job: also the modules it imported (this test's); after the second,
+        # nothing new: its 1,000 cycles (2,000 objects) were collected, not frozen
+        assert counts[1] > counts[0]
+        assert counts[2] - counts[1] < 500
+        workers.run(1, _cyclic_garbage_and_freeze_count)
+        assert gc.get_freeze_count() == frozen_here
+    finally:
+        workers.reset_pool()
