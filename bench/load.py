@@ -19,6 +19,9 @@ after another: each is uncached, so it is made by a job while the reviewer's pag
 every 2 s (as the 正在生成 page does) until the file comes. Compare the page-view p95 of a run
 with and without them.
 
+``LOADBENCH_SAMPLES=FILE``: every request (route, start, end, status) written to FILE as JSON,
+to see when the slow ones came (all in the first seconds, for instance).
+
 Each user also asks for the header's unread count once a minute, as an open page does (not
 counted as a page view).
 
@@ -610,6 +613,8 @@ def pct(values, p):
 
 def summarise(rec: Recorder, t0: float, t_end: float, events: dict, grace: float):
     samples = rec.samples
+    if os.environ.get("LOADBENCH_SAMPLES"):  # every request, for a closer look afterwards
+        Path(os.environ["LOADBENCH_SAMPLES"]).write_text(json.dumps(samples))
     duration = t_end - t0
     print(f"\nrequests: {len(samples)} in {duration:.1f} s = {len(samples) / duration:.1f} req/s")
     by_route = defaultdict(list)
@@ -906,6 +911,7 @@ def main():
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: see the end
         )
         wait_http(base, gunicorn)
         print(
@@ -1039,6 +1045,11 @@ def main():
             except subprocess.TimeoutExpired:
                 gunicorn.kill()
                 gunicorn.wait()
+        if gunicorn is not None:
+            # A worker waits at exit for its pool's running job (a long PDF), and outlives a
+            # master killed meanwhile: it would go on laying out during the next run.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(gunicorn.pid, signal.SIGKILL)
         if log is not None:
             shutil.copy(tmp / "gunicorn.log", f"/tmp/{dbname}-gunicorn.log")
             log.close()

@@ -407,3 +407,32 @@ def test_pool_processes_freeze_what_outlives_each_job():
         assert gc.get_freeze_count() == frozen_here
     finally:
         workers.reset_pool()
+
+
+def _start_of_this_process() -> tuple[int | None, int, bool]:
+    import os
+    import sys
+
+    from app.pdf import workers
+
+    return workers.imported_at, os.sched_getscheduler(0), "weasyprint" in sys.modules
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "SCHED_IDLE"), reason="Linux scheduling")
+def test_a_new_pool_process_imports_the_app_at_idle_priority_and_then_works_at_normal():
+    """Two pools starting beside the page views made them slow for seconds: the imports run
+    at idle priority; the process itself keeps its priority for the volumes it lays out."""
+    import os
+
+    from app.pdf import workers
+
+    workers.reset_pool()
+    try:
+        imported_at, working_at, weasyprint_loaded = workers.submit(
+            2, _start_of_this_process
+        ).result(timeout=120)
+    finally:
+        workers.reset_pool()
+    assert imported_at == os.SCHED_IDLE
+    assert working_at == os.SCHED_OTHER
+    assert weasyprint_loaded

@@ -233,10 +233,10 @@ def host_is_busy() -> bool:
 
 
 def jobs_at_once() -> int:
-    """How many jobs lay out at the same time on a host: half its cores, at least one. A
-    layout slows the page views on its core even at idle priority (it evicts their caches):
-    on two cores, page views' p95 went from ~125 ms to ~465 ms beside two long PDFs
-    (docs/benchmarks.md), so the other half is left to the web workers."""
+    """How many jobs lay out at the same time on a host: half its cores, at least one. Even
+    at idle priority a layout slows the page views beside it somewhat (on two cores their p50
+    went from ~30 to ~40 ms, docs/benchmarks.md), so the other half is left to the web
+    workers."""
     return max(1, (os.cpu_count() or 2) // 2)
 
 

@@ -9,11 +9,13 @@ import logging
 import math
 import multiprocessing
 import os
+import runpy
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pikepdf
 
@@ -21,6 +23,12 @@ from app.pdf.fonts import RoleFont, default_cache_dir
 from app.pdf.html import prepare_and_write, write_prepared
 
 log = logging.getLogger(__name__)
+
+# A new process starts by running pool_start.py, which imports the app at idle priority.
+_QUIET_START = {
+    "initializer": runpy.run_path,
+    "initargs": (str(Path(__file__).with_name("pool_start.py")),),
+}
 
 
 # Laying out a PDF is ~85% of its cost (100–500 ms of CPU), cutting its fonts down most of the
@@ -47,9 +55,16 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _start_worker() -> None:
-    """In a new helper or pool process: end with the parent, and freeze the modules just
-    imported (WeasyPrint, fontTools, the app) for the garbage collector (see ``_settled``)."""
+# The scheduling policy this process's imports ran under (``pool_start.py``), for diagnostics.
+imported_at: int | None = None
+
+
+def start_worker(import_policy: int | None) -> None:
+    """In a new helper or pool process, once ``pool_start.py`` has imported the app (under
+    ``import_policy``): end with the parent, and freeze the modules imported for the garbage
+    collector (see ``_settled``)."""
+    global imported_at
+    imported_at = import_policy
     _exit_with_parent()
     gc.collect()
     gc.freeze()
@@ -80,7 +95,7 @@ def write_aside(
             _aside = ProcessPoolExecutor(
                 1,
                 mp_context=multiprocessing.get_context("spawn"),  # the caller runs threads
-                initializer=_start_worker,
+                **_QUIET_START,
             )
         pool = _aside
     try:
@@ -115,7 +130,7 @@ def pool(workers: int) -> ProcessPoolExecutor:
         _executor = ProcessPoolExecutor(
             workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
+            **_QUIET_START,
         )
     return _executor
 

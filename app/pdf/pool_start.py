@@ -1,0 +1,34 @@
+"""What a helper or pool process runs first, by path (``runpy.run_path``), before anything of
+the app is imported.
+
+Importing the app, WeasyPrint and fontTools takes a new process 3–4 s of CPU. At normal
+priority, two pools starting at once beside the page views (two web workers' first long PDFs)
+made every page view for ~7 s take half a second (docs/benchmarks.md). So the imports run
+on a thread of their own at idle priority (a thread's policy; an unprivileged process could
+not raise its main thread's priority again, and it lays out the volumes a secretary waits
+for), and the process then starts as ``workers.start_worker`` says.
+"""
+
+import os
+import threading
+
+_imported_at: list[int] = []
+
+
+def _import_quietly() -> None:
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.nice(19)  # on Linux, this thread's only
+    import app.pdf.jobs  # noqa: F401  (with it the workers, the layout and WeasyPrint)
+
+    _imported_at.append(os.sched_getscheduler(0) if hasattr(os, "sched_getscheduler") else -1)
+
+
+_importer = threading.Thread(target=_import_quietly, name="import-quietly")
+_importer.start()
+_importer.join()
+
+from app.pdf.workers import start_worker  # noqa: E402  (imported above: at once)
+
+start_worker(_imported_at[0] if _imported_at else None)
