@@ -1,6 +1,7 @@
 """A new gunicorn worker warms up before its first request (app/server/warmup.py)."""
 
 import gc
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +15,14 @@ from app.server import gunicorn_conf, warmup
 def unfrozen():
     yield
     gc.unfreeze()
+
+
+@pytest.fixture(autouse=True)
+def job_processes_started(monkeypatch):
+    """Warm-ups here record that they would start the job process (one test starts it)."""
+    started = []
+    monkeypatch.setattr(warmup, "start_job_process", lambda: started.append(True))
+    return started
 
 
 def test_warm_up_compiles_templates_typesets_a_pdf_and_freezes_the_heap(app, monkeypatch, unfrozen):
@@ -60,3 +69,35 @@ def test_warm_up_loads_the_wording_checks_dictionaries(app, monkeypatch, unfroze
     default_book.cache_clear()
     warmup.warm_up(app)
     assert default_book()._index is not None  # built from jieba's and pypinyin's data
+
+
+@pytest.mark.parametrize(
+    ("settings", "started"),
+    [
+        ({}, 1),  # the jobs run in this worker's pool: its process starts before the page views
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, 0),  # RQ runs them elsewhere
+        ({"PDF_CACHE_DIR": None}, 0),  # no cache, no jobs: every PDF is made in the request
+    ],
+)
+def test_warm_up_starts_the_job_process_when_jobs_run_here(
+    app, monkeypatch, unfrozen, job_processes_started, settings, started
+):
+    monkeypatch.setattr(warmup, "render_pdf", lambda *args, **kwargs: b"%PDF")
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    warmup.warm_up(app)
+    assert len(job_processes_started) == started
+
+
+def test_the_job_process_is_one_process_that_jobs_then_use():
+    from app.pdf import workers
+
+    workers.reset_pool()
+    try:
+        workers.start_job_process().result(timeout=120)
+        before = set(workers.pool(2)._processes)
+        assert len(before) == 1
+        pid = workers.submit(2, os.getpid).result(timeout=120)
+        assert {pid} == before == set(workers.pool(2)._processes)
+    finally:
+        workers.reset_pool()

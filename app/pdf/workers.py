@@ -178,6 +178,18 @@ def warm_up_workers(workers: int | None = None) -> None:
             reset_pool()
 
 
+def start_job_process() -> Future | None:
+    """Start one process of the pool now, for the jobs this web worker will hand it (long
+    PDFs, plates laid out ahead); done once the process is ready. Started on demand, beside
+    the page views, its start slowed them for seconds even with its imports at idle priority
+    (docs/benchmarks.md)."""
+    try:
+        return pool(min(2, os.cpu_count() or 1)).submit(_ready)
+    except (BrokenProcessPool, OSError):
+        reset_pool()
+        return None
+
+
 def reset_pool() -> None:
     global _executor
     if _executor is not None:

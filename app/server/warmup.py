@@ -18,6 +18,7 @@ from flask import Flask
 
 from app.documents.checks import check
 from app.pdf.render import PdfSource, render_pdf
+from app.pdf.workers import start_job_process
 from app.phrasebook.current import phrase_book_or_shipped
 from app.reports.exports import font_dir_of
 
@@ -47,7 +48,8 @@ SAMPLE = PdfSource(
 def warm_up(app: Flask) -> None:
     """Compile the main templates, load the wording check's dictionaries (jieba's word
     frequencies, pypinyin's readings: ~1 s) and build the current phrase book's index, typeset
-    one small PDF (not cached), freeze the heap."""
+    one small PDF (not cached), start the process that will run this worker's PDF jobs
+    (unless RQ runs them), freeze the heap."""
     with app.app_context():
         for name in TEMPLATES:
             app.jinja_env.get_template(name)
@@ -57,5 +59,7 @@ def warm_up(app: Flask) -> None:
             render_pdf(SAMPLE, font_dir_of(app), aside=app.config["PDF_LAYOUT_ASIDE"])
         except Exception:  # a missing font must not keep the worker from serving pages
             log.exception("PDF warm-up failed; the first PDF will be slow")
+        if app.config.get("PDF_CACHE_DIR") and not app.config.get("REDIS_URL"):
+            start_job_process()  # the jobs run in this worker's pool, not on RQ
     gc.collect()
     gc.freeze()
