@@ -371,15 +371,26 @@ def test_a_job_yields_to_page_views_but_the_pool_process_keeps_its_priority():
     assert job == os.SCHED_IDLE and process == os.SCHED_OTHER
 
 
-def _cyclic_garbage_and_freeze_count() -> tuple[int, int]:
+def _cyclic_garbage_and_freeze_count(fail: bool = False) -> tuple[int, int]:
+    """1,000 reference cycles left for the process to collect (automatic collection is held
+    off meanwhile, so that only the collection after the job can take them)."""
     import gc
 
     class Node:
         pass
 
-    for _ in range(1000):
-        node = Node()
-        node.me = node
+    gc.disable()
+    kept = []  # a failure's traceback holds this frame, hence what it refers to (a layout)
+    try:
+        for _ in range(1000):
+            node = Node()
+            node.me = node
+            if fail:
+                kept.append(node)
+    finally:
+        gc.enable()
+    if fail:
+        raise ValueError(f"a failed job with {len(kept)} objects in hand")
     return gc.get_freeze_count(), gc.get_count()[0]
 
 
@@ -403,6 +414,11 @@ def test_pool_processes_freeze_what_outlives_each_job():
         # nothing new: its 1,000 cycles (2,000 objects) were collected, not frozen
         assert counts[1] > counts[0]
         assert counts[2] - counts[1] < 500
+        # a failed job's garbage (its traceback holds it) is not frozen either
+        with pytest.raises(ValueError):
+            workers.submit(1, _cyclic_garbage_and_freeze_count, True).result(timeout=120)
+        after_failure = workers.submit(1, _cyclic_garbage_and_freeze_count).result(timeout=120)
+        assert after_failure[0] - counts[2] < 500
         workers.run(1, _cyclic_garbage_and_freeze_count)
         assert gc.get_freeze_count() == frozen_here
     finally:
@@ -436,3 +452,23 @@ def test_a_new_pool_process_imports_the_app_at_idle_priority_and_then_works_at_n
     assert imported_at == os.SCHED_IDLE
     assert working_at == os.SCHED_OTHER
     assert weasyprint_loaded
+
+
+def test_a_pool_whose_process_died_idle_is_replaced_at_the_next_job():
+    import os
+    import signal
+
+    from app.pdf import workers
+
+    workers.reset_pool()
+    try:
+        first = workers.submit(1, os.getpid).result(timeout=120)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not workers.pool(1)._broken and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert workers.pool(1)._broken  # as the executor sees it: every submit would fail
+        second = workers.submit(1, os.getpid).result(timeout=120)
+        assert second != first
+    finally:
+        workers.reset_pool()

@@ -97,7 +97,6 @@ def test_the_job_process_is_one_process_that_jobs_then_use():
         workers.start_job_process().result(timeout=120)
         before = set(workers.pool(2)._processes)
         assert len(before) == 1
-        pid = workers.submit(2, os.getpid).result(timeout=120)
-        assert {pid} == before == set(workers.pool(2)._processes)
+        assert workers.submit(2, os.getpid).result(timeout=120) in before
     finally:
         workers.reset_pool()

@@ -1,4 +1,4 @@
-"""What a helper or pool process runs first, by path (``runpy.run_path``), before anything of
+"""What a pool process runs first, by path (``runpy.run_path``), before anything of
 the app is imported.
 
 Importing the app, WeasyPrint and fontTools takes a new process 3–4 s of CPU. At normal
@@ -10,25 +10,33 @@ for), and the process then starts as ``workers.start_worker`` says.
 """
 
 import os
+import sys
 import threading
 
-_imported_at: list[int] = []
+# Read before the imports, which may take long: the parent may be gone by their end.
+_parent = os.getppid()
+_imported_at: list[int | None] = []
 
 
 def _import_quietly() -> None:
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):
-        os.nice(19)  # on Linux, this thread's only
+        if sys.platform.startswith("linux"):
+            os.nice(19)  # on Linux, this thread's only (elsewhere the whole process's)
     import app.pdf.jobs  # noqa: F401  (with it the workers, the layout and WeasyPrint)
 
-    _imported_at.append(os.sched_getscheduler(0) if hasattr(os, "sched_getscheduler") else -1)
+    try:
+        _imported_at.append(os.sched_getscheduler(0))
+    except (AttributeError, OSError):
+        _imported_at.append(None)
 
 
 _importer = threading.Thread(target=_import_quietly, name="import-quietly")
 _importer.start()
 _importer.join()
 
-from app.pdf.workers import start_worker  # noqa: E402  (imported above: at once)
+# Imported above, at once; or, if the import failed there, here, where the error is raised.
+from app.pdf.workers import start_worker  # noqa: E402
 
-start_worker(_imported_at[0] if _imported_at else None)
+start_worker(_imported_at[0] if _imported_at else None, _parent)

@@ -24,7 +24,7 @@ from app.pdf.html import prepare_and_write, write_prepared
 
 log = logging.getLogger(__name__)
 
-# A new process starts by running pool_start.py, which imports the app at idle priority.
+# A new pool process starts by running pool_start.py, which imports the app at idle priority.
 _QUIET_START = {
     "initializer": runpy.run_path,
     "initargs": (str(Path(__file__).with_name("pool_start.py")),),
@@ -42,10 +42,11 @@ _aside: ProcessPoolExecutor | None = None
 _aside_lock = threading.Lock()
 
 
-def _exit_with_parent() -> None:
-    """In the helper: end when the process that started it is gone (a worker killed with
-    SIGKILL never shuts its pool down, and the helper would wait for work forever)."""
-    parent = os.getppid()
+def _exit_with_parent(parent: int | None = None) -> None:
+    """In the helper: end when the process that started it (``parent``, by default the present
+    parent) is gone (a worker killed with SIGKILL never shuts its pool down, and the helper
+    would wait for work forever)."""
+    parent = parent or os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -59,13 +60,13 @@ def _exit_with_parent() -> None:
 imported_at: int | None = None
 
 
-def start_worker(import_policy: int | None) -> None:
-    """In a new helper or pool process, once ``pool_start.py`` has imported the app (under
-    ``import_policy``): end with the parent, and freeze the modules imported for the garbage
-    collector (see ``_settled``)."""
+def start_worker(import_policy: int | None = None, parent: int | None = None) -> None:
+    """In a new helper or pool process, once the app is imported (by ``pool_start.py``, under
+    ``import_policy``, for a pool): end with the parent (``parent``: its pid, read before the
+    imports), and freeze the modules imported for the garbage collector (see ``_settled``)."""
     global imported_at
     imported_at = import_policy
-    _exit_with_parent()
+    _exit_with_parent(parent)
     gc.collect()
     gc.freeze()
 
@@ -76,11 +77,12 @@ def _settled(function: Callable, *args):
     the next layout then walk only what it allocates. Without this they cost a fifth of a
     layout's CPU (docs/benchmarks.md). Only in these processes, which run one job at a time:
     in a web worker, freezing would also keep other requests' objects forever."""
-    try:
-        return function(*args)
-    finally:
-        gc.collect()
-        gc.freeze()
+    result = function(*args)
+    # Not after a failure: its traceback still holds the failed layout, which would be frozen
+    # for good; the next job's collection takes it.
+    gc.collect()
+    gc.freeze()
+    return result
 
 
 def write_aside(
@@ -92,10 +94,12 @@ def write_aside(
     global _aside
     with _aside_lock:
         if _aside is None:
+            # Started at normal priority, unlike the pool: somebody waits for its first PDF
+            # (a request, or the warm-up within gunicorn's timeout).
             _aside = ProcessPoolExecutor(
                 1,
                 mp_context=multiprocessing.get_context("spawn"),  # the caller runs threads
-                **_QUIET_START,
+                initializer=start_worker,
             )
         pool = _aside
     try:
@@ -136,8 +140,13 @@ def pool(workers: int) -> ProcessPoolExecutor:
 
 
 def submit(workers: int, function: Callable, *args) -> Future:
-    """``function(*args)`` in the pool of ``workers`` processes."""
-    return pool(workers).submit(_settled, function, *args)
+    """``function(*args)`` in the pool of ``workers`` processes; a pool found broken (a process
+    that died idle, or could not start) is replaced first."""
+    try:
+        return pool(workers).submit(_settled, function, *args)
+    except BrokenProcessPool:
+        reset_pool()
+        return pool(workers).submit(_settled, function, *args)
 
 
 def run(workers: int, function: Callable, *args) -> Future:
@@ -184,7 +193,7 @@ def start_job_process() -> Future | None:
     the page views, its start slowed them for seconds even with its imports at idle priority
     (docs/benchmarks.md)."""
     try:
-        return pool(min(2, os.cpu_count() or 1)).submit(_ready)
+        return submit(min(2, os.cpu_count() or 1), _ready)
     except (BrokenProcessPool, OSError):
         reset_pool()
         return None
