@@ -35,7 +35,7 @@ from app.pdf.plates import keep_plate
 from app.pdf.render import cached_path, render_pdf
 from app.pdf.signing import Issue, load_signing_key
 from app.pdf.typesetting import PdfSource
-from app.pdf.workers import reset_pool, submit
+from app.pdf.workers import pool_size, reset_pool, submit
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def dispatch(job: PdfJob, key: str, redis_url: str | None) -> None:
             _rq_make, replace(job, signing_passphrase=None), key, job_timeout=900
         )
         return
-    future = submit(min(2, os.cpu_count() or 1), make, job, key)
+    future = submit(pool_size(), make, job, key)
     future.add_done_callback(lambda done: _after_pool(done, job, key))
 
 
@@ -160,7 +160,7 @@ def keep_plate_later(
     if redis_url:
         rq_queue(redis_url).enqueue(_keep_plate, source, font_dir, cache_dir, job_timeout=900)
         return
-    future = submit(min(2, os.cpu_count() or 1), _keep_plate, source, font_dir, cache_dir)
+    future = submit(pool_size(), _keep_plate, source, font_dir, cache_dir)
     future.add_done_callback(_log_failure)
 
 

@@ -6,7 +6,6 @@ import contextlib
 import ctypes
 import gc
 import logging
-import os
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
@@ -74,7 +73,7 @@ def render_volume(
         "heading1": VOLUME_TEXT + "".join(doc.unit for doc in docs),
         "body": chinese_date(compiled_on) + "".join(doc.title for doc in docs) + "·　",
     }
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    workers = workers if workers is not None else processes.pool_size()
     if len(docs) > processes.PART_SIZE:
         try:
             return _volume_from_plates(

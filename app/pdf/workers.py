@@ -127,6 +127,11 @@ PART_SIZE = 8  # reports per worker document: bounds each worker's memory
 _executor: ProcessPoolExecutor | None = None
 
 
+def pool_size() -> int:
+    """The pool's processes: one per core, at most two (a volume's parts, PDF jobs)."""
+    return min(2, os.cpu_count() or 1)
+
+
 def pool(workers: int) -> ProcessPoolExecutor:
     global _executor
     if _executor is None:
@@ -178,7 +183,7 @@ def _ready() -> bool:
 
 def warm_up_workers(workers: int | None = None) -> None:
     """Start the worker processes ahead of a compilation (they take ~1 s to import)."""
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    workers = workers if workers is not None else pool_size()
     if workers >= 2:
         try:
             for _ in range(workers):
@@ -193,7 +198,7 @@ def start_job_process() -> Future | None:
     the page views, its start slowed them for seconds even with its imports at idle priority
     (docs/benchmarks.md)."""
     try:
-        return submit(min(2, os.cpu_count() or 1), _ready)
+        return submit(pool_size(), _ready)
     except (BrokenProcessPool, OSError):
         reset_pool()
         return None
