@@ -35,7 +35,7 @@ from app.pdf.plates import keep_plate
 from app.pdf.render import cached_path, render_pdf
 from app.pdf.signing import Issue, load_signing_key
 from app.pdf.typesetting import PdfSource
-from app.pdf.workers import pool_size, reset_pool, submit
+from app.pdf.workers import lower_this_thread, pool_size, reset_pool, submit
 
 log = logging.getLogger(__name__)
 
@@ -289,11 +289,10 @@ def _heartbeat(state_file: Path, user: int | None):
 def _yielding_to_page_views(function, *args) -> None:
     """In a pool process: ``function(*args)`` in a thread of its own that runs only on a core
     no web worker wants. Nobody waits on this job (the user's page reloads itself), while a
-    page view waits on its worker for every time slice the layout takes from it. Linux's
-    SCHED_IDLE policy is made for this: a waking web worker always takes the core back at
-    once. The policy is a thread's: the pool process's own thread keeps its priority for the
-    volume it may lay out next, which a secretary waits for. Where SCHED_IDLE is missing, the
-    lowest priority. (The helper of ``write_aside`` keeps its priority: its worker waits for
+    page view waits on its worker for every time slice the layout takes from it
+    (``workers.lower_this_thread``). The priority is the thread's: the pool process's own
+    thread keeps its priority for the volume it may lay out next, which a secretary waits
+    for. (The helper of ``write_aside`` keeps its priority: its worker waits for
     it.) Elsewhere (an RQ worker, tests): called as it is."""
     if multiprocessing.parent_process() is None:
         function(*args)
@@ -301,10 +300,7 @@ def _yielding_to_page_views(function, *args) -> None:
     failure: list[BaseException] = []
 
     def run() -> None:
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        except (AttributeError, OSError):
-            os.nice(19)
+        lower_this_thread()
         try:
             function(*args)
         except BaseException as error:  # handed to the pool's thread, which reports it

@@ -19,6 +19,7 @@ _imported_at: list[int | None] = []
 
 
 def _import_quietly() -> None:
+    # workers.lower_this_thread, which cannot be imported before the imports it lowers.
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):

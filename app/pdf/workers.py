@@ -10,6 +10,7 @@ import math
 import multiprocessing
 import os
 import runpy
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +55,18 @@ def _exit_with_parent(parent: int | None = None) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def lower_this_thread() -> None:
+    """Let this thread run only on a core nobody else wants: Linux's SCHED_IDLE policy, under
+    which a waking web worker takes the core back at once. Where it is missing, nice 19 on
+    Linux, where it is the thread's alone; elsewhere it would be the whole process's, so
+    nothing."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        if sys.platform.startswith("linux"):
+            os.nice(19)
 
 
 # The scheduling policy this process's imports ran under (``pool_start.py``), for diagnostics.
