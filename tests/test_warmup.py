@@ -21,7 +21,7 @@ def unfrozen():
 def job_processes_started(monkeypatch):
     """Warm-ups here record that they would start the job process (one test starts it)."""
     started = []
-    monkeypatch.setattr(warmup, "start_job_process", lambda: started.append(True))
+    monkeypatch.setattr(warmup, "start_pool_process", lambda: started.append(True))
     return started
 
 
@@ -94,7 +94,7 @@ def test_the_job_process_is_one_process_that_jobs_then_use():
 
     workers.reset_pool()
     try:
-        workers.start_job_process().result(timeout=120)
+        workers.start_pool_process().result(timeout=120)
         before = set(workers.pool(2)._processes)
         assert len(before) == 1
         assert workers.submit(2, os.getpid).result(timeout=120) in before

@@ -25,12 +25,6 @@ from app.pdf.html import prepare_and_write, write_prepared
 
 log = logging.getLogger(__name__)
 
-# A new pool process starts by running pool_start.py, which imports the app at idle priority.
-_QUIET_START = {
-    "initializer": runpy.run_path,
-    "initargs": (str(Path(__file__).with_name("pool_start.py")),),
-}
-
 
 # Laying out a PDF is ~85% of its cost (100–500 ms of CPU), cutting its fonts down most of the
 # rest. In a web worker's own process both hold its GIL (against its other threads: the
@@ -152,7 +146,9 @@ def pool(workers: int) -> ProcessPoolExecutor:
         _executor = ProcessPoolExecutor(
             workers,
             mp_context=multiprocessing.get_context("spawn"),
-            **_QUIET_START,
+            # A new process first runs pool_start.py, which imports the app at idle priority.
+            initializer=runpy.run_path,
+            initargs=(str(Path(__file__).with_name("pool_start.py")),),
         )
     return _executor
 
@@ -194,22 +190,17 @@ def _ready() -> bool:
     return True
 
 
-def warm_up_workers(workers: int | None = None) -> None:
-    """Start the worker processes ahead of a compilation (they take ~1 s to import)."""
-    workers = workers if workers is not None else pool_size()
-    if workers >= 2:
-        try:
-            for _ in range(workers):
-                pool(workers).submit(_ready)
-        except (BrokenProcessPool, OSError):
-            reset_pool()
+def warm_up_workers() -> None:
+    """Start the pool's processes ahead of a compilation."""
+    if pool_size() >= 2:
+        for _ in range(pool_size()):
+            start_pool_process()
 
 
-def start_job_process() -> Future | None:
-    """Start one process of the pool now, for the jobs this web worker will hand it (long
-    PDFs, plates laid out ahead); done once the process is ready. Started on demand, beside
-    the page views, its start slowed them for seconds even with its imports at idle priority
-    (docs/benchmarks.md)."""
+def start_pool_process() -> Future | None:
+    """Start one more process of the pool now (unless one is idle); done once it is ready. A
+    process takes seconds to import the app: started on demand, beside the page views, it
+    slowed them even with its imports at idle priority (docs/benchmarks.md)."""
     try:
         return submit(pool_size(), _ready)
     except (BrokenProcessPool, OSError):

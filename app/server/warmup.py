@@ -18,7 +18,7 @@ from flask import Flask
 
 from app.documents.checks import check
 from app.pdf.render import PdfSource, render_pdf
-from app.pdf.workers import start_job_process
+from app.pdf.workers import start_pool_process
 from app.phrasebook.current import phrase_book_or_shipped
 from app.reports.exports import font_dir_of
 
@@ -60,6 +60,6 @@ def warm_up(app: Flask) -> None:
         except Exception:  # a missing font must not keep the worker from serving pages
             log.exception("PDF warm-up failed; the first PDF will be slow")
         if app.config.get("PDF_CACHE_DIR") and not app.config.get("REDIS_URL"):
-            start_job_process()  # the jobs run in this worker's pool, not on RQ
+            start_pool_process()  # for its jobs (long PDFs, plates ahead): here, not on RQ
     gc.collect()
     gc.freeze()
