@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.documents.structure import paragraphs
+from app.pdf.exact_spacing import EXACT
 from app.pdf.linebreak import (
     INNER_TRIM_EM,
     MIN_LATIN_SPACING_EM,
@@ -476,8 +477,9 @@ def latin(text: str) -> str:
 
 def line_html(line: Line) -> str:
     """A line as the template should set it: each compressed mark in an element of its own
-    with negative margins, a justified line's last glyph in a box of its own (split_end),
-    Latin runs with the cmap figures."""
+    with negative margins, Latin runs with the cmap figures; a justified line's last glyph in
+    a box of its own (split_end) only where WeasyPrint cuts each glyph's spacing
+    (``exact_spacing.EXACT`` false)."""
     trims = {trim.index: trim for trim in line.trims}
     cuts = sorted({0, len(line.text), *trims, *(i + 1 for i in trims)})
     parts = []
@@ -486,7 +488,7 @@ def line_html(line: Line) -> str:
         if trim:
             style = f"margin-left: {-trim.left}pt; margin-right: {-trim.right}pt"
             parts.append(f'<span style="{style}">{line.text[a]}</span>')
-        elif b == len(line.text) and not line.last:
+        elif b == len(line.text) and not line.last and not EXACT:
             body, end = split_end(line.text[a:b])
             parts.append(f"{latin(body)}<span>{latin(end)}</span>")
         else:

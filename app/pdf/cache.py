@@ -13,17 +13,21 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
+import weasyprint
+
+from app.pdf.exact_spacing import EXACT
 from app.pdf.fonts import RoleFont
 from app.pdf.typesetting import PdfSource
 
 
 @cache
 def layout_digest() -> str:
-    """Changes whenever the layout code, template or stylesheet changes, so that a cached PDF
-    is never served after an upgrade that would typeset it differently."""
+    """Changes whenever the layout code, template, stylesheet or WeasyPrint changes (and
+    whether its spacing is written exactly), so that a cached PDF is never served after an
+    upgrade that would typeset it differently."""
     here = Path(__file__).parent
     templates = (here.parent.parent / "templates" / "pdf").glob("*.html")  # _report.html too
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"WeasyPrint {weasyprint.__version__}, exact {EXACT}".encode())
     for path in sorted([*here.glob("*.py"), here / "official.css", *templates]):
         digest.update(path.read_bytes())
     return digest.hexdigest()

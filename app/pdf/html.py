@@ -118,10 +118,16 @@ ARCHIVE_VARIANT = "pdf/a-2b"
 
 
 def write_prepared(
-    html: str, files: dict[str, Path | bytes], css_text: str, variant: str | None = None
+    html: str,
+    files: dict[str, Path | bytes],
+    css_text: str,
+    variant: str | None = None,
+    *,
+    compress: bool = True,
 ) -> bytes:
     """Lay out and write one document (also run in worker processes: arguments pickle);
-    ``variant``: WeasyPrint's ``pdf_variant`` (:data:`ARCHIVE_VARIANT` for approved PDFs)."""
+    ``variant``: WeasyPrint's ``pdf_variant`` (:data:`ARCHIVE_VARIANT` for approved PDFs);
+    ``compress=False`` for a document that is cut up and saved again (compressed then)."""
     fetcher = RestrictedFetcher(files)
     font_config = FontConfiguration()
     stylesheet = CSS(string=css_text, font_config=font_config, url_fetcher=fetcher)
@@ -131,6 +137,7 @@ def write_prepared(
             font_config=font_config,
             pdf_identifier=b"reportflow",
             pdf_variant=variant,
+            uncompressed_pdf=not compress,
         )
 
 

@@ -34,9 +34,10 @@ How WeasyPrint 70 (Pango 1.50) renders it, measured (``bench/pdf_grid.py``,
   A trimmed mark is set in an element of its own with a negative margin on its blank side.
 * Inside one text box WeasyPrint writes each glyph's spacing as a whole number of 1/1000 em,
   rounded towards zero, and the error adds up: a 28-character line ends up to 0.5 pt short
-  of the edge (beyond it when the spacing is negative). Boxes themselves are placed exactly,
-  so the template puts each line's last glyph in an element of its own (``split_end``): the
-  end is then within 0.05 pt.
+  of the edge (beyond it when the spacing is negative). ``exact_spacing`` makes it write the
+  spacing to 1/100 of a unit, so that a line in one text box ends within 0.03 pt; where that
+  cannot be done, each line's last glyph is an element of its own (``split_end``: boxes are
+  placed exactly).
 * The advances must be the ones HarfBuzz uses: ``lang="zh-CN"`` (its ``locl`` makes — one em
   wide; Noto CJK then draws —— as one two-em glyph, which takes no spacing inside) and
   ``font-kerning: none``. Digits next to Latin letters are shaped as Latin, where Noto CJK's
@@ -126,7 +127,7 @@ class Trim:
 @dataclass(frozen=True)
 class Line:
     """One line of a paragraph, set as a ``white-space: nowrap`` block with this letter-spacing
-    and text-indent, its last glyph in an element of its own (see ``split_end``). The first
+    and text-indent (see ``exact_spacing`` on how it then ends flush). The first
     line's indent is two characters of the grid (2 × (font size + grid spacing)), so that
     indented and full lines share columns."""
 

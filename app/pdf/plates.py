@@ -67,7 +67,7 @@ def lay_out_batch(html: str, files: dict, css_text: str, pages: list[int]) -> li
     """In a worker (arguments pickle): one document of several reports, cut into a plate
     each; ``pages`` are the pages each report should take. The cycles a layout leaves are
     collected at once, so that a worker laying out batch after batch stays small."""
-    plates = cut_into_plates(write_prepared(html, files, css_text), pages)
+    plates = cut_into_plates(write_prepared(html, files, css_text, compress=False), pages)
     gc.collect()
     return plates
 

@@ -16,6 +16,7 @@ from datetime import date
 from itertools import pairwise
 
 from app.documents.structure import Block, parse
+from app.pdf.exact_spacing import EXACT
 from app.pdf.fonts import RoleFont, advance_em
 from app.pdf.glyphs import blank_sides, ink_shift, widening
 from app.pdf.linebreak import LEFT, RIGHT, Line, break_paragraph, grid_spacing, split_end
@@ -169,14 +170,14 @@ def line_spans(line: Line, heading_chars: int, role: str, faces: _Faces) -> tupl
     """A broken line as spans: its first ``heading_chars`` characters in the heading's
     ``role``; a compressed or widened glyph with its margins at the end of a span (a right
     margin) or at its start (a left one), with the plain text before or after it, since
-    WeasyPrint's cost goes with the number of text boxes; and the last glyph of a justified
-    line in a box of its own (WeasyPrint rounds letter-spacing to 1/1000 em per glyph inside
-    a box; boxes are placed exactly, so the line then ends flush within 0.05 pt, not 0.5)."""
+    WeasyPrint's cost goes with the number of text boxes. Only where WeasyPrint cuts each
+    glyph's spacing to 1/1000 em (``exact_spacing.EXACT`` false) is the last glyph of a
+    justified line a box of its own: boxes are placed exactly, so the line ends flush."""
     text = line.text
     heading_chars = min(heading_chars, len(text))
     margins = _margins(line, heading_chars, role, faces)
-    end = len(text) if line.last else len(split_end(text)[0]) or len(text)
-    if not line.last and len(text) - 1 in margins:
+    end = len(text) if line.last or EXACT else len(split_end(text)[0]) or len(text)
+    if not line.last and not EXACT and len(text) - 1 in margins:
         end = len(text) - 1
     cuts = {0, len(text), heading_chars, end, *margins, *(i + 1 for i in margins)}
     spans: list[Span] = []
