@@ -254,6 +254,46 @@ def test_volume_laid_out_in_parts_matches_the_single_document(org, monkeypatch):
     assert outline_parts == outline_single
 
 
+def test_the_first_batch_is_sent_before_the_last_report_is_typeset(org, monkeypatch):
+    """Typesetting every report first left the workers idle for a second of a 50-report
+    volume: each batch is sent as soon as its own reports are typeset."""
+    from datetime import date
+
+    from app.pdf import plates, volume, workers
+    from app.pdf.render import PdfSource
+
+    events = []
+    typeset, lay_out_batch = volume.typeset, plates.lay_out_batch
+
+    def logged_typeset(source, roles):
+        events.append(("typeset", source.unit))
+        return typeset(source, roles)
+
+    def logged_batch(*args):
+        events.append(("batch", len(args[3])))
+        return lay_out_batch(*args)
+
+    monkeypatch.setattr(volume, "typeset", logged_typeset)
+    monkeypatch.setattr(plates, "lay_out_batch", logged_batch)
+    monkeypatch.setattr(workers, "PART_SIZE", 2)
+    sources = [
+        PdfSource(f"第{n}篇", BODY * (n % 3 + 1), f"第{n}单位", "期次", date(2026, 11, 20))
+        for n in range(6)
+    ]
+    volume.render_volume(
+        sources,
+        period="期次",
+        compiled_on=date(2026, 11, 22),
+        compiler="秘书",
+        font_dir=None,
+        workers=1,
+    )
+    kinds = [kind for kind, _ in events]
+    assert kinds.count("typeset") == 6 and sum(n for kind, n in events if kind == "batch") == 6
+    assert kinds.index("batch") < len(kinds) - 1 - kinds[::-1].index("typeset")
+    assert [unit for kind, unit in events if kind == "typeset"] == [s.unit for s in sources]
+
+
 @pytest.mark.parametrize("count", [9, 10, 17, 33, 50])
 def test_parts_are_consecutive_balanced_and_fit_the_workers(count):
     from app.pdf.workers import PART_SIZE, split_evenly
@@ -546,6 +586,27 @@ def test_plates_are_drawn_where_one_document_draws_them(volumes, how, tmp_path):
     for one, other in zip(images["one document"], images[how], strict=True):
         difference = ImageChops.difference(Image.open(one), Image.open(other))
         assert sum(difference.histogram()[32:]) < 5, (one.name, difference.getbbox())
+
+
+@pytest.mark.parametrize("how", ["parts", "kept plates"])
+def test_page_numbers_laid_over_plates_sit_where_the_margin_boxes_put_them(volumes, how):
+    """The layers' numbers are lines of the page's body (templates/pdf/page_numbers.html), one
+    document's are official.css's margin boxes: every glyph at the same place to 0.01 pt."""
+
+    def numbers(pdf: bytes) -> list[list[tuple]]:
+        with pdfplumber.open(io.BytesIO(pdf)) as document:
+            return [
+                [
+                    (c["text"], round(c["x0"], 2), round(c["x1"], 2), round(c["top"], 2))
+                    for c in page.chars
+                    if abs(c["size"] - 14) < 0.01
+                ]
+                for page in document.pages
+            ]
+
+    one, other = numbers(volumes["one document"]), numbers(volumes[how])
+    assert len([page for page in one if page]) >= 6  # the cover and blank pages have none
+    assert other == one
 
 
 def test_kept_plates_are_small_and_named_by_their_text(volumes):

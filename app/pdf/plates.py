@@ -18,6 +18,8 @@ from __future__ import annotations
 import gc
 import io
 from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
@@ -29,7 +31,13 @@ from app.pdf.fetcher import asset_url
 from app.pdf.fonts import RoleFont, resolve_roles
 from app.pdf.html import characters_by_role, prepare_fonts, write_prepared
 from app.pdf.joining import copied_outline, drop_font_programs, outline_destination
-from app.pdf.typesetting import PdfSource, TypesetDocument, predicted_pages, typeset
+from app.pdf.typesetting import (
+    CHARS_PER_LINE,
+    PdfSource,
+    TypesetDocument,
+    predicted_pages,
+    typeset,
+)
 
 # Page numbers are laid out in layers of this many pages (an even number: each layer starts
 # on a right-hand page with an odd number, as the volume's pages do).
@@ -112,55 +120,73 @@ def _blank(page: pikepdf.Page) -> bool:
     return all(b"BT" not in stream.read_bytes() for stream in streams)
 
 
-def plates_for(
+def estimated_rows(source: PdfSource) -> int:
+    """About how many grid lines a report takes, before it is typeset: its paragraphs' lines
+    at 28 characters, and its title and signature."""
+    return 8 + sum(-(-len(line.strip()) // CHARS_PER_LINE) for line in source.body.splitlines())
+
+
+@dataclass
+class PlateWork:
+    """A volume's plates: those kept in the cache, and jobs laying out the rest."""
+
+    found: list[bytes | None]
+    paths: list[Path | None]
+    batches: list[list[int]]
+    jobs: list[Future]
+
+    def result(self, progress: Callable[[int], None]) -> list[bytes]:
+        """Every plate, once laid out (and kept); ``progress(n)`` after each ``n`` reports."""
+        for batch, job in zip(self.batches, self.jobs, strict=True):
+            for i, data in zip(batch, job.result(), strict=True):
+                self.found[i] = data
+                if self.paths[i] is not None:
+                    store_in_cache(self.paths[i], data)
+            progress(len(batch))
+        return [data for data in self.found if data is not None]
+
+
+def start_plates(
     sources: list[PdfSource],
-    docs: list[TypesetDocument],
+    doc_of: Callable[[int], TypesetDocument],
     roles: dict[str, RoleFont],
     cache_dir: Path | None,
     workers: int,
     progress: Callable[[int], None],
-) -> list[bytes]:
-    """The plate of every report: from the cache, or laid out (and kept) now; ``progress(n)``
-    after each ``n`` reports."""
+) -> PlateWork:
+    """The plates kept in the cache, and the others sent to be laid out a batch at a time: each
+    batch's reports are typeset (``doc_of(i)``) just before it is sent, so that the workers lay
+    out the first batches while the next ones are typeset. Batches are balanced by
+    :func:`estimated_rows`, since pages are known only once a report is typeset."""
     paths = [plate_path(cache_dir, s, roles) if cache_dir else None for s in sources]
     found = [path.read_bytes() if path is not None and path.exists() else None for path in paths]
     missing = [i for i, plate in enumerate(found) if plate is None]
-    if len(missing) < len(docs):
-        progress(len(docs) - len(missing))
-    if missing:
-        pages = [predicted_pages(docs[i]) for i in missing]
-        batches = [[missing[i] for i in part] for part in processes.split_evenly(pages, workers)]
-        jobs = [
-            processes.run(workers, lay_out_batch, *batch_arguments([docs[i] for i in batch], roles))
-            for batch in batches
-        ]
-        for batch, job in zip(batches, jobs, strict=True):
-            for i, data in zip(batch, job.result(), strict=True):
-                found[i] = data
-                if paths[i] is not None:
-                    store_in_cache(paths[i], data)
-            progress(len(batch))
-    return [data for data in found if data is not None]
+    if len(missing) < len(sources):
+        progress(len(sources) - len(missing))
+    sizes = [estimated_rows(sources[i]) for i in missing]
+    parts = processes.split_evenly(sizes, workers) if missing else []
+    batches = [[missing[i] for i in part] for part in parts if part]
+    jobs = [
+        processes.run(workers, lay_out_batch, *batch_arguments([doc_of(i) for i in batch], roles))
+        for batch in batches
+    ]
+    return PlateWork(found, paths, batches, jobs)
 
 
 def numbers_html(first: int, count: int) -> str:
-    return render_template(
-        "pdf/page_numbers.html",
-        first=first,
-        count=count,
-        stylesheet=asset_url("official.css"),
-    )
+    return render_template("pdf/page_numbers.html", first=first, count=count)
 
 
 def _numbers_key(roles: dict[str, RoleFont], layer: int) -> str:
     return cache_key(f"page numbers, layer {layer}", {"page_number": roles["page_number"]})
 
 
-def number_layers(
+def start_number_layers(
     last_page: int, roles: dict[str, RoleFont], cache_dir: Path | None, workers: int
-) -> list[bytes]:
-    """Layers of empty pages numbered 1–100, 101–200… up to ``last_page``: page N of the
-    volume gets page ``(N - 1) % 100`` of layer ``(N - 1) // 100`` laid over it."""
+) -> Callable[[], list[bytes]]:
+    """Layers of empty pages numbered 1–100, 101–200… up to ``last_page``, from the cache or
+    sent to be laid out; the function returned gives them, once laid out (and kept). Page N
+    of the volume gets page ``(N - 1) % 100`` of layer ``(N - 1) // 100`` laid over it."""
     count = (last_page - 1) // NUMBERS_PER_LAYER + 1
     paths = [
         cache_dir / "plates" / f"numbers-{_numbers_key(roles, layer)}.pdf" if cache_dir else None
@@ -168,22 +194,25 @@ def number_layers(
     ]
     layers = [path.read_bytes() if path is not None and path.exists() else None for path in paths]
     missing = [i for i, data in enumerate(layers) if data is None]
-    if missing:
-        files = prepare_fonts(roles, characters_by_role([]))
-        jobs = {
-            layer: processes.run(
-                workers,
-                write_prepared,
-                numbers_html(layer * NUMBERS_PER_LAYER + 1, NUMBERS_PER_LAYER),
-                *files,
-            )
-            for layer in missing
-        }
+    files = prepare_fonts(roles, characters_by_role([])) if missing else None
+    jobs = {
+        layer: processes.run(
+            workers,
+            write_prepared,
+            numbers_html(layer * NUMBERS_PER_LAYER + 1, NUMBERS_PER_LAYER),
+            *files,
+        )
+        for layer in missing
+    }
+
+    def result() -> list[bytes]:
         for layer, job in jobs.items():
             data = layers[layer] = job.result()
             if paths[layer] is not None:
                 store_in_cache(paths[layer], data)
-    return [data for data in layers if data is not None]
+        return [data for data in layers if data is not None]
+
+    return result
 
 
 def keep_plate(source: PdfSource, font_dir: Path | None, cache_dir: Path) -> None:

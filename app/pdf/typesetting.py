@@ -176,6 +176,11 @@ def line_spans(line: Line, heading_chars: int, role: str, faces: _Faces) -> tupl
     text = line.text
     heading_chars = min(heading_chars, len(text))
     margins = _margins(line, heading_chars, role, faces)
+    if EXACT and margins.get(len(text) - 1, (0.0, 0.0))[1]:
+        # Nothing follows the last glyph: its right margin would move nothing and cost a box.
+        left = margins.pop(len(text) - 1)[0]
+        if left:
+            margins[len(text) - 1] = (left, 0.0)
     end = len(text) if line.last or EXACT else len(split_end(text)[0]) or len(text)
     if not line.last and not EXACT and len(text) - 1 in margins:
         end = len(text) - 1

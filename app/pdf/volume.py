@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pikepdf
@@ -17,10 +18,10 @@ from flask import render_template
 from app.pdf import workers as processes
 from app.pdf.contents import lay_out_contents
 from app.pdf.fetcher import asset_url
-from app.pdf.fonts import release_faces, resolve_roles
+from app.pdf.fonts import RoleFont, release_faces, resolve_roles
 from app.pdf.html import VOLUME_TEXT, characters_by_role, prepare_fonts
 from app.pdf.joining import VolumeInfo, finish_volume, join_plates
-from app.pdf.plates import PlateMismatch, number_layers, plates_for
+from app.pdf.plates import PlateMismatch, start_number_layers, start_plates
 from app.pdf.render import write_pdf
 from app.pdf.typesetting import (
     PdfSource,
@@ -54,30 +55,24 @@ def render_volume(
     core, at most 2) is more than one, and joined (``joining.py``); a smaller volume is one
     WeasyPrint document (fast enough, and without the plates' larger font programs)."""
     roles = resolve_roles(font_dir)
-    docs = [typeset(source, roles) for source in sources]
-    # Reading the faces' metrics and the title dictionary leaves cycles behind (~60 MB): free
-    # them, and give the freed heap back, before the parts are prepared (the peak).
-    _free_memory()
-    total = len(docs) + 2
+    docs: list[TypesetDocument | None] = [None] * len(sources)
+
+    def doc_of(index: int) -> TypesetDocument:
+        found = docs[index]
+        if found is None:
+            found = docs[index] = typeset(sources[index], roles)
+        return found
+
+    front_matter = partial(
+        _front_matter, roles=roles, period=period, compiled_on=compiled_on, compiler=compiler
+    )
+    total = len(sources) + 2
     info = VolumeInfo(f"{period}汇编", compiler, period, compiled_on)
-    context = {
-        "period": period,
-        "compiled_on": chinese_date(compiled_on),
-        "compiler": compiler,
-        "stylesheet": asset_url("official.css"),
-        "created": compiled_on.isoformat(),
-        "contents": lay_out_contents(docs, roles),
-    }
-    front_chars = {
-        "title": period + VOLUME_TEXT,
-        "heading1": VOLUME_TEXT + "".join(doc.unit for doc in docs),
-        "body": chinese_date(compiled_on) + "".join(doc.title for doc in docs) + "·　",
-    }
     workers = workers if workers is not None else processes.pool_size()
-    if len(docs) > processes.PART_SIZE:
+    if len(sources) > processes.PART_SIZE:
         try:
             return _volume_from_plates(
-                sources, docs, roles, context, front_chars, info, cache_dir, workers, progress
+                sources, doc_of, front_matter, roles, info, cache_dir, workers, progress
             )
         except (BrokenProcessPool, OSError):
             # No worker processes here (a restricted host, a dead worker): one document in
@@ -88,10 +83,38 @@ def render_volume(
             # A layout the grid did not predict, a damaged plate in the cache: one document,
             # numbered by WeasyPrint itself (the pool and others' jobs in it are left alone).
             log.exception("joining the volume's plates failed; laying it out as one document")
-    pdf = _volume_as_one_document(docs, roles, context, front_chars, info)
+    every_doc = [doc_of(i) for i in range(len(sources))]
+    _free_memory()
+    context, front_chars = front_matter(every_doc)
+    pdf = _volume_as_one_document(every_doc, roles, context, front_chars, info)
     if progress:
         progress(total, total)
     return pdf
+
+
+def _front_matter(
+    docs: list[TypesetDocument],
+    *,
+    roles: dict[str, RoleFont],
+    period: str,
+    compiled_on: date,
+    compiler: str,
+) -> tuple[dict, dict[str, str]]:
+    """The templates' context for the cover and contents, and the characters they print."""
+    context = {
+        "period": period,
+        "compiled_on": chinese_date(compiled_on),
+        "compiler": compiler,
+        "stylesheet": asset_url("official.css"),
+        "created": compiled_on.isoformat(),
+        "contents": lay_out_contents(docs, roles),
+    }
+    chars = {
+        "title": period + VOLUME_TEXT,
+        "heading1": VOLUME_TEXT + "".join(doc.unit for doc in docs),
+        "body": chinese_date(compiled_on) + "".join(doc.title for doc in docs) + "·　",
+    }
+    return context, chars
 
 
 def _free_memory() -> None:
@@ -121,12 +144,26 @@ def report_starts(docs: list[TypesetDocument], front_pages: int) -> list[int]:
 
 
 def _volume_from_plates(
-    sources, docs, roles, context, front_chars, info, cache_dir, workers, progress
+    sources, doc_of, front_matter, roles, info, cache_dir, workers, progress
 ) -> bytes:
-    """The front matter laid out now, the reports' plates from the cache or laid out now
-    (``plates.py``), joined. Page numbers come from the grid; a part that comes out otherwise
-    raises :class:`PlateMismatch` (never a wrong number printed)."""
-    total = len(docs) + 2
+    """The reports' plates from the cache or laid out now (``plates.py``), the front matter
+    laid out meanwhile, joined. Page numbers come from the grid; a part that comes out
+    otherwise raises :class:`PlateMismatch` (never a wrong number printed)."""
+    total = len(sources) + 2
+    done = 0
+
+    def advance(reports: int) -> None:
+        nonlocal done
+        done += reports
+        if progress:
+            progress(done, total)
+
+    plate_work = start_plates(sources, doc_of, roles, cache_dir, workers, advance)
+    docs = [doc_of(i) for i in range(len(sources))]
+    # Reading the faces' metrics and the title dictionary leaves cycles behind (~60 MB): free
+    # them, and give the freed heap back, while the workers lay the plates out.
+    _free_memory()
+    context, front_chars = front_matter(docs)
     front_pages = 1 + context["contents"].pages
     starts = report_starts(docs, front_pages)
     last_page = starts[-1] + predicted_pages(docs[-1]) - 1
@@ -139,16 +176,9 @@ def _volume_from_plates(
     )
     front_files = prepare_fonts(roles, characters_by_role([], front_chars))
     front_job = processes.run(workers, processes.write_part, front_html, *front_files)
-    done = 0
-
-    def advance(reports: int) -> None:
-        nonlocal done
-        done += reports
-        if progress:
-            progress(done, total)
-
-    plates = plates_for(sources, docs, roles, cache_dir, workers, advance)
-    layers = number_layers(last_page, roles, cache_dir, workers)
+    number_layers = start_number_layers(last_page, roles, cache_dir, workers)
+    plates = plate_work.result(advance)
+    layers = number_layers()
     front, front_count = front_job.result()
     if front_count != front_pages:
         raise PlateMismatch(f"contents take {front_count} pages, {front_pages} predicted")
