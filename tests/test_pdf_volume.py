@@ -4,7 +4,7 @@ import io
 import re
 import time
 import zipfile
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pdfplumber
 import pytest
@@ -214,6 +214,14 @@ def run_compile_job_in(app, job_id):
         run_compile_job(job_id)
 
 
+SMALL_VOLUME = {
+    "period": "期次",
+    "compiled_on": date(2026, 11, 22),
+    "compiler": "秘书",
+    "font_dir": None,
+}
+
+
 def test_volume_laid_out_in_parts_matches_the_single_document(org, monkeypatch):
     """The parallel path numbers pages from the grid; it must print what one document does."""
     from datetime import date
@@ -280,14 +288,7 @@ def test_the_first_batch_is_sent_before_the_last_report_is_typeset(org, monkeypa
         PdfSource(f"第{n}篇", BODY * (n % 3 + 1), f"第{n}单位", "期次", date(2026, 11, 20))
         for n in range(6)
     ]
-    volume.render_volume(
-        sources,
-        period="期次",
-        compiled_on=date(2026, 11, 22),
-        compiler="秘书",
-        font_dir=None,
-        workers=1,
-    )
+    volume.render_volume(sources, workers=1, **SMALL_VOLUME)
     kinds = [kind for kind, _ in events]
     assert kinds.count("typeset") == 6 and sum(n for kind, n in events if kind == "batch") == 6
     assert kinds.index("batch") < len(kinds) - 1 - kinds[::-1].index("typeset")
@@ -322,14 +323,7 @@ def test_a_broken_worker_pool_falls_back_to_one_document(org, monkeypatch):
     sources = [
         PdfSource(f"第{n}篇", BODY, f"第{n}单位", "期次", date(2026, 11, 20)) for n in range(3)
     ]
-    pdf = render_volume(
-        sources,
-        period="期次",
-        compiled_on=date(2026, 11, 22),
-        compiler="秘书",
-        font_dir=None,
-        workers=2,
-    )
+    pdf = render_volume(sources, workers=2, **SMALL_VOLUME)
     texts = page_texts(pdf)
     assert texts[1].startswith("目录") and sum("第0篇一、基本情况" in t for t in texts) == 1
 
