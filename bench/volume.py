@@ -2,6 +2,7 @@
 every process that takes part (this one and the worker pool).
 
 Run: .venv/bin/python bench/volume.py [COUNT ...] [--part-size N] [--warm] [--keep] [--no-cache]
+     [--pss]
 (default: 50 200)
 
 Each count is compiled twice with one plate cache (``app/pdf/plates.py``): "cold", every
@@ -12,7 +13,11 @@ Each count runs in a fresh interpreter (``--one COUNT``), so that one run's peak
 next one's. The pool is started before the clock starts, as the /compile page does while the
 secretary chooses the units. Memory is read from /proc: the resident set of this process and
 its pool workers, sampled every 20 ms and summed (the peak of the sum), and the sum of each
-process's own peak (VmHWM; an upper bound: the peaks need not coincide).
+process's own peak (VmHWM; an upper bound: the peaks need not coincide). The resident sets
+count a page shared by several processes (the libraries) once in each; ``--pss`` also sums
+their proportional sets (each shared page divided among its processes: what they take of the
+machine together), which costs this process CPU (/proc/<pid>/smaps_rollup): time that run
+apart.
 """
 
 from __future__ import annotations
@@ -88,19 +93,38 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-class Sampler(threading.Thread):
-    """The peak, over time, of the summed resident memory of this process and its children."""
+def _pss_kb(pid: int) -> int:
+    """The process's proportional set size: its private pages, and its share of the pages it
+    shares with others (the libraries, the font files mapped by several processes)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
-    def __init__(self) -> None:
+
+class Sampler(threading.Thread):
+    """The peak, over time, of the summed resident memory of this process and its children:
+    the sum of their resident sets (which counts a page shared by several processes once in
+    each) and the sum of their proportional sets (what they take of the machine together)."""
+
+    def __init__(self, proportional: bool) -> None:
         super().__init__(daemon=True)
         self.peak_kb = 0
+        self.peak_pss_kb = 0
+        self.proportional = proportional
         self.running = True
 
     def run(self) -> None:
         me = os.getpid()
         while self.running:
-            total = sum(_kb("VmRSS:", pid) for pid in [me, *descendants(me)])
-            self.peak_kb = max(self.peak_kb, total)
+            pids = [me, *descendants(me)]
+            self.peak_kb = max(self.peak_kb, sum(_kb("VmRSS:", pid) for pid in pids))
+            if self.proportional:  # reading them costs this process a tenth of a core
+                self.peak_pss_kb = max(self.peak_pss_kb, sum(map(_pss_kb, pids)))
             time.sleep(0.02)
 
 
@@ -136,7 +160,7 @@ def one(count: int, args: argparse.Namespace) -> None:
             future.result()
         time.sleep(1)
         before_kb = sum(_kb("VmRSS:", pid) for pid in [os.getpid(), *descendants(os.getpid())])
-        sampler = Sampler()
+        sampler = Sampler(args.pss)
         sampler.start()
         pids = [os.getpid(), *descendants(os.getpid())]
         cpu_each = [cpu_seconds([pid]) for pid in pids]
@@ -162,7 +186,9 @@ def one(count: int, args: argparse.Namespace) -> None:
         f"{args.label:<6}{count:>4} reports {pages:>5} pages {seconds:6.1f} s"
         f" (CPU of all processes {cpu:5.1f} s: {' + '.join(f'{c:.1f}' for c in cpu_each)})"
         f" {len(pdf) / 2**20:5.1f} MB; memory of {len(processes)} processes:"
-        f" {before_kb / 1024:4.0f} MB before, peak of the sum {sampler.peak_kb / 1024:5.0f} MB,"
+        f" {before_kb / 1024:4.0f} MB before, peak of the sum {sampler.peak_kb / 1024:5.0f} MB"
+        + (f" (proportional sets: {sampler.peak_pss_kb / 1024:4.0f} MB)" if args.pss else "")
+        + ","
         f" sum of the peaks {hwm / 1024:5.0f} MB ({' + '.join(map(str, peaks))});"
         f" parts of ≤ {workers.PART_SIZE} reports; load {os.getloadavg()[0]:.1f}",
         flush=True,
@@ -180,6 +206,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--warm", action="store_true", help="lay out a PDF here first")
     parser.add_argument("--keep", action="store_true", help="write /tmp/volume-COUNT.pdf")
     parser.add_argument(
+        "--pss", action="store_true", help="also the peak of the summed proportional sets"
+    )
+    parser.add_argument(
         "--no-cache", action="store_true", help="no plate cache: every report laid out each time"
     )
     parser.add_argument("--cache", help=argparse.SUPPRESS)  # the plate cache of one run
@@ -193,7 +222,8 @@ def main() -> None:
         one(args.one, args)
         return
     extra = [*(["--part-size", str(args.part_size)] if args.part_size else [])]
-    extra += [flag for flag, on in (("--warm", args.warm), ("--keep", args.keep)) if on]
+    flags = (("--warm", args.warm), ("--keep", args.keep), ("--pss", args.pss))
+    extra += [flag for flag, on in flags if on]
     for count in args.counts:
         if args.no_cache:
             subprocess.run([sys.executable, __file__, "--one", str(count), *extra], check=True)

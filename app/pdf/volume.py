@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import gc
 import logging
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
@@ -66,6 +63,11 @@ def render_volume(
     front_matter = partial(
         _front_matter, roles=roles, period=period, compiled_on=compiled_on, compiler=compiler
     )
+    if sources:
+        doc_of(0)
+        # The first typesetting reads the faces' metrics and the title dictionary and leaves
+        # ~130 MB of garbage: free it, and give the heap back, before the plates are prepared.
+        processes.give_back_memory()
     total = len(sources) + 2
     info = VolumeInfo(f"{period}汇编", compiler, period, compiled_on)
     workers = workers if workers is not None else processes.pool_size()
@@ -84,7 +86,6 @@ def render_volume(
             # numbered by WeasyPrint itself (the pool and others' jobs in it are left alone).
             log.exception("joining the volume's plates failed; laying it out as one document")
     every_doc = [doc_of(i) for i in range(len(sources))]
-    _free_memory()
     context, front_chars = front_matter(every_doc)
     pdf = _volume_as_one_document(every_doc, roles, context, front_chars, info)
     if progress:
@@ -115,14 +116,6 @@ def _front_matter(
         "body": chinese_date(compiled_on) + "".join(doc.title for doc in docs) + "·　",
     }
     return context, chars
-
-
-def _free_memory() -> None:
-    """Collect garbage and return free heap pages to the system (glibc keeps them otherwise,
-    and they count in the process's resident memory while the workers lay the parts out)."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to give back
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _volume_as_one_document(docs, roles, context, front_chars, info) -> bytes:
@@ -160,9 +153,6 @@ def _volume_from_plates(
 
     plate_work = start_plates(sources, doc_of, roles, cache_dir, workers, advance)
     docs = [doc_of(i) for i in range(len(sources))]
-    # Reading the faces' metrics and the title dictionary leaves cycles behind (~60 MB): free
-    # them, and give the freed heap back, while the workers lay the plates out.
-    _free_memory()
     context, front_chars = front_matter(docs)
     front_pages = 1 + context["contents"].pages
     starts = report_starts(docs, front_pages)

@@ -3,6 +3,8 @@ reports (``write_aside``), and a pool of two for the parts of a large volume."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import io
 import logging
@@ -87,9 +89,18 @@ def _settled(function: Callable, *args):
     result = function(*args)
     # Not after a failure: its traceback still holds the failed layout, which would be frozen
     # for good; the next job's collection takes it.
-    gc.collect()
+    give_back_memory()
     gc.freeze()
     return result
+
+
+def give_back_memory() -> None:
+    """Collect garbage and return free heap pages to the system: glibc keeps them otherwise,
+    and a process that laid a document out would hold its peak for good (in a volume, while
+    the others still work and the joining needs memory of its own)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to give back
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def write_aside(
