@@ -295,6 +295,50 @@ def test_the_first_batch_is_sent_before_the_last_report_is_typeset(org, monkeypa
     assert [unit for kind, unit in events if kind == "typeset"] == [s.unit for s in sources]
 
 
+def test_page_number_layers_start_before_the_reports_are_typeset_and_grow_as_needed(
+    app, monkeypatch, tmp_path
+):
+    """Layers are sent from an estimate while the first report is typeset, the rest when the
+    pages are known; each layer numbers its hundred pages and is kept."""
+    from app.pdf import plates
+    from app.pdf.fonts import resolve_roles
+
+    laid_out = []
+    write_prepared = plates.write_prepared
+
+    def logged(html, *files):
+        laid_out.append(html)
+        return write_prepared(html, *files)
+
+    monkeypatch.setattr(plates, "write_prepared", logged)
+    with app.app_context():
+        numbers = plates.NumberLayers(resolve_roles(None), tmp_path, 1)
+        numbers.need(150)
+        assert len(laid_out) == 2
+        layers = numbers.result(250)
+    assert len(laid_out) == 3 and len(layers) == 3
+    assert page_texts(layers[2])[0].replace(" ", "") == "—201—"
+    assert page_texts(layers[1])[99].replace(" ", "") == "—200—"
+    assert len(list((tmp_path / "plates").glob("numbers-*.pdf"))) == 3
+    again = plates.NumberLayers(resolve_roles(None), tmp_path, 1)
+    with app.app_context():
+        assert again.result(250) == layers and len(laid_out) == 3
+
+
+def test_the_page_estimate_before_typesetting_is_close(app):
+    from app.pdf import plates
+    from app.pdf.fonts import resolve_roles
+    from app.pdf.typesetting import predicted_pages, typeset
+
+    sources = _volume_sources() * 4
+    with app.app_context():
+        roles = resolve_roles(None)
+        pages = 2
+        for source in sources:
+            pages += pages % 2 + predicted_pages(typeset(source, roles))
+    assert abs(plates.estimated_last_page(sources) - pages) <= pages * 0.15
+
+
 @pytest.mark.parametrize("count", [9, 10, 17, 33, 50])
 def test_parts_are_consecutive_balanced_and_fit_the_workers(count):
     from app.pdf.workers import PART_SIZE, split_evenly

@@ -20,6 +20,7 @@ import io
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pikepdf
@@ -31,6 +32,7 @@ from app.pdf.fetcher import asset_url
 from app.pdf.fonts import RoleFont, release_faces, resolve_roles
 from app.pdf.html import characters_by_role, prepare_fonts, write_prepared
 from app.pdf.joining import copied_outline, drop_font_programs, outline_destination
+from app.pdf.pagination import LINES_PER_PAGE
 from app.pdf.typesetting import (
     CHARS_PER_LINE,
     PdfSource,
@@ -180,42 +182,62 @@ def numbers_html(first: int, count: int) -> str:
     return render_template("pdf/page_numbers.html", first=first, count=count)
 
 
-def _numbers_key(roles: dict[str, RoleFont], layer: int) -> str:
-    return cache_key(f"page numbers, layer {layer}", {"page_number": roles["page_number"]})
+class NumberLayers:
+    """Layers of empty pages numbered 1–100, 101–200…: page N of a volume gets page
+    ``(N - 1) % 100`` of layer ``(N - 1) // 100`` laid over it. Layers are kept in the cache,
+    or sent to be laid out as soon as a volume is known to need them (:meth:`need`): before its
+    reports are typeset, from an estimate, while the workers would wait for the first batch."""
+
+    def __init__(self, roles: dict[str, RoleFont], cache_dir: Path | None, workers: int):
+        self.roles, self.cache_dir, self.workers = roles, cache_dir, workers
+        self.layers: list[bytes | Future] = []
+
+    def _path(self, layer: int) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        key = cache_key(f"page numbers, layer {layer}", {"page_number": self.roles["page_number"]})
+        return self.cache_dir / "plates" / f"numbers-{key}.pdf"
+
+    def need(self, last_page: int) -> None:
+        """Find or start every layer up to ``last_page``'s."""
+        files = None
+        for layer in range(len(self.layers), (last_page - 1) // NUMBERS_PER_LAYER + 1):
+            path = self._path(layer)
+            if path is not None and path.exists():
+                self.layers.append(path.read_bytes())
+                continue
+            # The page numbers' face alone: cutting the others would read their metrics.
+            numbered = {"page_number": self.roles["page_number"]}
+            files = files or prepare_fonts(numbered, characters_by_role([]))
+            first = layer * NUMBERS_PER_LAYER + 1
+            html = numbers_html(first, NUMBERS_PER_LAYER)
+            job = processes.run(self.workers, write_prepared, html, *files)
+            if path is not None:  # kept even when the estimate asked for more than needed
+                job.add_done_callback(partial(_keep_layer, path))
+            self.layers.append(job)
+
+    def result(self, last_page: int) -> list[bytes]:
+        """The layers up to ``last_page``'s, once laid out."""
+        self.need(last_page)
+        count = (last_page - 1) // NUMBERS_PER_LAYER + 1
+        return [
+            layer.result() if isinstance(layer, Future) else layer for layer in self.layers[:count]
+        ]
 
 
-def start_number_layers(
-    last_page: int, roles: dict[str, RoleFont], cache_dir: Path | None, workers: int
-) -> Callable[[], list[bytes]]:
-    """Layers of empty pages numbered 1–100, 101–200… up to ``last_page``, from the cache or
-    sent to be laid out; the function returned gives them, once laid out (and kept). Page N
-    of the volume gets page ``(N - 1) % 100`` of layer ``(N - 1) // 100`` laid over it."""
-    count = (last_page - 1) // NUMBERS_PER_LAYER + 1
-    paths = [
-        cache_dir / "plates" / f"numbers-{_numbers_key(roles, layer)}.pdf" if cache_dir else None
-        for layer in range(count)
-    ]
-    layers = [path.read_bytes() if path is not None and path.exists() else None for path in paths]
-    missing = [i for i, data in enumerate(layers) if data is None]
-    files = prepare_fonts(roles, characters_by_role([])) if missing else None
-    jobs = {
-        layer: processes.run(
-            workers,
-            write_prepared,
-            numbers_html(layer * NUMBERS_PER_LAYER + 1, NUMBERS_PER_LAYER),
-            *files,
-        )
-        for layer in missing
-    }
+def _keep_layer(path: Path, job: Future) -> None:
+    if not job.cancelled() and job.exception() is None:
+        store_in_cache(path, job.result())
 
-    def result() -> list[bytes]:
-        for layer, job in jobs.items():
-            data = layers[layer] = job.result()
-            if paths[layer] is not None:
-                store_in_cache(paths[layer], data)
-        return [data for data in layers if data is not None]
 
-    return result
+def estimated_last_page(sources: list[PdfSource]) -> int:
+    """About how many pages a volume of these reports takes, before they are typeset: the
+    cover, the contents, each report from a right-hand page."""
+    pages = 2 + len(sources) // 20
+    for source in sources:
+        pages += pages % 2  # a blank left-hand page before a report starting on the right
+        pages += -(-estimated_rows(source) // LINES_PER_PAGE)
+    return pages
 
 
 def keep_plate(source: PdfSource, font_dir: Path | None, cache_dir: Path) -> None:

@@ -18,7 +18,7 @@ from app.pdf.fetcher import asset_url
 from app.pdf.fonts import RoleFont, release_faces, resolve_roles
 from app.pdf.html import VOLUME_TEXT, characters_by_role, prepare_fonts
 from app.pdf.joining import VolumeInfo, finish_volume, join_plates
-from app.pdf.plates import PlateMismatch, start_number_layers, start_plates
+from app.pdf.plates import NumberLayers, PlateMismatch, estimated_last_page, start_plates
 from app.pdf.render import write_pdf
 from app.pdf.typesetting import (
     PdfSource,
@@ -63,11 +63,6 @@ def render_volume(
     front_matter = partial(
         _front_matter, roles=roles, period=period, compiled_on=compiled_on, compiler=compiler
     )
-    if sources:
-        doc_of(0)
-        # The first typesetting reads the faces' metrics and the title dictionary and leaves
-        # ~130 MB of garbage: free it, and give the heap back, before the plates are prepared.
-        processes.give_back_memory()
     total = len(sources) + 2
     info = VolumeInfo(f"{period}汇编", compiler, period, compiled_on)
     workers = workers if workers is not None else processes.pool_size()
@@ -85,6 +80,8 @@ def render_volume(
             # A layout the grid did not predict, a damaged plate in the cache: one document,
             # numbered by WeasyPrint itself (the pool and others' jobs in it are left alone).
             log.exception("joining the volume's plates failed; laying it out as one document")
+    if sources:
+        _typeset_first(doc_of)
     every_doc = [doc_of(i) for i in range(len(sources))]
     context, front_chars = front_matter(every_doc)
     pdf = _volume_as_one_document(every_doc, roles, context, front_chars, info)
@@ -136,6 +133,13 @@ def report_starts(docs: list[TypesetDocument], front_pages: int) -> list[int]:
     return starts
 
 
+def _typeset_first(doc_of: Callable[[int], TypesetDocument]) -> None:
+    """The first report typeset: that reads the faces' metrics and the title dictionary and
+    leaves ~130 MB of garbage, freed (and the heap given back) before the rest is prepared."""
+    doc_of(0)
+    processes.give_back_memory()
+
+
 def _volume_from_plates(
     sources, doc_of, front_matter, roles, info, cache_dir, workers, progress
 ) -> bytes:
@@ -151,6 +155,9 @@ def _volume_from_plates(
         if progress:
             progress(done, total)
 
+    numbers = NumberLayers(roles, cache_dir, workers)
+    numbers.need(estimated_last_page(sources))  # laid out while the first report is typeset
+    _typeset_first(doc_of)
     plate_work = start_plates(sources, doc_of, roles, cache_dir, workers, advance)
     docs = [doc_of(i) for i in range(len(sources))]
     context, front_chars = front_matter(docs)
@@ -166,9 +173,9 @@ def _volume_from_plates(
     )
     front_files = prepare_fonts(roles, characters_by_role([], front_chars))
     front_job = processes.run(workers, processes.write_part, front_html, *front_files)
-    number_layers = start_number_layers(last_page, roles, cache_dir, workers)
+    numbers.need(last_page)
     plates = plate_work.result(advance)
-    layers = number_layers()
+    layers = numbers.result(last_page)
     front, front_count = front_job.result()
     if front_count != front_pages:
         raise PlateMismatch(f"contents take {front_count} pages, {front_pages} predicted")
