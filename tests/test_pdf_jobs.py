@@ -4,6 +4,8 @@ itself: 202 and 正在生成, then the file; at most PDF_JOBS_PER_USER in the ma
 
 import io
 import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -472,3 +474,11 @@ def test_a_pool_whose_process_died_idle_is_replaced_at_the_next_job():
         assert second != first
     finally:
         workers.reset_pool()
+
+
+def test_a_pool_process_imports_pyhanko_only_to_sign():
+    """A pool process starts by importing app.pdf.jobs (pool_start.py); one that only lays
+    volumes out never signs, and pyHanko would make it ~12 MB larger."""
+    code = "import sys, app.pdf.jobs; print('pyhanko' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 
 import uharfbuzz as hb
 
-from app.pdf.signing_imports import BaseStamp, BaseStampStyle, content, generic, pdf_name
+from app.pdf.signing_imports import (
+    VENDOR,
+    BaseStamp,
+    BaseStampStyle,
+    IncrementalPdfFileWriter,
+    content,
+    generic,
+    pdf_name,
+)
 
 
 @dataclass(frozen=True)
@@ -160,3 +168,15 @@ class BoxStamp(BaseStamp):
             value=style.font.embed(self.writer, used),
         )
         return [b" ".join(commands)]
+
+
+class ArchiveWriter(IncrementalPdfFileWriter):
+    """pyHanko's incremental writer, keeping PDF/A's rule that the information dictionary
+    and the XMP metadata agree: it writes ``pdf:Producer`` as “pyHanko x.y” in the XMP but
+    appends it to the Producer already in the dictionary."""
+
+    def _update_meta(self) -> None:
+        super()._update_meta()
+        if self._info is not None:
+            self._info.get_object()["/Producer"] = generic.TextStringObject(VENDOR)
+            self.mark_update(self._info)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -26,8 +27,12 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from app.pdf.fonts import FontFace, RoleFont, missing_characters, subset_face
-from app.pdf.signature_box import BoxFont, BoxStyle
-from app.pdf.signing_imports import VENDOR, IncrementalPdfFileWriter, fields, generic, signers
+
+if TYPE_CHECKING:
+    from pyhanko.sign import signers
+
+# pyHanko (app/pdf/signing_imports.py) is imported where a signature is made or a key read, not
+# with this module: a pool process that only lays volumes out stays ~25 MB smaller.
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +136,8 @@ def _read_pkcs12(data: bytes, passphrase: str | None) -> SigningKey:
     if private_key is None or certificate is None:
         raise SigningKeyError("签名证书文件中没有私钥或证书。")
     chain = _chain_of(certificate, others)
+    from app.pdf.signing_imports import signers
+
     signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=secret)
     return SigningKey(signer=signer, certificate=certificate, chain=chain)
 
@@ -164,6 +171,9 @@ def _stamp_face(role: RoleFont, text: str) -> FontFace:
 def sign_pdf(pdf: bytes, issue: Issue, key: SigningKey, stamp_font: RoleFont) -> bytes:
     """``pdf`` with the system's PAdES signature (an incremental update, so a PDF/A input
     stays PDF/A): a visible box on the last page naming the approver and the time."""
+    from app.pdf.signature_box import ArchiveWriter, BoxFont, BoxStyle
+    from app.pdf.signing_imports import fields, signers
+
     lines = tuple(issue.stamp_text.splitlines())
     face = _stamp_face(stamp_font, "".join(lines))
     style = BoxStyle(
@@ -180,24 +190,12 @@ def sign_pdf(pdf: bytes, issue: Issue, key: SigningKey, stamp_font: RoleFont) ->
         reason=f"审定（第{issue.version}版）",
         name=issue.approver,
     )
-    writer = _ArchiveWriter(BytesIO(pdf))
+    writer = ArchiveWriter(BytesIO(pdf))
     spec = fields.SigFieldSpec(sig_field_name=issue.field_name, on_page=-1, box=STAMP_BOX)
     pdf_signer = signers.PdfSigner(meta, signer=key.signer, stamp_style=style, new_field_spec=spec)
     # Reserving room by the certificates' size spares pyHanko a trial signature to measure it:
     # the CMS holds them, the signed attributes (~0.5 KB) and the signature value (≤ 0.5 KB).
     return pdf_signer.sign_pdf(writer, bytes_reserved=key.reserve).getvalue()
-
-
-class _ArchiveWriter(IncrementalPdfFileWriter):
-    """pyHanko's incremental writer, keeping PDF/A's rule that the information dictionary
-    and the XMP metadata agree: it writes ``pdf:Producer`` as “pyHanko x.y” in the XMP but
-    appends it to the Producer already in the dictionary."""
-
-    def _update_meta(self) -> None:
-        super()._update_meta()
-        if self._info is not None:
-            self._info.get_object()["/Producer"] = generic.TextStringObject(VENDOR)
-            self.mark_update(self._info)
 
 
 def signature_cache_part(issue: Issue | None, key: SigningKey | None) -> str:
