@@ -25,6 +25,14 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 BODY = "一、基本情况\n全区各级党组织扎实开展主题教育，推动各项工作落地见效。\n二、下一步打算\n持续深化学习，推动整改落实。"
 
 
+def in_plates_of(monkeypatch, reports: int) -> None:
+    """Volumes of more than ``reports`` reports laid out as plates, ``reports`` a batch."""
+    from app.pdf import volume, workers
+
+    monkeypatch.setattr(workers, "PART_SIZE", reports)
+    monkeypatch.setattr(volume, "ONE_DOCUMENT_UP_TO", reports)
+
+
 @pytest.fixture
 def approved_three(org):
     return [
@@ -60,10 +68,8 @@ def test_volume_has_cover_contents_odd_starts_and_bookmarks(
     holds) from plates kept in the app's PDF cache."""
     from pathlib import Path
 
-    from app.pdf import workers
-
     if how == "plates":
-        monkeypatch.setattr(workers, "PART_SIZE", 2)
+        in_plates_of(monkeypatch, 2)
         monkeypatch.setitem(web_app.config, "PDF_CACHE_DIR", str(tmp_path))
     login(org["secretary"])
     response = compile(client, web_app, period_id=org.period.id, format="pdf")
@@ -226,7 +232,6 @@ def test_volume_laid_out_in_parts_matches_the_single_document(org, monkeypatch):
     """The parallel path numbers pages from the grid; it must print what one document does."""
     from datetime import date
 
-    from app.pdf import workers
     from app.pdf.render import PdfSource
     from app.pdf.volume import render_volume
 
@@ -248,7 +253,7 @@ def test_volume_laid_out_in_parts_matches_the_single_document(org, monkeypatch):
         "font_dir": None,
     }
     single = render_volume(sources, workers=1, **kwargs)
-    monkeypatch.setattr(workers, "PART_SIZE", 2)
+    in_plates_of(monkeypatch, 2)
     parts = render_volume(sources, workers=2, **kwargs)
     assert page_texts(parts) == page_texts(single)
     outline_single = [
@@ -267,7 +272,7 @@ def test_the_first_batch_is_sent_before_the_last_report_is_typeset(org, monkeypa
     volume: each batch is sent as soon as its own reports are typeset."""
     from datetime import date
 
-    from app.pdf import plates, volume, workers
+    from app.pdf import plates, volume
     from app.pdf.render import PdfSource
 
     events = []
@@ -283,7 +288,7 @@ def test_the_first_batch_is_sent_before_the_last_report_is_typeset(org, monkeypa
 
     monkeypatch.setattr(volume, "typeset", logged_typeset)
     monkeypatch.setattr(plates, "lay_out_batch", logged_batch)
-    monkeypatch.setattr(workers, "PART_SIZE", 2)
+    in_plates_of(monkeypatch, 2)
     sources = [
         PdfSource(f"第{n}篇", BODY * (n % 3 + 1), f"第{n}单位", "期次", date(2026, 11, 20))
         for n in range(6)
@@ -363,7 +368,7 @@ def test_a_broken_worker_pool_falls_back_to_one_document(org, monkeypatch):
         raise BrokenProcessPool("worker died")
 
     monkeypatch.setattr(workers, "pool", broken_pool)
-    monkeypatch.setattr(workers, "PART_SIZE", 1)
+    in_plates_of(monkeypatch, 1)
     sources = [
         PdfSource(f"第{n}篇", BODY, f"第{n}单位", "期次", date(2026, 11, 20)) for n in range(3)
     ]
@@ -465,7 +470,7 @@ def volumes(app, tmp_path_factory):
     (PART_SIZE 2: in three batches) and kept; and again from the kept plates alone."""
     from datetime import date
 
-    from app.pdf import plates, workers
+    from app.pdf import plates, volume, workers
     from app.pdf.volume import render_volume
 
     kwargs = {"period": "2026年第四季度", "compiled_on": date(2026, 11, 22), "compiler": "秘书"}
@@ -478,6 +483,7 @@ def volumes(app, tmp_path_factory):
     with app.app_context():
         made["one document"] = render_volume(_volume_sources(), font_dir=None, workers=1, **kwargs)
         size, workers.PART_SIZE = workers.PART_SIZE, 2
+        one_document, volume.ONE_DOCUMENT_UP_TO = volume.ONE_DOCUMENT_UP_TO, 2
         laying_out = plates.lay_out_batch
         try:
             made["parts"] = render_volume(
@@ -490,6 +496,7 @@ def volumes(app, tmp_path_factory):
         finally:
             plates.lay_out_batch = laying_out
             workers.PART_SIZE = size
+            volume.ONE_DOCUMENT_UP_TO = one_document
     made["cache"] = cache
     return made
 
@@ -819,7 +826,7 @@ def test_an_approval_lays_the_plate_out_ahead(org, client, login, web_app, tmp_p
     from pathlib import Path
 
     from app.pdf import jobs as pdf_jobs
-    from app.pdf import plates, workers
+    from app.pdf import plates
     from app.pdf.fonts import resolve_roles
     from app.pdf.volume import render_volume
     from app.reports import exports
@@ -850,7 +857,7 @@ def test_an_approval_lays_the_plate_out_ahead(org, client, login, web_app, tmp_p
         raise AssertionError("the kept plate was laid out again")
 
     monkeypatch.setattr(plates, "lay_out_batch", no_layout)
-    monkeypatch.setattr(workers, "PART_SIZE", 0)  # a volume of one report, from its plate
+    in_plates_of(monkeypatch, 0)  # a volume of one report, from its plate
     with web_app.app_context():
         pdf = render_volume(
             [source],
@@ -868,10 +875,9 @@ def test_an_approval_lays_the_plate_out_ahead(org, client, login, web_app, tmp_p
 def test_a_damaged_plate_in_the_cache_still_gives_the_volume(app, volumes, tmp_path, monkeypatch):
     from datetime import date
 
-    from app.pdf import workers
     from app.pdf.volume import render_volume
 
-    monkeypatch.setattr(workers, "PART_SIZE", 2)
+    in_plates_of(monkeypatch, 2)
     kwargs = {"period": "2026年第四季度", "compiled_on": date(2026, 11, 22), "compiler": "秘书"}
     with app.app_context():
         render_volume(_volume_sources(), font_dir=None, workers=1, cache_dir=tmp_path, **kwargs)
@@ -901,7 +907,6 @@ def test_a_character_outside_the_role_faces_leaves_the_other_reports_whole(
 
     from PIL import Image, ImageChops
 
-    from app.pdf import workers
     from app.pdf.render import PdfSource
     from app.pdf.volume import render_volume
 
@@ -914,7 +919,7 @@ def test_a_character_outside_the_role_faces_leaves_the_other_reports_whole(
     plain = [replace(s, body=s.body.replace(odd, "")) for s in sources]
     with app.app_context():
         one = render_volume(plain, font_dir=None, workers=1, **kwargs)
-        monkeypatch.setattr(workers, "PART_SIZE", 1)
+        in_plates_of(monkeypatch, 1)
         plated = render_volume(sources, font_dir=None, workers=1, cache_dir=tmp_path, **kwargs)
     assert "failed" not in caplog.text  # joined from the plates, not laid out again
     texts, expected = page_texts(plated), page_texts(one)

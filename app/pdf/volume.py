@@ -30,6 +30,10 @@ from app.pdf.typesetting import (
 
 log = logging.getLogger(__name__)
 
+# Reports: a volume of at most this many is one WeasyPrint document (fast enough, and without
+# the plates' larger font programs).
+ONE_DOCUMENT_UP_TO = 8
+
 
 def render_volume(
     sources: list[PdfSource],
@@ -47,7 +51,7 @@ def render_volume(
     per unit and per heading (一、 and （一）), and the volume's metadata. ``progress(done,
     total)`` is called as the work advances.
 
-    With more than ``PART_SIZE`` reports, the reports are plates laid out once and kept in
+    With more than ``ONE_DOCUMENT_UP_TO`` reports, the reports are plates laid out once and kept in
     ``cache_dir`` (``plates.py``), by worker processes when ``workers`` (default: one per
     core, at most 2) is more than one, and joined (``joining.py``); a smaller volume is one
     WeasyPrint document (fast enough, and without the plates' larger font programs)."""
@@ -66,7 +70,7 @@ def render_volume(
     total = len(sources) + 2
     info = VolumeInfo(f"{period}汇编", compiler, period, compiled_on)
     workers = workers if workers is not None else processes.pool_size()
-    if len(sources) > processes.PART_SIZE:
+    if len(sources) > ONE_DOCUMENT_UP_TO:
         try:
             return _volume_from_plates(
                 sources, doc_of, front_matter, roles, info, cache_dir, workers, progress
