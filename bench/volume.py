@@ -1,8 +1,7 @@
 """The compiled volume (汇编) of 50 and 200 reports: time, size and peak memory summed over
 every process that takes part (this one and the worker pool).
 
-Run: .venv/bin/python bench/volume.py [COUNT ...] [--part-size N] [--warm] [--keep] [--no-cache]
-     [--pss]
+Run: .venv/bin/python bench/volume.py [COUNT ...] [--part-size N] [--fresh] [--keep] [--no-cache]
 (default: 50 200)
 
 Each count is compiled twice with one plate cache (``app/pdf/plates.py``): "cold", every
@@ -11,19 +10,25 @@ for any volume of reports compiled before). ``--no-cache``: once, without a cach
 
 Each count runs in a fresh interpreter (``--one COUNT``), so that one run's peaks are not the
 next one's. The pool is started before the clock starts, as the /compile page does while the
-secretary chooses the units. Memory is read from /proc: the resident set of this process and
+secretary chooses the units. Without ``REDIS_URL`` (the default) a volume is compiled on a
+thread of the web worker, which typeset a report while it warmed up (app/server/warmup.py):
+this process does the same first. ``--fresh``: it does not, as an RQ work horse; its first
+report then reads the faces' metrics and builds the title segmenter (~0.5 s of CPU, and
+~100 MB, before the first batch can go). Memory is read from /proc: the resident set of this process and
 its pool workers, sampled every 20 ms and summed (the peak of the sum), and the sum of each
 process's own peak (VmHWM; an upper bound: the peaks need not coincide). The resident sets
-count a page shared by several processes (the libraries) once in each; ``--pss`` also sums
-their proportional sets (each shared page divided among its processes: what they take of the
-machine together), which costs this process CPU (/proc/<pid>/smaps_rollup): time that run
-apart.
+count a page shared by several processes (the libraries) once in each, so the peak of the
+summed proportional sets is printed too (each shared page divided among the processes that
+map it: what they take of the machine together; read from /proc/<pid>/smaps_rollup every
+0.2 s, which costs more than the resident set).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import io
+import itertools
 import os
 import subprocess
 import sys
@@ -111,19 +116,20 @@ class Sampler(threading.Thread):
     the sum of their resident sets (which counts a page shared by several processes once in
     each) and the sum of their proportional sets (what they take of the machine together)."""
 
-    def __init__(self, proportional: bool) -> None:
+    def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak_kb = 0
         self.peak_pss_kb = 0
-        self.proportional = proportional
         self.running = True
 
     def run(self) -> None:
         me = os.getpid()
-        while self.running:
+        for sample in itertools.count():
+            if not self.running:
+                break
             pids = [me, *descendants(me)]
             self.peak_kb = max(self.peak_kb, sum(_kb("VmRSS:", pid) for pid in pids))
-            if self.proportional:  # reading them costs this process a tenth of a core
+            if sample % 10 == 0:  # every 0.2 s: a reading takes ~1 ms of CPU a process
                 self.peak_pss_kb = max(self.peak_pss_kb, sum(map(_pss_kb, pids)))
             time.sleep(0.02)
 
@@ -134,7 +140,8 @@ def one(count: int, args: argparse.Namespace) -> None:
     from app import create_app
     from app.core.config import TestConfig
     from app.pdf import workers
-    from app.pdf.render import PdfSource, render_pdf
+    from app.pdf.fonts import resolve_roles
+    from app.pdf.render import PdfSource
     from app.pdf.volume import render_volume
 
     texts = bodies()
@@ -152,15 +159,22 @@ def one(count: int, args: argparse.Namespace) -> None:
         workers.PART_SIZE = args.part_size
     app = create_app(TestConfig)
     with app.app_context():
-        if args.warm:  # the process has laid out a PDF itself before
-            render_pdf(PdfSource("预热", "正文。", "单位", "期次", date(2026, 11, 22)), None)
+        if not args.fresh:  # warmed as a web worker is before it serves (the volume runs there)
+            from app.pdf.html import build_html
+            from app.pdf.typesetting import typeset
+            from app.server.warmup import SAMPLE
+
+            roles = resolve_roles(None)
+            build_html(SAMPLE, roles, typeset(SAMPLE, roles))
+            gc.collect()
+            gc.freeze()
         workers.warm_up_workers()
         pool = workers.pool(2)
         for future in [pool.submit(workers._ready) for _ in range(4)]:
             future.result()
         time.sleep(1)
         before_kb = sum(_kb("VmRSS:", pid) for pid in [os.getpid(), *descendants(os.getpid())])
-        sampler = Sampler(args.pss)
+        sampler = Sampler()
         sampler.start()
         pids = [os.getpid(), *descendants(os.getpid())]
         cpu_each = [cpu_seconds([pid]) for pid in pids]
@@ -187,8 +201,7 @@ def one(count: int, args: argparse.Namespace) -> None:
         f" (CPU of all processes {cpu:5.1f} s: {' + '.join(f'{c:.1f}' for c in cpu_each)})"
         f" {len(pdf) / 2**20:5.1f} MB; memory of {len(processes)} processes:"
         f" {before_kb / 1024:4.0f} MB before, peak of the sum {sampler.peak_kb / 1024:5.0f} MB"
-        + (f" (proportional sets: {sampler.peak_pss_kb / 1024:4.0f} MB)" if args.pss else "")
-        + ","
+        f" (proportional sets: {sampler.peak_pss_kb / 1024:4.0f} MB),"
         f" sum of the peaks {hwm / 1024:5.0f} MB ({' + '.join(map(str, peaks))});"
         f" parts of ≤ {workers.PART_SIZE} reports; load {os.getloadavg()[0]:.1f}",
         flush=True,
@@ -203,11 +216,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("counts", nargs="*", type=int, default=[50, 200])
     parser.add_argument("--one", type=int, help="one count, in this process")
     parser.add_argument("--part-size", type=int, help="reports per part (workers.PART_SIZE)")
-    parser.add_argument("--warm", action="store_true", help="lay out a PDF here first")
-    parser.add_argument("--keep", action="store_true", help="write /tmp/volume-COUNT.pdf")
     parser.add_argument(
-        "--pss", action="store_true", help="also the peak of the summed proportional sets"
+        "--fresh",
+        action="store_true",
+        help="compile in a process that has typeset nothing (as an RQ work horse)",
     )
+    parser.add_argument("--keep", action="store_true", help="write /tmp/volume-COUNT.pdf")
     parser.add_argument(
         "--no-cache", action="store_true", help="no plate cache: every report laid out each time"
     )
@@ -222,7 +236,7 @@ def main() -> None:
         one(args.one, args)
         return
     extra = [*(["--part-size", str(args.part_size)] if args.part_size else [])]
-    flags = (("--warm", args.warm), ("--keep", args.keep), ("--pss", args.pss))
+    flags = (("--fresh", args.fresh), ("--keep", args.keep))
     extra += [flag for flag, on in flags if on]
     for count in args.counts:
         if args.no_cache:
