@@ -10,10 +10,10 @@ for any volume of reports compiled before). ``--no-cache``: once, without a cach
 
 Each count runs in a fresh interpreter (``--one COUNT``), so that one run's peaks are not the
 next one's. The pool is started before the clock starts, as the /compile page does while the
-secretary chooses the units. Without ``REDIS_URL`` (the default) a volume is compiled on a
-thread of the web worker, which typeset a report while it warmed up (app/server/warmup.py):
-this process does the same first. ``--fresh``: it does not, as an RQ work horse; its first
-report then reads the faces' metrics and builds the title segmenter (~0.5 s of CPU, and
+secretary chooses the units. A volume is compiled on a thread of a web worker (without
+``REDIS_URL``) or in a horse forked by the RQ worker; both typeset a report while they warm up
+(app/server/warmup.py), and this process does the same first. ``--fresh``: it does not; its
+first report then reads the faces' metrics and builds the title segmenter (~0.5 s of CPU, and
 ~100 MB, before the first batch can go). Memory is read from /proc: the resident set of this process and
 its pool workers, sampled every 20 ms and summed (the peak of the sum), and the sum of each
 process's own peak (VmHWM; an upper bound: the peaks need not coincide). The resident sets
@@ -26,7 +26,6 @@ map it: what they take of the machine together; read from /proc/<pid>/smaps_roll
 from __future__ import annotations
 
 import argparse
-import gc
 import io
 import itertools
 import os
@@ -140,7 +139,6 @@ def one(count: int, args: argparse.Namespace) -> None:
     from app import create_app
     from app.core.config import TestConfig
     from app.pdf import workers
-    from app.pdf.fonts import resolve_roles
     from app.pdf.render import PdfSource
     from app.pdf.volume import render_volume
 
@@ -159,15 +157,10 @@ def one(count: int, args: argparse.Namespace) -> None:
         workers.PART_SIZE = args.part_size
     app = create_app(TestConfig)
     with app.app_context():
-        if not args.fresh:  # warmed as a web worker is before it serves (the volume runs there)
-            from app.pdf.html import build_html
-            from app.pdf.typesetting import typeset
-            from app.server.warmup import SAMPLE
+        if not args.fresh:  # as a web worker or the RQ worker is before a volume comes
+            from app.server.warmup import warm_up_typesetting
 
-            roles = resolve_roles(None)
-            build_html(SAMPLE, roles, typeset(SAMPLE, roles))
-            gc.collect()
-            gc.freeze()
+            warm_up_typesetting(app)
         workers.warm_up_workers()
         pool = workers.pool(2)
         for future in [pool.submit(workers._ready) for _ in range(4)]:
@@ -219,7 +212,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--fresh",
         action="store_true",
-        help="compile in a process that has typeset nothing (as an RQ work horse)",
+        help="compile in a process that has typeset nothing before",
     )
     parser.add_argument("--keep", action="store_true", help="write /tmp/volume-COUNT.pdf")
     parser.add_argument(
