@@ -9,7 +9,7 @@ Making one app here imports all of it; the app is not used (each horse makes its
 safe. A report is typeset too (``warmup.warm_up_typesetting``: the faces' metrics, the title
 segmenter), or every volume's horse would spend ~0.5 s on it before its first batch of plates
 could go to the layout workers. What it costs: the worker holds the app's code, the metrics
-and the segmenter in memory while idle (~250 MB).
+and the segmenter in memory while idle (~260 MB).
 """
 
 import os
