@@ -286,8 +286,12 @@ def test_the_first_batch_is_sent_before_the_last_report_is_typeset(org, monkeypa
         events.append(("batch", len(args[3])))
         return lay_out_batch(*args)
 
+    def no_fallback(*args):
+        raise AssertionError("the plates failed: laid out as one document")
+
     monkeypatch.setattr(volume, "typeset", logged_typeset)
     monkeypatch.setattr(plates, "lay_out_batch", logged_batch)
+    monkeypatch.setattr(volume, "_volume_as_one_document", no_fallback)
     in_plates_of(monkeypatch, 2)
     sources = [
         PdfSource(f"第{n}篇", BODY * (n % 3 + 1), f"第{n}单位", "期次", date(2026, 11, 20))
@@ -330,18 +334,104 @@ def test_page_number_layers_start_before_the_reports_are_typeset_and_grow_as_nee
         assert again.result(250) == layers and len(laid_out) == 3
 
 
-def test_the_page_estimate_before_typesetting_is_close(app):
+def test_a_layer_laid_out_by_the_pool_is_kept_from_the_pools_thread(app, tmp_path):
+    """The worker pool's result is kept by a callback on the pool's own thread, also for a
+    layer the volume ends up not needing."""
     from app.pdf import plates
     from app.pdf.fonts import resolve_roles
-    from app.pdf.typesetting import predicted_pages, typeset
 
-    sources = _volume_sources() * 4
+    with app.app_context():
+        numbers = plates.NumberLayers(resolve_roles(None), tmp_path, 2)
+        numbers.need(150)  # two layers; the volume needs the first only
+        (layer,) = numbers.result(80)
+    assert page_texts(layer)[79].replace(" ", "") == "—80—"
+    deadline = time.monotonic() + 60
+    while len(list((tmp_path / "plates").glob("numbers-*.pdf"))) < 2:
+        assert time.monotonic() < deadline, "the layers were not kept"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("copies", [1, 4, 12])
+def test_the_page_estimate_before_typesetting_is_close(app, copies):
+    """Layers are started from it: it should rather run over (a layer too many is kept for
+    the next volume) than under, and not by much."""
+    from app.pdf import plates
+    from app.pdf.contents import lay_out_contents
+    from app.pdf.fonts import resolve_roles
+    from app.pdf.typesetting import predicted_pages, typeset
+    from app.pdf.volume import report_starts
+
+    sources = _volume_sources() * copies
     with app.app_context():
         roles = resolve_roles(None)
-        pages = 2
-        for source in sources:
-            pages += pages % 2 + predicted_pages(typeset(source, roles))
-    assert abs(plates.estimated_last_page(sources) - pages) <= pages * 0.15
+        docs = [typeset(source, roles) for source in sources]
+        starts = report_starts(docs, 1 + lay_out_contents(docs, roles).pages)
+    last_page = starts[-1] + predicted_pages(docs[-1]) - 1
+    estimate = plates.estimated_last_page(sources)
+    assert last_page - 2 <= estimate <= last_page * 1.1 + 2
+
+
+def test_plate_font_widths_are_read_in_every_form_the_w_array_takes():
+    import pikepdf
+
+    from app.pdf.joining import _widths
+
+    document = pikepdf.new()
+    run = document.make_indirect(pikepdf.Array([500, 250.5]))
+    arrays = {
+        "inline": pikepdf.Array([1, pikepdf.Array([1000, -0.5, 0.25]), 10, 12, 600]),
+        "indirect run": pikepdf.Array([1, pikepdf.Array([1000, -0.5, 0.25]), 10, 12, 600, 20, run]),
+    }
+    expected = {1: 1000.0, 2: -0.5, 3: 0.25, 10: 600.0, 11: 600.0, 12: 600.0}
+    for name, widths in arrays.items():
+        descendant = pikepdf.Dictionary(W=document.make_indirect(widths))
+        font = pikepdf.Dictionary(DescendantFonts=pikepdf.Array([descendant]))
+        extra = {20: 500.0, 21: 250.5} if name == "indirect run" else {}
+        assert _widths(font) == expected | extra, name
+
+
+def test_a_pool_broken_after_the_first_batch_falls_back_and_cancels_the_rest(org, monkeypatch):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from app.pdf import plates, volume, workers
+
+    sent, cancelled, resets = [], [], []
+
+    def run(count, function, *args):
+        future = Future()
+        if function is plates.lay_out_batch and plates.lay_out_batch in sent:
+            raise BrokenProcessPool("a worker died")
+        sent.append(function)
+        future.cancel = lambda: cancelled.append(function) or True  # never started
+        return future
+
+    monkeypatch.setattr(workers, "run", run)
+    monkeypatch.setattr(workers, "reset_pool", lambda: resets.append(1))
+    in_plates_of(monkeypatch, 2)
+    pdf = volume.render_volume(_volume_sources(), workers=2, **SMALL_VOLUME)
+    assert page_texts(pdf)[1].startswith("目录") and resets == [1]
+    assert plates.lay_out_batch in sent and plates.lay_out_batch in cancelled
+    assert set(cancelled) >= {plates.write_prepared}  # the page numbers' layers
+
+
+def test_a_report_that_cannot_be_typeset_fails_the_volume_without_a_second_try(org, monkeypatch):
+    from app.pdf import volume
+
+    attempts = []
+    typeset = volume.typeset
+
+    def failing(source, roles):
+        if source.unit == "第4党支部":
+            attempts.append(source.unit)
+            raise ValueError("a report the typesetting cannot take")
+        return typeset(source, roles)
+
+    monkeypatch.setattr(volume, "typeset", failing)
+    in_plates_of(monkeypatch, 2)
+    with pytest.raises(ValueError, match="cannot take"):
+        volume.render_volume(_volume_sources(), workers=1, **SMALL_VOLUME)
+    assert attempts == ["第4党支部"]
 
 
 @pytest.mark.parametrize("count", [9, 10, 17, 33, 50])

@@ -40,7 +40,12 @@ def _write_spacing_exactly() -> bool:
         return False
     # Blank lines first, so that a traceback names the line of WeasyPrint's file.
     padding = "\n" * (inspect.getsourcelines(function)[1] - 1)
-    code = compile(padding + source.replace(CUT, EXACT_FORMAT), weasyprint_text.__file__, "exec")
+    code = compile(
+        padding + source.replace(CUT, EXACT_FORMAT),
+        weasyprint_text.__file__,
+        "exec",
+        dont_inherit=True,  # none of this module's __future__ flags
+    )
     exec(code, vars(weasyprint_text))  # WeasyPrint's own source, one format changed
     weasyprint_text.draw_first_line.exact_spacing = True
     return True

@@ -150,6 +150,11 @@ class PlateWork:
             progress(len(batch))
         return [data for data in self.found if data is not None]
 
+    def cancel(self) -> None:
+        """Cancel the jobs not started yet (the volume failed: its plates are not wanted)."""
+        for job in self.jobs:
+            job.cancel()
+
 
 def start_plates(
     sources: list[PdfSource],
@@ -171,11 +176,19 @@ def start_plates(
     sizes = [estimated_rows(sources[i]) for i in missing]
     parts = processes.split_evenly(sizes, workers) if missing else []
     batches = [[missing[i] for i in part] for part in parts if part]
-    jobs = [
-        processes.run(workers, lay_out_batch, *batch_arguments([doc_of(i) for i in batch], roles))
-        for batch in batches
-    ]
-    return PlateWork(found, paths, batches, jobs)
+    work = PlateWork(found, paths, [], [])
+    try:
+        for batch in batches:
+            arguments = batch_arguments([doc_of(i) for i in batch], roles)
+            job = processes.run(workers, lay_out_batch, *arguments)
+            work.batches.append(batch)
+            work.jobs.append(job)
+            if job.done() and job.exception() is not None:
+                break  # laid out here (one worker) and failed: result() raises it
+    except BaseException:
+        work.cancel()  # a report that cannot be typeset, a pool that broke
+        raise
+    return work
 
 
 def numbers_html(first: int, count: int) -> str:
@@ -215,6 +228,12 @@ class NumberLayers:
             if path is not None:  # kept even when the estimate asked for more than needed
                 job.add_done_callback(partial(_keep_layer, path))
             self.layers.append(job)
+
+    def cancel(self) -> None:
+        """Cancel the layers not started yet."""
+        for layer in self.layers:
+            if isinstance(layer, Future):
+                layer.cancel()
 
     def result(self, last_page: int) -> list[bytes]:
         """The layers up to ``last_page``'s, once laid out."""

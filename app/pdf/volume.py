@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from functools import partial
@@ -61,7 +62,10 @@ def render_volume(
     def doc_of(index: int) -> TypesetDocument:
         found = docs[index]
         if found is None:
-            found = docs[index] = typeset(sources[index], roles)
+            try:
+                found = docs[index] = typeset(sources[index], roles)
+            except Exception as error:
+                raise _TypesettingFailed from error
         return found
 
     front_matter = partial(
@@ -70,28 +74,37 @@ def render_volume(
     total = len(sources) + 2
     info = VolumeInfo(f"{period}汇编", compiler, period, compiled_on)
     workers = workers if workers is not None else processes.pool_size()
-    if len(sources) > ONE_DOCUMENT_UP_TO:
-        try:
-            return _volume_from_plates(
-                sources, doc_of, front_matter, roles, info, cache_dir, workers, progress
-            )
-        except (BrokenProcessPool, OSError):
-            # No worker processes here (a restricted host, a dead worker): one document in
-            # this process will do.
-            log.exception("the worker processes failed; laying the volume out as one document")
-            processes.reset_pool()
-        except (PlateMismatch, ValueError, KeyError, pikepdf.PdfError):
-            # A layout the grid did not predict, a damaged plate in the cache: one document,
-            # numbered by WeasyPrint itself (the pool and others' jobs in it are left alone).
-            log.exception("joining the volume's plates failed; laying it out as one document")
-    if sources:
-        _typeset_first(doc_of)
-    every_doc = [doc_of(i) for i in range(len(sources))]
+    try:
+        if len(sources) > ONE_DOCUMENT_UP_TO:
+            try:
+                return _volume_from_plates(
+                    sources, doc_of, front_matter, roles, info, cache_dir, workers, progress
+                )
+            except (BrokenProcessPool, OSError):
+                # No worker processes here (a restricted host, a dead worker): one document in
+                # this process will do.
+                log.exception("the worker processes failed; laying the volume out as one document")
+                processes.reset_pool()
+            except (PlateMismatch, ValueError, KeyError, CancelledError, pikepdf.PdfError):
+                # A layout the grid did not predict, a damaged plate in the cache, a job
+                # cancelled by another volume's reset of the pool: one document, numbered by
+                # WeasyPrint itself (the pool and others' jobs in it are left alone).
+                log.exception("joining the volume's plates failed; laying it out as one document")
+        if sources:
+            _typeset_first(doc_of)
+        every_doc = [doc_of(i) for i in range(len(sources))]
+    except _TypesettingFailed as failure:
+        raise failure.__cause__ from None  # the report's own error: no other layout helps
     context, front_chars = front_matter(every_doc)
     pdf = _volume_as_one_document(every_doc, roles, context, front_chars, info)
     if progress:
         progress(total, total)
     return pdf
+
+
+class _TypesettingFailed(Exception):
+    """A report could not be typeset (its error is the cause): not a failure of the plates,
+    which laying the volume out as one document would mend."""
 
 
 def _front_matter(
@@ -147,9 +160,10 @@ def _typeset_first(doc_of: Callable[[int], TypesetDocument]) -> None:
 def _volume_from_plates(
     sources, doc_of, front_matter, roles, info, cache_dir, workers, progress
 ) -> bytes:
-    """The reports' plates from the cache or laid out now (``plates.py``), the front matter
-    laid out meanwhile, joined. Page numbers come from the grid; a part that comes out
-    otherwise raises :class:`PlateMismatch` (never a wrong number printed)."""
+    """The reports' plates from the cache or laid out now (``plates.py``), and the front
+    matter laid out after them, joined. Page numbers come from the grid; a part that comes out
+    otherwise raises :class:`PlateMismatch` (never a wrong number printed). On any failure the
+    jobs not started yet are cancelled: the volume is then laid out as one document."""
     total = len(sources) + 2
     done = 0
 
@@ -160,10 +174,27 @@ def _volume_from_plates(
             progress(done, total)
 
     numbers = NumberLayers(roles, cache_dir, workers)
-    numbers.need(estimated_last_page(sources))  # laid out while the first report is typeset
-    _typeset_first(doc_of)
-    plate_work = start_plates(sources, doc_of, roles, cache_dir, workers, advance)
-    docs = [doc_of(i) for i in range(len(sources))]
+    plate_work = None
+    try:
+        # Laid out while the first report is typeset; the estimate runs a page or two over.
+        numbers.need(estimated_last_page(sources) - 2)
+        _typeset_first(doc_of)
+        plate_work = start_plates(sources, doc_of, roles, cache_dir, workers, advance)
+        return _join_plates(
+            plate_work, numbers, doc_of, front_matter, roles, info, workers, advance, progress
+        )
+    except BaseException:
+        numbers.cancel()
+        if plate_work is not None:
+            plate_work.cancel()
+        raise
+
+
+def _join_plates(
+    plate_work, numbers, doc_of, front_matter, roles, info, workers, advance, progress
+) -> bytes:
+    total = len(plate_work.found) + 2
+    docs = [doc_of(i) for i in range(len(plate_work.found))]
     context, front_chars = front_matter(docs)
     front_pages = 1 + context["contents"].pages
     starts = report_starts(docs, front_pages)

@@ -230,7 +230,8 @@ def reset_pool() -> None:
 
 def split_evenly(pages: list[int], workers: int) -> list[list[int]]:
     """Consecutive groups of report indices, at most PART_SIZE reports each, in a multiple of
-    ``workers`` groups of about the same number of pages, so that no core idles at the end."""
+    ``workers`` groups of about the same size (``pages``: each report's pages, or an estimate
+    of them), so that no core idles at the end."""
     count = workers * math.ceil(len(pages) / (PART_SIZE * workers))
     target = sum(pages) / count
     parts: list[list[int]] = [[]]
