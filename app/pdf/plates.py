@@ -33,6 +33,7 @@ from app.pdf.fonts import RoleFont, release_faces, resolve_roles
 from app.pdf.html import characters_by_role, prepare_fonts, write_prepared
 from app.pdf.joining import copied_outline, drop_font_programs, outline_destination
 from app.pdf.pagination import LINES_PER_PAGE
+from app.pdf.plate_fonts import kept_whole
 from app.pdf.typesetting import (
     CHARS_PER_LINE,
     PdfSource,
@@ -80,7 +81,9 @@ def lay_out_batch(html: str, files: dict, css_text: str, pages: list[int]) -> li
     """In a worker (arguments pickle): one document of several reports, cut into a plate
     each; ``pages`` are the pages each report should take. The cycles a layout leaves are
     collected at once, so that a worker laying out batch after batch stays small."""
-    plates = cut_into_plates(write_prepared(html, files, css_text, compress=False), pages)
+    with kept_whole(data for data in files.values() if isinstance(data, bytes)):
+        pdf = write_prepared(html, files, css_text, compress=False)
+    plates = cut_into_plates(pdf, pages)
     gc.collect()
     return plates
 
