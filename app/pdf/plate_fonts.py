@@ -22,7 +22,8 @@ _WHOLE: ContextVar[frozenset[bytes]] = ContextVar("fonts kept whole", default=fr
 
 def _subset_unless_kept_whole(cut):
     def subset(self: Font, to_unicode, hinting) -> None:
-        if self.file_content not in _WHOLE.get():
+        whole = _WHOLE.get()
+        if not (whole and self.file_content in whole):  # (no hashing a file in other PDFs)
             cut(self, to_unicode, hinting)
 
     subset.cuts_unless_kept_whole = True
