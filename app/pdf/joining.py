@@ -125,11 +125,12 @@ _W_TOKEN = re.compile(rb"\[|\]|[-+]?(?:\d+\.?\d*|\.\d+)")
 
 def _widths(font: pikepdf.Object) -> dict[int, float]:
     """The widths a Type 0 font's /W array gives, by CID (``c [w…]`` and ``c_first c_last w``
-    entries); read from the array's text, which is faster than its objects one by one (or from
-    its objects, when it refers to others, as WeasyPrint's never does)."""
-    text = font.DescendantFonts[0].get("/W", Array()).unparse(resolved=True)
-    if b" R" in text:
-        return _widths_of(list(font.DescendantFonts[0].W))
+    entries); read from the array's text, which is faster than its objects one by one."""
+    array = font.DescendantFonts[0].get("/W", Array())
+    text = array.unparse(resolved=True)
+    if b" R" in text:  # runs that are objects of their own (WeasyPrint writes none): inline them
+        inlined = Array([Array(list(run)) if isinstance(run, Array) else run for run in array])
+        text = inlined.unparse()
     tokens = _W_TOKEN.findall(text)[1:-1]
     widths: dict[int, float] = {}
     position = 0
@@ -145,22 +146,6 @@ def _widths(font: pikepdf.Object) -> dict[int, float]:
             for cid in range(first, int(tokens[position + 1]) + 1):
                 widths.setdefault(cid, width)
             position += 3
-    return widths
-
-
-def _widths_of(items: list) -> dict[int, float]:
-    widths: dict[int, float] = {}
-    position = 0
-    while position < len(items):
-        first = int(items[position])
-        if isinstance(items[position + 1], Array):
-            run = [float(width) for width in items[position + 1]]
-            position += 2
-        else:
-            run = [float(items[position + 2])] * (int(items[position + 1]) - first + 1)
-            position += 3
-        for offset, width in enumerate(run):
-            widths.setdefault(first + offset, width)
     return widths
 
 
