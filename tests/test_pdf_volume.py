@@ -355,19 +355,19 @@ def test_a_layer_laid_out_by_the_pool_is_kept_from_the_pools_thread(app, tmp_pat
 def test_the_page_estimate_before_typesetting_is_close(app, copies):
     """Layers are started from it: it should rather run over (a layer too many is kept for
     the next volume) than under, and not by much."""
-    from app.pdf import plates
     from app.pdf.contents import lay_out_contents
     from app.pdf.fonts import resolve_roles
     from app.pdf.typesetting import predicted_pages, typeset
-    from app.pdf.volume import report_starts
+    from app.pdf.volume import estimated_last_page, report_starts
 
     sources = _volume_sources() * copies
     with app.app_context():
         roles = resolve_roles(None)
         docs = [typeset(source, roles) for source in sources]
-        starts = report_starts(docs, 1 + lay_out_contents(docs, roles).pages)
-    last_page = starts[-1] + predicted_pages(docs[-1]) - 1
-    estimate = plates.estimated_last_page(sources)
+        pages = [predicted_pages(doc) for doc in docs]
+        starts = report_starts(pages, 1 + lay_out_contents(docs, roles).pages)
+    last_page = starts[-1] + pages[-1] - 1
+    estimate = estimated_last_page(sources)
     assert last_page - 2 <= estimate <= last_page * 1.1 + 2
 
 

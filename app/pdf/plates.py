@@ -32,7 +32,6 @@ from app.pdf.fetcher import asset_url
 from app.pdf.fonts import RoleFont, release_faces, resolve_roles
 from app.pdf.html import characters_by_role, prepare_fonts, write_prepared
 from app.pdf.joining import copied_outline, drop_font_programs, outline_destination
-from app.pdf.pagination import LINES_PER_PAGE
 from app.pdf.plate_fonts import kept_whole
 from app.pdf.typesetting import (
     CHARS_PER_LINE,
@@ -250,16 +249,6 @@ class NumberLayers:
 def _keep_layer(path: Path, job: Future) -> None:
     if not job.cancelled() and job.exception() is None:
         store_in_cache(path, job.result())
-
-
-def estimated_last_page(sources: list[PdfSource]) -> int:
-    """About how many pages a volume of these reports takes, before they are typeset: the
-    cover, the contents, each report from a right-hand page."""
-    pages = 2 + len(sources) // 20
-    for source in sources:
-        pages += pages % 2  # a blank left-hand page before a report starting on the right
-        pages += -(-estimated_rows(source) // LINES_PER_PAGE)
-    return pages
 
 
 def keep_plate(source: PdfSource, font_dir: Path | None, cache_dir: Path) -> None:

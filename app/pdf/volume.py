@@ -19,7 +19,8 @@ from app.pdf.fetcher import asset_url
 from app.pdf.fonts import RoleFont, release_faces, resolve_roles
 from app.pdf.html import VOLUME_TEXT, characters_by_role, prepare_fonts
 from app.pdf.joining import VolumeInfo, finish_volume, join_plates
-from app.pdf.plates import NumberLayers, PlateMismatch, estimated_last_page, start_plates
+from app.pdf.pagination import LINES_PER_PAGE
+from app.pdf.plates import NumberLayers, PlateMismatch, estimated_rows, start_plates
 from app.pdf.render import write_pdf
 from app.pdf.typesetting import (
     PdfSource,
@@ -139,15 +140,22 @@ def _volume_as_one_document(docs, roles, context, front_chars, info) -> bytes:
     return finish_volume(pdf, info)
 
 
-def report_starts(docs: list[TypesetDocument], front_pages: int) -> list[int]:
-    """The page number of each report's first page: after the front matter, each on an odd
-    page."""
+def report_starts(pages: list[int], front_pages: int) -> list[int]:
+    """The page number of each report's first page, given the pages each takes: after the
+    front matter, each on an odd page."""
     starts, page = [], front_pages + 1
-    for doc in docs:
+    for count in pages:
         page += page % 2 == 0
         starts.append(page)
-        page += predicted_pages(doc)
+        page += count
     return starts
+
+
+def estimated_last_page(sources: list[PdfSource]) -> int:
+    """About how many pages a volume of these reports takes, before they are typeset: a
+    cover, contents of about a page per 20 reports, each report's estimated rows on pages."""
+    pages = [-(-estimated_rows(source) // LINES_PER_PAGE) for source in sources]
+    return report_starts(pages, 2 + len(sources) // 20)[-1] + pages[-1] - 1
 
 
 def _typeset_first(doc_of: Callable[[int], TypesetDocument]) -> None:
@@ -180,7 +188,7 @@ def _volume_from_plates(
         numbers.need(estimated_last_page(sources) - 2)
         _typeset_first(doc_of)
         plate_work = start_plates(sources, doc_of, roles, cache_dir, workers, advance)
-        return _join_plates(
+        return _joined_when_laid_out(
             plate_work, numbers, doc_of, front_matter, roles, info, workers, advance, progress
         )
     except BaseException:
@@ -190,15 +198,18 @@ def _volume_from_plates(
         raise
 
 
-def _join_plates(
+def _joined_when_laid_out(
     plate_work, numbers, doc_of, front_matter, roles, info, workers, advance, progress
 ) -> bytes:
+    """The rest of the reports typeset, the front matter and the missing page-number layers
+    sent, and the plates, once laid out, joined with them (``joining.join_plates``)."""
     total = len(plate_work.found) + 2
     docs = [doc_of(i) for i in range(len(plate_work.found))]
     context, front_chars = front_matter(docs)
     front_pages = 1 + context["contents"].pages
-    starts = report_starts(docs, front_pages)
-    last_page = starts[-1] + predicted_pages(docs[-1]) - 1
+    pages = [predicted_pages(doc) for doc in docs]
+    starts = report_starts(pages, front_pages)
+    last_page = starts[-1] + pages[-1] - 1
     front_html = render_template(
         "pdf/volume.html",
         docs=[],
@@ -222,7 +233,7 @@ def _join_plates(
     }
     pdf = join_plates(
         front,
-        list(zip(plates, map(predicted_pages, docs), strict=True)),
+        list(zip(plates, pages, strict=True)),
         starts,
         layers,
         font_files,
