@@ -57,9 +57,12 @@ def bodies() -> list[str]:
     return [path.read_text(encoding="utf-8") for path in found] or [GENERATED]
 
 
-def _kb(field: str, pid: int) -> int:
+def _kb(field: str, pid: int, table: str = "status") -> int:
+    """A field of /proc/<pid>/<table> in kB (0 once the process is gone). ``Pss:`` of
+    ``smaps_rollup``: the process's private pages and its share of the pages it shares with
+    others (the libraries, the font files mapped by several processes)."""
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        with open(f"/proc/{pid}/{table}", encoding="ascii") as status:
             for line in status:
                 if line.startswith(field):
                     return int(line.split()[1])
@@ -97,19 +100,6 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _pss_kb(pid: int) -> int:
-    """The process's proportional set size: its private pages, and its share of the pages it
-    shares with others (the libraries, the font files mapped by several processes)."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
-            for line in rollup:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 class Sampler(threading.Thread):
     """The peak, over time, of the summed resident memory of this process and its children:
     the sum of their resident sets (which counts a page shared by several processes once in
@@ -129,7 +119,9 @@ class Sampler(threading.Thread):
             pids = [me, *descendants(me)]
             self.peak_kb = max(self.peak_kb, sum(_kb("VmRSS:", pid) for pid in pids))
             if sample % 10 == 0:  # every 0.2 s: a reading takes ~1 ms of CPU a process
-                self.peak_pss_kb = max(self.peak_pss_kb, sum(map(_pss_kb, pids)))
+                self.peak_pss_kb = max(
+                    self.peak_pss_kb, sum(_kb("Pss:", pid, "smaps_rollup") for pid in pids)
+                )
             time.sleep(0.02)
 
 
