@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from app.core import routing, transaction
 from app.core.config import INSTANCE, ROOT, Config, _local_secret_key, load_config
-from app.core.extensions import csrf, db, limiter, login_manager, migrate
-from app.core.transaction import App
-from app.core.web import JSONProvider
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# Everything of the web application is imported by create_app, not here: a module of the
+# package imported on its own (a PDF pool process imports app.pdf.jobs) then loads only what
+# it uses, not SQLAlchemy, Alembic and the extensions (~34 MB a process).
 
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    from app.core import routing
+    from app.core.transaction import App
+    from app.core.web import JSONProvider
+
     app = App(
         __name__,
         template_folder=str(ROOT / "templates"),
@@ -60,6 +65,9 @@ def register_extensions(app: Flask) -> None:
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options["connect_args"] = {"options": "-c jit=off", **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    from app.core import transaction
+    from app.core.extensions import csrf, db, limiter, login_manager, migrate
+
     db.init_app(app)
     transaction.init_app(app)
     migrate.init_app(app, db)

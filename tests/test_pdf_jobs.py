@@ -482,3 +482,12 @@ def test_a_pool_process_imports_pyhanko_only_to_sign():
     code = "import sys, app.pdf.jobs; print('pyhanko' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_pool_process_does_not_load_the_web_application():
+    """Importing app.pdf.jobs (as pool_start.py does) runs app/__init__.py; the database layer,
+    Alembic and the web extensions would make each pool process ~34 MB larger."""
+    web_only = ["sqlalchemy", "alembic", "flask_sqlalchemy", "flask_migrate", "flask_limiter"]
+    code = f"import sys, app.pdf.jobs; print(sorted(set({web_only!r}) & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
