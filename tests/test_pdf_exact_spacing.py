@@ -1,5 +1,6 @@
 """Glyph spacing written as laid out (app/pdf/exact_spacing.py): a justified line is one text
-box and still ends flush with the type area."""
+box and still ends flush with the type area; its compressed marks are drawn narrower, where
+boxes with negative margins put them."""
 
 import io
 import re
@@ -13,6 +14,7 @@ from app.pdf.fonts import resolve_roles
 from app.pdf.html import characters_by_role, prepare_fonts, write_prepared
 from app.pdf.linebreak import Line
 from app.pdf.typesetting import GRID_SPACING, MM, TYPE_WIDTH
+from tests.samples import SAMPLES, needs_samples
 
 LEFT = 28 * MM
 LINE = "坚持把学习贯彻党的创新理论作为首要任务推动各项工作落地见效并取得成效"[:28]
@@ -73,6 +75,14 @@ def test_where_spacing_is_cut_the_last_glyph_of_a_justified_line_gets_a_box(monk
     assert [(s.text, s.box) for s in spans] == [(LINE[:-1], False), (LINE[-1], True)]
 
 
+def test_where_spacing_is_cut_compressed_marks_are_boxes_with_margins(monkeypatch):
+    monkeypatch.setattr(typesetting, "EXACT", False)
+    doc = typesetting.typeset(_marks_source(), resolve_roles(None))
+    spans = [span for line in doc.lines for span in line.spans]
+    assert not any(span.trims for span in spans)
+    assert sum(span.right < 0 or span.left < 0 for span in spans) >= 10
+
+
 def test_spacing_is_written_to_a_hundredth_of_a_unit():
     pdf = one_box_line(0.0517)
     content = re.findall(rb"\[(.*?)\]\s*TJ", _page_content(pdf), re.S)
@@ -84,3 +94,144 @@ def _page_content(pdf: bytes) -> bytes:
 
     with pikepdf.open(io.BytesIO(pdf)) as document:
         return document.pages[0].Contents.read_bytes()
+
+
+# Written for these tests in the style of the reports: a run-in heading with marks of its
+# own, a line that starts with an opening quote, runs of marks (”，“ 》、《 。”), statistics,
+# and Latin words with spaces.
+MARKS_TEXT = "\n".join(
+    [
+        "一、坚持“学、查、改”一体推进，确保“规定动作”不走样、“自选动作”有特色",
+        "（一）聚焦“关键少数”，抓实“三个一”。全县围绕《实施方案》、《任务清单》、《责任清单》"
+        "开展专题学习，“一把手”带头讲党课**场次，班子成员到联系点调研XX次，"
+        "形成《调研报告》、《问题清单》共37份。",
+        "“七一”前后，各支部结合“主题党日”，组织党员重温入党誓词；“两优一先”评选中，"
+        "推荐“优秀共产党员”“优秀党务工作者”共126名。",
+        "二是抓好 GDP 增长、“放管服”改革等重点任务（详见附件1、附件2），"
+        "“群众满意度”达到96.5%，“办事不求人”指数位居全市前列。",
+    ]
+)
+
+
+def _chars_by_line(pdf: bytes) -> list[list[tuple[str, float, float]]]:
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        result = []
+        for page in document.pages:
+            rows: dict[int, list] = {}
+            for char in page.chars:
+                rows.setdefault(round(char["top"]), []).append(char)
+            for _, chars in sorted(rows.items()):
+                result.append(
+                    [(c["text"], c["x0"], c["top"]) for c in sorted(chars, key=lambda c: c["x0"])]
+                )
+        return result
+
+
+def _as_boxes_with_margins(monkeypatch) -> None:
+    monkeypatch.setattr(typesetting, "_drawn_narrower", lambda *args: {})
+
+
+def _marks_source(body: str = MARKS_TEXT):
+    from datetime import date
+
+    return typesetting.PdfSource(
+        "关于主题教育开展情况的阶段性总结", body, "某某单位", "", date(2026, 11, 20)
+    )
+
+
+def _assert_same_places(narrowed: bytes, boxed: bytes) -> None:
+    lines, boxed_lines = _chars_by_line(narrowed), _chars_by_line(boxed)
+    assert [[c[0] for c in line] for line in lines] == [
+        [c[0] for c in line] for line in boxed_lines
+    ]
+    for line, boxed_line in zip(lines, boxed_lines, strict=True):
+        for (text, x, top), (_, boxed_x, boxed_top) in zip(line, boxed_line, strict=True):
+            assert (x, top) == pytest.approx((boxed_x, boxed_top), abs=0.01), (text, line)
+
+
+def test_compressed_marks_drawn_narrower_stand_where_boxes_with_margins_put_them(monkeypatch):
+    from app.pdf.render import render_pdf
+
+    source = _marks_source()
+    narrowed = render_pdf(source, None)
+    _as_boxes_with_margins(monkeypatch)
+    _assert_same_places(narrowed, render_pdf(source, None))
+
+
+def test_a_line_with_compressed_marks_is_one_text_box():
+    from app.pdf.html import build_html
+
+    roles = resolve_roles(None)
+    doc = typesetting.typeset(_marks_source(), roles)
+    trimmed = [line for line in doc.lines if any(span.trims for span in line.spans)]
+    assert len(trimmed) >= 5
+    # Only heading text, a heading glyph given room or a mark opening the line's last text
+    # box keep an element; the body's marks after it are drawn narrower.
+    for line in trimmed:
+        body = [span for span in line.spans if span.role == "body"]
+        assert len(body) <= 1 and not any(span.right for span in body), line.text
+    html = build_html(_marks_source(), roles, doc)
+    assert html.count("data-trims=") == len(trimmed)
+    assert html.count("margin-right:-") < html.count("data-trims=")
+
+
+def test_a_text_box_with_white_space_keeps_its_marks_as_boxes():
+    roles = resolve_roles(None)
+    doc = typesetting.typeset(_marks_source(), roles)
+    spaced = [line for line in doc.lines if " " in line.text]
+    assert spaced, "no line with a space: change MARKS_TEXT"
+    for line in spaced:
+        assert not any(span.trims for span in line.spans)
+        assert any(span.right < 0 or span.left < 0 for span in line.spans)
+
+
+def test_a_document_drawn_twice_narrows_its_marks_once():
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from app.pdf.fetcher import RestrictedFetcher, asset_url
+    from app.pdf.html import build_html
+
+    roles = resolve_roles(None)
+    doc = typesetting.typeset(_marks_source(), roles)
+    files, css_text = prepare_fonts(roles, characters_by_role([doc]))
+    fetcher = RestrictedFetcher(files)
+    fonts = FontConfiguration()
+    stylesheet = CSS(string=css_text, font_config=fonts, url_fetcher=fetcher)
+    html = build_html(_marks_source(), roles, doc)
+    document = HTML(string=html, base_url=asset_url(""), url_fetcher=fetcher).render(
+        stylesheets=[stylesheet], font_config=fonts
+    )
+    first, second = document.write_pdf(), document.write_pdf()
+    _assert_same_places(first, second)
+
+
+@pytest.mark.parametrize(
+    ("attribute", "problem"),
+    [
+        ("5 1:0.0000:7.9000", "for 5 characters"),
+        ("4 0:7.9000:0.0000", "outside"),
+        ("4 4:0:1", "outside"),
+    ],
+)
+def test_marks_listed_for_another_text_are_refused(attribute, problem):
+    with pytest.raises(ValueError, match=problem):
+        exact_spacing._narrowed_by_byte("“七一”", attribute)
+
+
+def test_marks_are_narrowed_by_the_byte_their_glyph_starts_at():
+    # Each character here takes 3 bytes in UTF-8: the right half of ” (index 3, byte 9) and
+    # the left half of （ (index 4) taken off the glyph before it, ” again.
+    assert exact_spacing._narrowed_by_byte("“七一”（", "5 3:0:8 4:4:0") == {9: 12.0}
+    assert exact_spacing._narrowed_by_byte("a“b", "3 1:4:0 1:0:8") == {0: 4.0, 1: 8.0}
+
+
+@needs_samples
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_the_samples_marks_stand_where_boxes_put_them(path, monkeypatch):
+    from app.pdf.render import render_pdf
+
+    source = _marks_source(path.read_text(encoding="utf-8"))
+    narrowed = render_pdf(source, None)
+    _as_boxes_with_margins(monkeypatch)
+    _assert_same_places(narrowed, render_pdf(source, None))

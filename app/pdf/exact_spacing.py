@@ -1,4 +1,4 @@
-"""Glyph spacing written as laid out.
+"""Glyph spacing written as laid out, and compressed marks drawn narrower inside a text box.
 
 WeasyPrint 70 writes how far each glyph inside a text box moves beyond the font's advance
 (letter-spacing, in our lines) as a whole number of 1/1000 em, cut towards zero
@@ -9,22 +9,97 @@ third of a page's layout.
 
 Instead, WeasyPrint's function is compiled again here with that one number written to 1/100
 of a unit: every line is one text box and ends within 0.03 pt of where it should (Pango's own
-1/1024 pt units). When the function's source is not the one expected (another WeasyPrint),
-nothing is changed, ``EXACT`` is False and the typesetting puts each line's last glyph in a
-box of its own as before (``typesetting.line_spans``).
+1/1024 pt units).
+
+The same function then narrows the compressed punctuation marks (clreq 3.1.6) of the text box
+it draws, as its element's ``data-trims`` lists them (:func:`trims_attribute`): a mark's blank
+half is taken off its glyph's advance, or off the one before it for a blank left half. Each
+compressed mark had been an element with negative margins, a text box of its own: a quarter
+of a page's layout. Only a line's last text box may be narrowed so, since WeasyPrint has
+measured it before it is drawn and nothing after it on the line may move
+(``typesetting.line_spans``).
+
+When the function's source is not the one expected (another WeasyPrint), nothing is changed,
+``EXACT`` is False and the typesetting goes back to boxes: each line's last glyph and each
+compressed mark in a box of its own.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+from collections.abc import Iterable
 
 from weasyprint.draw import text as weasyprint_text
+from weasyprint.text.ffi import TO_UNITS, ffi
 
 log = logging.getLogger(__name__)
 
+PX_PER_PT = 96 / 72  # WeasyPrint lays out in CSS pixels
+
 CUT = "f'>{int(kerning)}<'"
 EXACT_FORMAT = "f'>{kerning:.2f}<'"
+DRAWING_STARTS = "    stream.set_text_matrix(*matrix.values)\n"
+TRIMMED_FIRST = "    trim_glyphs(textbox, first_line)\n" + DRAWING_STARTS
+
+
+def trims_attribute(text: str, trims: Iterable[tuple[int, float, float]]) -> str:
+    """``data-trims`` for a text box of ``text``: its length, then each compressed mark's
+    position in it and the blank (pt) taken off its left and right."""
+    return " ".join(
+        [str(len(text)), *(f"{index}:{left:.4f}:{right:.4f}" for index, left, right in trims)]
+    )
+
+
+def _narrowed_by_byte(text: str, attribute: str) -> dict[int, float]:
+    """What comes off each glyph's advance (pt), by the UTF-8 offset of its character."""
+    length, *entries = attribute.split()
+    if int(length) != len(text):
+        raise ValueError(f"data-trims is for {length} characters, the text box has {len(text)}")
+    offsets = [0]
+    for char in text:
+        offsets.append(offsets[-1] + len(char.encode()))
+    narrowed: dict[int, float] = {}
+    for entry in entries:
+        index_text, left_text, right_text = entry.split(":")
+        index, left, right = int(index_text), float(left_text), float(right_text)
+        if not 0 <= index < len(text) or (left and index == 0):
+            raise ValueError(f"data-trims {entry!r} outside the text box of {text!r}")
+        if left:
+            narrowed[offsets[index - 1]] = narrowed.get(offsets[index - 1], 0.0) + left
+        if right:
+            narrowed[offsets[index]] = narrowed.get(offsets[index], 0.0) + right
+    return narrowed
+
+
+def trim_glyphs(textbox, first_line) -> None:
+    """Narrow the glyphs of the compressed marks ``textbox``'s element lists, unless they
+    already are: a text box drawn again keeps its layout, or Pango lays it out anew (then
+    every glyph has its full width again)."""
+    element = textbox.element
+    attribute = element.get("data-trims") if element is not None else None
+    if not attribute:
+        return
+    layout = textbox.pango_layout
+    narrowed = _narrowed_by_byte(layout.text, attribute)
+    last_glyph_of = {}
+    run = first_line.runs[0]
+    while run != ffi.NULL:
+        glyph_item = run.data
+        run = run.next
+        glyphs, start = glyph_item.glyphs, glyph_item.item.offset
+        for index in range(glyphs.num_glyphs):
+            last_glyph_of[start + glyphs.log_clusters[index]] = (glyphs.glyphs, index)
+    drawn_widths = getattr(layout, "trimmed_widths", {})
+    for offset, points in narrowed.items():
+        if offset not in last_glyph_of:
+            raise ValueError(f"no glyph starts at byte {offset} of {layout.text!r}")
+        glyphs, index = last_glyph_of[offset]
+        geometry = glyphs[index].geometry
+        if drawn_widths.get(offset) != geometry.width:
+            geometry.width -= round(points * PX_PER_PT * TO_UNITS)
+            drawn_widths[offset] = geometry.width
+    layout.trimmed_widths = drawn_widths
 
 
 def _write_spacing_exactly() -> bool:
@@ -35,18 +110,21 @@ def _write_spacing_exactly() -> bool:
         source = inspect.getsource(function)
     except (OSError, TypeError):
         source = ""
-    if source.count(CUT) != 1:
+    if source.count(CUT) != 1 or source.count(DRAWING_STARTS) != 1:
         log.warning("WeasyPrint's draw_first_line is not the one expected: spacing left as is")
         return False
-    # Blank lines first, so that a traceback names the line of WeasyPrint's file.
+    # Blank lines first, so that a traceback names the line of WeasyPrint's file (the one
+    # line added comes before the drawing starts).
     padding = "\n" * (inspect.getsourcelines(function)[1] - 1)
     code = compile(
-        padding + source.replace(CUT, EXACT_FORMAT),
+        padding + source.replace(CUT, EXACT_FORMAT).replace(DRAWING_STARTS, TRIMMED_FIRST),
         weasyprint_text.__file__,
         "exec",
         dont_inherit=True,  # none of this module's __future__ flags
     )
-    exec(code, vars(weasyprint_text))  # WeasyPrint's own source, one format changed
+    namespace = vars(weasyprint_text)
+    namespace["trim_glyphs"] = trim_glyphs
+    exec(code, namespace)  # WeasyPrint's own source, one format changed, one call added
     weasyprint_text.draw_first_line.exact_spacing = True
     return True
 

@@ -2,7 +2,8 @@
 
 Each line is broken by our own line breaker (``linebreak.py``) and becomes a ``nowrap`` block
 whose letter-spacing makes it end flush with the type area (WeasyPrint does not justify Chinese
-text); compressed punctuation marks are spans with negative margins. Page breaks are planned on
+text); compressed punctuation marks are drawn narrower (``exact_spacing``) or, where that cannot
+be, spans with negative margins. Page breaks are planned on
 the grid (``pagination.py``), title lines broken between words (``titles.py``). The result,
 a :class:`TypesetDocument`, is what the templates (``html.py``) print.
 """
@@ -11,12 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import pairwise
 
 from app.documents.structure import Block, parse
-from app.pdf.exact_spacing import EXACT
+from app.pdf.exact_spacing import EXACT, trims_attribute
 from app.pdf.fonts import RoleFont, advance_em
 from app.pdf.glyphs import blank_sides, ink_shift, widening
 from app.pdf.linebreak import LEFT, RIGHT, Line, break_paragraph, grid_spacing, split_end
@@ -87,6 +88,13 @@ class Span:
     left: float = 0.0  # pt, CSS margin-left
     right: float = 0.0  # pt, CSS margin-right
     box: bool = False  # the last glyph of a justified line: a box of its own
+    # Compressed marks drawn narrower (exact_spacing.trim_glyphs): position in ``text``, and
+    # the blank (pt) taken off their left and right.
+    trims: tuple[tuple[int, float, float], ...] = ()
+
+    @property
+    def trims_attribute(self) -> str:
+        return trims_attribute(self.text, self.trims)
 
     @property
     def element(self) -> bool:
@@ -170,9 +178,11 @@ def line_spans(line: Line, heading_chars: int, role: str, faces: _Faces) -> tupl
     """A broken line as spans: its first ``heading_chars`` characters in the heading's
     ``role``; a compressed or widened glyph with its margins at the end of a span (a right
     margin) or at its start (a left one), with the plain text before or after it, since
-    WeasyPrint's cost goes with the number of text boxes. Only where WeasyPrint cuts each
+    WeasyPrint's cost goes with the number of text boxes; the compressed marks of the line's
+    last text box are drawn narrower instead (``Span.trims``). Only where WeasyPrint cuts each
     glyph's spacing to 1/1000 em (``exact_spacing.EXACT`` false) is the last glyph of a
-    justified line a box of its own: boxes are placed exactly, so the line ends flush."""
+    justified line a box of its own (boxes are placed exactly, so the line ends flush) and
+    every compressed mark a box with margins."""
     text = line.text
     heading_chars = min(heading_chars, len(text))
     margins = _margins(line, heading_chars, role, faces)
@@ -181,6 +191,7 @@ def line_spans(line: Line, heading_chars: int, role: str, faces: _Faces) -> tupl
         left = margins.pop(len(text) - 1)[0]
         if left:
             margins[len(text) - 1] = (left, 0.0)
+    drawn = _drawn_narrower(text, heading_chars, margins) if EXACT else {}
     end = len(text) if line.last or EXACT else len(split_end(text)[0]) or len(text)
     if not line.last and not EXACT and len(text) - 1 in margins:
         end = len(text) - 1
@@ -194,7 +205,37 @@ def line_spans(line: Line, heading_chars: int, role: str, faces: _Faces) -> tupl
             spans[-1] = Span(last.text + piece.text, last.role, last.left, piece.right)
         else:
             spans.append(piece)
+    if drawn:
+        start = len(text) - len(spans[-1].text)
+        assert min(drawn) >= start, "a mark drawn narrower outside the line's last text box"
+        trims = tuple((index - start, left, right) for index, (left, right) in drawn.items())
+        spans[-1] = replace(spans[-1], trims=trims)
     return tuple(spans)
+
+
+def _drawn_narrower(
+    text: str, heading_chars: int, margins: dict[int, tuple[float, float]]
+) -> dict[int, tuple[float, float]]:
+    """The compressed marks of the line's last text box, taken out of ``margins``: they are
+    drawn narrower instead of being boxes with negative margins (``exact_spacing``). That box
+    starts after the heading's run-in text and after any heading glyph given room; a blank
+    left half at its start stays a margin (there is no glyph before it to narrow), and a box
+    with white space keeps its margins (WeasyPrint may collapse it, moving the positions)."""
+    start = heading_chars if heading_chars < len(text) else 0
+    for index, (left, right) in margins.items():
+        if left > 0 or right > 0:
+            start = max(start, index + 1)
+    if any(char.isspace() for char in text[start:]):
+        return {}
+    drawn = {}
+    for index in sorted(i for i in margins if i >= start):
+        left, right = margins.pop(index)
+        if index == start and left:
+            margins[index] = (left, 0.0)
+            left = 0.0
+        if left or right:
+            drawn[index] = (-left, -right)
+    return drawn
 
 
 def _margins(
