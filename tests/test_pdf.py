@@ -209,6 +209,32 @@ def test_layout_follows_the_grid(org, client, login, approved):
         assert flush >= total - 16 - 2
 
 
+def test_lines_with_characters_the_body_face_lacks_stay_on_the_grid(app):
+    """𠀾 is drawn by the body's fallback face and ✔ by a font of the system, both with more
+    ascent than the body's face: a line's own text would sit ~2 pt low, so such text is an
+    element of its own (line-height 0), in a line with or without compressed marks, and in the
+    signature's unit name."""
+    from app.pdf.typesetting import LINE_PITCH
+
+    body = "\n".join(
+        [
+            "一、推进“𠀾字号”工程，全面完成年度目标任务，取得显著成效并形成长效机制。",
+            "各支部对照清单逐项整改，𠀾村等12个村完成阵地提升，群众满意度达到98.5%以上。",
+            "开展“✔\ufe0f清单”式督办，对照问题清单逐项销号，推动整改落地见效，“回头看”覆盖全部支部。",
+            "对照清单逐项整改✔\ufe0f推动整改落地见效，形成问题清单、任务清单和责任清单。",
+        ]
+    )
+    source = PdfSource(
+        "关于主题教育开展情况的阶段性总结", body, "𠀾县委员会", "", date(2026, 11, 20)
+    )
+    with pdfplumber.open(io.BytesIO(render_pdf(source, None))) as document:
+        baselines = sorted(body_lines(document.pages[0]))
+    assert len(baselines) >= 9
+    for baseline in baselines:
+        rows = (baseline - baselines[0]) / LINE_PITCH
+        assert abs(rows - round(rows)) * LINE_PITCH < 0.15, (baseline, baselines)  # rounded to 0.1
+
+
 def test_pdftotext_reads_each_line_whole(org, client, login, approved):
     """poppler's pdftotext (what most copy-and-paste goes through) gives every printed line as
     it is: no space where a heading glyph was widened, no line broken where compressed marks

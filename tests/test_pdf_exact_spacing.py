@@ -185,6 +185,42 @@ def test_a_text_box_with_white_space_keeps_its_marks_as_boxes():
         assert any(span.right < 0 or span.left < 0 for span in line.spans)
 
 
+# Marks beside what WeasyPrint or Pango treat specially. Drawn narrower: an emoji with its
+# variation selector, a combining accent, a character few fonts have, full-width letters,
+# Latin words before brackets. Kept as boxes: a soft hyphen and a zero-width space (format
+# characters, may be dropped), no-break and ideographic spaces, Hebrew (right to left).
+ODD_NARROWED = (
+    "开展“✔\ufe0f清单”、“cafe\u0301”式督办，“𠀾字”、“ＡＢＣ”，修订office（办公）、"
+    "workflow（流程）和《fi“ffi”》制度，“回头看”》、《整改台账》同步更新。"
+)
+ODD_TEXT = "\n".join(
+    [
+        ODD_NARROWED,
+        "推进“放\u00ad管服”改革，“一网\u200b通办”事项，",
+        "召开“书记讲\u3000党课”、“支部书记论坛”，共1\u00a0286人次。",
+        "对照“שלום”，“回头看”。",
+    ]
+)
+
+
+def test_marks_beside_characters_drawn_unusually_stand_where_boxes_put_them(monkeypatch):
+    from app.pdf.render import render_pdf
+
+    doc = typesetting.typeset(_marks_source(ODD_TEXT), resolve_roles(None))
+    narrowed_lines = [line for line in doc.lines if line.spans[-1].trims]
+    assert "".join(line.text for line in narrowed_lines).startswith(ODD_NARROWED[:20])
+    source = _marks_source(ODD_TEXT)
+    narrowed = render_pdf(source, None)
+    _as_boxes_with_margins(monkeypatch)
+    _assert_same_places(narrowed, render_pdf(source, None))
+
+
+@pytest.mark.parametrize("odd", ["\u00ad", "\u200b", "\u00a0", "\u3000", "\t", "ש"])
+def test_a_text_box_with_characters_drawn_otherwise_keeps_its_marks_as_boxes(odd):
+    assert not typesetting._drawn_as_written(f"好”，{odd}好")
+    assert typesetting._drawn_as_written("好”，好fi（１２）✔")
+
+
 def test_a_document_drawn_twice_narrows_its_marks_once():
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration

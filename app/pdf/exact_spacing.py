@@ -26,6 +26,7 @@ compressed mark in a box of its own.
 
 from __future__ import annotations
 
+import bisect
 import inspect
 import logging
 from collections.abc import Iterable
@@ -82,19 +83,25 @@ def trim_glyphs(textbox, first_line) -> None:
         return
     layout = textbox.pango_layout
     narrowed = _narrowed_by_byte(layout.text, attribute)
-    last_glyph_of = {}
+    clusters, glyph_refs = [], []  # in drawing order: where each glyph's cluster starts
     run = first_line.runs[0]
     while run != ffi.NULL:
         glyph_item = run.data
         run = run.next
         glyphs, start = glyph_item.glyphs, glyph_item.item.offset
         for index in range(glyphs.num_glyphs):
-            last_glyph_of[start + glyphs.log_clusters[index]] = (glyphs.glyphs, index)
+            clusters.append(start + glyphs.log_clusters[index])
+            glyph_refs.append((glyphs.glyphs, index))
+    if clusters != sorted(clusters):
+        raise ValueError(f"glyphs of {layout.text!r} not drawn left to right")
     drawn_widths = getattr(layout, "trimmed_widths", {})
     for offset, points in narrowed.items():
-        if offset not in last_glyph_of:
-            raise ValueError(f"no glyph starts at byte {offset} of {layout.text!r}")
-        glyphs, index = last_glyph_of[offset]
+        # The blank after a character is its cluster's: after a ligature that ends with it,
+        # the ligature's last glyph.
+        last = bisect.bisect_right(clusters, offset) - 1
+        if last < 0:
+            raise ValueError(f"no glyph drawn for byte {offset} of {layout.text!r}")
+        glyphs, index = glyph_refs[last]
         geometry = glyphs[index].geometry
         if drawn_widths.get(offset) != geometry.width:
             geometry.width -= round(points * PX_PER_PT * TO_UNITS)

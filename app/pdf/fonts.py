@@ -874,6 +874,14 @@ def _face_with(faces: Iterable[FontFace], char: str) -> FontFace | None:
     return next((face for face in faces if _face_metrics(face).units(ord(char)) is not None), None)
 
 
+def lacked_by_own_face(role: RoleFont) -> Callable[[str], bool]:
+    """Whether the role's own face has no glyph for a character (not whitespace, a control or
+    a variation selector): a fallback face or some other font draws it, with its own ascent
+    and descent."""
+    own = _face_metrics(role.face)
+    return lambda ch: not _ignorable(ch) and own.units(ord(ch)) is None
+
+
 def missing_characters(text: str, role: RoleFont) -> set[str]:
     """The characters of ``text`` that none of the role's faces (its own and its fallbacks)
     has a glyph for (they would print as tofu or in some other font), ignoring whitespace,

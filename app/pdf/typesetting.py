@@ -11,6 +11,7 @@ a :class:`TypesetDocument`, is what the templates (``html.py``) print.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -18,7 +19,7 @@ from itertools import pairwise
 
 from app.documents.structure import Block, parse
 from app.pdf.exact_spacing import EXACT, trims_attribute
-from app.pdf.fonts import RoleFont, advance_em
+from app.pdf.fonts import RoleFont, advance_em, lacked_by_own_face
 from app.pdf.glyphs import blank_sides, ink_shift, widening
 from app.pdf.linebreak import LEFT, RIGHT, Line, break_paragraph, grid_spacing, split_end
 from app.pdf.pagination import LINES_PER_PAGE, BlockRows, keeps, page_starts
@@ -88,6 +89,9 @@ class Span:
     left: float = 0.0  # pt, CSS margin-left
     right: float = 0.0  # pt, CSS margin-right
     box: bool = False  # the last glyph of a justified line: a box of its own
+    # A character the role's own face lacks: another face draws it, whose ascent would move
+    # the line's baseline off the grid unless the text is an element (line-height 0).
+    foreign: bool = False
     # Compressed marks drawn narrower (exact_spacing.trim_glyphs): position in ``text``, and
     # the blank (pt) taken off their left and right.
     trims: tuple[tuple[int, float, float], ...] = ()
@@ -99,7 +103,7 @@ class Span:
     @property
     def element(self) -> bool:
         """Needs an element of its own (plain body text is written as it is)."""
-        return self.role != "body" or self.box or bool(self.left or self.right)
+        return self.role != "body" or self.box or self.foreign or bool(self.left or self.right)
 
     @property
     def style(self) -> str:
@@ -145,6 +149,7 @@ class _Faces:
         self.own = {role: advance_em(roles[role]) for role in HEADING_ROLES}
         self.widened = {role: widening(roles[role], roles["body"]) for role in HEADING_ROLES}
         self.own_blank = {role: blank_sides(roles[role]) for role in HEADING_ROLES}
+        self.lacks = {role: lacked_by_own_face(roles[role]) for role in ("body", *HEADING_ROLES)}
 
     def blank(self, role: str) -> Callable[[str], int]:
         """The blank side of each mark for a block in ``role``'s face: in a heading, a mark is
@@ -205,12 +210,28 @@ def line_spans(line: Line, heading_chars: int, role: str, faces: _Faces) -> tupl
             spans[-1] = Span(last.text + piece.text, last.role, last.left, piece.right)
         else:
             spans.append(piece)
+    spans = [
+        replace(span, foreign=True) if any(map(faces.lacks[span.role], span.text)) else span
+        for span in spans
+    ]
     if drawn:
         start = len(text) - len(spans[-1].text)
         assert min(drawn) >= start, "a mark drawn narrower outside the line's last text box"
         trims = tuple((index - start, left, right) for index, (left, right) in drawn.items())
         spans[-1] = replace(spans[-1], trims=trims)
     return tuple(spans)
+
+
+def _drawn_as_written(text: str) -> bool:
+    """Whether WeasyPrint draws ``text`` character for character, left to right: no white
+    space (collapsed), no format or control character (a soft hyphen is dropped), nothing
+    written right to left. The positions of ``data-trims`` count characters of the text."""
+    return not any(
+        char.isspace()
+        or unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf")
+        or unicodedata.bidirectional(char) in ("R", "AL")
+        for char in text
+    )
 
 
 def _drawn_narrower(
@@ -220,12 +241,13 @@ def _drawn_narrower(
     drawn narrower instead of being boxes with negative margins (``exact_spacing``). That box
     starts after the heading's run-in text and after any heading glyph given room; a blank
     left half at its start stays a margin (there is no glyph before it to narrow), and a box
-    with white space keeps its margins (WeasyPrint may collapse it, moving the positions)."""
+    with characters WeasyPrint may drop or Pango may draw right to left keeps its margins
+    (``_drawn_as_written``)."""
     start = heading_chars if heading_chars < len(text) else 0
     for index, (left, right) in margins.items():
         if left > 0 or right > 0:
             start = max(start, index + 1)
-    if any(char.isspace() for char in text[start:]):
+    if not _drawn_as_written(text[start:]):
         return {}
     drawn = {}
     for index in sorted(i for i in margins if i >= start):
