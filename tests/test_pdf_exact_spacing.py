@@ -2,8 +2,13 @@
 box and still ends flush with the type area; its compressed marks are drawn narrower, where
 boxes with negative margins put them."""
 
+import html
 import io
+import itertools
+import os
 import re
+import shutil
+import subprocess
 
 import pdfplumber
 import pytest
@@ -185,40 +190,101 @@ def test_a_text_box_with_white_space_keeps_its_marks_as_boxes():
         assert any(span.right < 0 or span.left < 0 for span in line.spans)
 
 
-# Marks beside what WeasyPrint or Pango treat specially. Drawn narrower: an emoji with its
-# variation selector, a combining accent, a character few fonts have, full-width letters,
+# Marks beside what WeasyPrint or Pango treat specially. Drawn narrower: full-width letters,
 # Latin words before brackets. Kept as boxes: a soft hyphen and a zero-width space (format
-# characters, may be dropped), no-break and ideographic spaces, Hebrew (right to left).
+# characters, may be dropped), no-break and ideographic spaces, Hebrew and Arabic-Indic digits
+# (reordered right to left), a combining accent and variation selectors (glyphs without
+# advance), characters the body's face lacks (its fallback face's widths; an emoji from a
+# system font; a private-use character no font has, whose tofu's width WeasyPrint writes
+# into the font), each before a compressed mark or an opening mark that gives up its left
+# half.
 ODD_NARROWED = (
-    "开展“✔\ufe0f清单”、“cafe\u0301”式督办，“𠀾字”、“ＡＢＣ”，修订office（办公）、"
-    "workflow（流程）和《fi“ffi”》制度，“回头看”》、《整改台账》同步更新。"
+    "对照“ＡＢＣ”、“ＸＹＺ”，修订office（办公）、workflow（流程）和《fi“ffi”》制度，"
+    "“回头看”》、《整改台账》同步更新。"
 )
-ODD_TEXT = "\n".join(
-    [
-        ODD_NARROWED,
-        "推进“放\u00ad管服”改革，“一网\u200b通办”事项，",
-        "召开“书记讲\u3000党课”、“支部书记论坛”，共1\u00a0286人次。",
-        "对照“שלום”，“回头看”。",
-    ]
-)
+ODD_BOXED = [
+    "推进“放\u00ad管服”改革，“一网\u200b通办”事项，",
+    "召开“书记讲\u3000党课”、“支部书记论坛”，共1\u00a0286人次。",
+    "对照“שלום”，“回头看”。开展“١٢٣”、“٤٥”，全县推进。",
+    "全县推进“放管服\u0301”，“一网通办”事项达到1286项。",
+    "全年开展“✔\ufe0f”，“清单”式督办，“一网通办”事项达到1286项。",
+    "开展“𠀾字”、“𠀾”，“𪚥”。全县推进。",
+    "各支部对照问题逐✔\ufe0f“清单”式督办，全面完成各项目标任务。",
+    "各支部对照问题逐葛\U000e0100“清单”式督办，全面完成各项目标任务。",
+    "各支部对照问题逐项\u0301“清单”式督办，全面完成各项目标任务。",
+    "各支部对照问题逐项\u200b“清单”式督办，全面完成各项目标任务。",
+    "各支部对照问题逐\ue000“清单”式督办，全面完成各项目标任务。",
+    "推进\ue001项工作，落实\ue002要求。",
+]
 
 
-def test_marks_beside_characters_drawn_unusually_stand_where_boxes_put_them(monkeypatch):
+def _mupdf_places(pdf: bytes, tmp_path) -> list[tuple[str, float, float]]:
+    """Each character's origin as MuPDF reads the content stream, which takes a glyph's width
+    from the font's /W (pdfplumber follows the pen, and misses a tofu's width changed)."""
+    if shutil.which("mutool") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("mutool missing; make test installs it")
+        pytest.skip("mutool missing (make test installs it)")
+    path = tmp_path / "document.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        ["mutool", "draw", "-F", "stext", "-o", "-", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = re.findall(r'<char quad="[^"]+" x="([\d.-]+)" y="([\d.-]+)"[^>]*c="([^"]*)"', out)
+    return [(html.unescape(char), float(x), float(y)) for x, y, char in found]
+
+
+@pytest.mark.parametrize(
+    "body", [ODD_NARROWED, *ODD_BOXED], ids=["narrowed", *(f"boxed{n}" for n in range(12))]
+)
+def test_marks_beside_characters_drawn_unusually_stand_where_boxes_put_them(
+    body, monkeypatch, tmp_path
+):
     from app.pdf.render import render_pdf
 
-    doc = typesetting.typeset(_marks_source(ODD_TEXT), resolve_roles(None))
-    narrowed_lines = [line for line in doc.lines if line.spans[-1].trims]
-    assert "".join(line.text for line in narrowed_lines).startswith(ODD_NARROWED[:20])
-    source = _marks_source(ODD_TEXT)
-    narrowed = render_pdf(source, None)
+    doc = typesetting.typeset(_marks_source(body), resolve_roles(None))
+    narrowed_text = "".join(line.text for line in doc.lines if line.spans[-1].trims)
+    if body == ODD_NARROWED:
+        assert narrowed_text.startswith(body[:20])
+    else:  # nothing of the odd paragraph is drawn narrower
+        assert not narrowed_text
+    narrowed = render_pdf(_marks_source(body), None)
     _as_boxes_with_margins(monkeypatch)
-    _assert_same_places(narrowed, render_pdf(source, None))
+    boxed = render_pdf(_marks_source(body), None)
+    _assert_same_places(narrowed, boxed)
+    places, boxed_places = _mupdf_places(narrowed, tmp_path), _mupdf_places(boxed, tmp_path)
+    assert [p[0] for p in places] == [p[0] for p in boxed_places]
+    for (char, x, y), (_, boxed_x, boxed_y) in zip(places, boxed_places, strict=True):
+        assert (x, y) == pytest.approx((boxed_x, boxed_y), abs=0.01), char
 
 
-@pytest.mark.parametrize("odd", ["\u00ad", "\u200b", "\u00a0", "\u3000", "\t", "ש"])
+@pytest.mark.parametrize(
+    "odd", ["\u00ad", "\u200b", "\u00a0", "\u3000", "\t", "ש", "٣", "\u0301", "\ufe0f", "\ue000"]
+)
 def test_a_text_box_with_characters_drawn_otherwise_keeps_its_marks_as_boxes(odd):
-    assert not typesetting._drawn_as_written(f"好”，{odd}好")
-    assert typesetting._drawn_as_written("好”，好fi（１２）✔")
+    lacks = typesetting._Faces(resolve_roles(None)).lacks["body"]
+    assert not typesetting._drawn_as_written(f"好”，{odd}好", lacks)
+    assert typesetting._drawn_as_written("好”，好fi（１２）。", lacks)
+
+
+def test_marks_listed_for_a_text_box_they_do_not_fit_are_left_full_width(caplog):
+    """The typesetting never lists such marks; if it did, the PDF is made all the same."""
+    roles = resolve_roles(None)
+    files, css_text = prepare_fonts(roles, characters_by_role([], {"body": "“七一”，好"}))
+    html_text = (
+        '<html lang="zh-CN"><head><style>body { font: 16pt var(--rf-body); }</style></head>'
+        '<body><div data-trims="9 3:0.0000:7.2000">“七一”，好</div></body></html>'
+    )
+    pdf = write_prepared(html_text, files, css_text)
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        chars = document.pages[0].chars
+    assert "".join(c["text"] for c in chars) == "“七一”，好"
+    gaps = [b["x0"] - a["x0"] for a, b in itertools.pairwise(chars)]
+    assert gaps == pytest.approx([16.0] * 5, abs=0.01)
+    assert "Compressed marks left at full width" in caplog.text
 
 
 def test_a_document_drawn_twice_narrows_its_marks_once():

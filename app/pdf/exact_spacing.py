@@ -32,7 +32,7 @@ import logging
 from collections.abc import Iterable
 
 from weasyprint.draw import text as weasyprint_text
-from weasyprint.text.ffi import TO_UNITS, ffi
+from weasyprint.text.ffi import TO_UNITS, ffi, pango
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,26 @@ def trim_glyphs(textbox, first_line) -> None:
     if not attribute:
         return
     layout = textbox.pango_layout
-    narrowed = _narrowed_by_byte(layout.text, attribute)
-    clusters, glyph_refs = [], []  # in drawing order: where each glyph's cluster starts
+    try:
+        narrowed = _narrowed_glyphs(layout.text, attribute, first_line)
+    except ValueError as error:
+        # The typesetting lists marks only in text that is drawn character for character, left
+        # to right, in the role's own face (typesetting._drawn_as_written): anything else is
+        # a bug, and a line a little long is better than a PDF refused.
+        log.error("Compressed marks left at full width: %s", error)
+        return
+    trimmed_widths = getattr(layout, "trimmed_widths", {})
+    for position, (geometry, units) in narrowed.items():
+        if trimmed_widths.get(position) != geometry.width:
+            geometry.width -= units
+            trimmed_widths[position] = geometry.width
+    layout.trimmed_widths = trimmed_widths
+
+
+def _narrowed_glyphs(text: str, attribute: str, first_line) -> dict[int, tuple[object, int]]:
+    """By position in the line's glyphs: the geometry to narrow and by how much (Pango units).
+    The blank after a character is its cluster's (after a ligature, the ligature's)."""
+    clusters, glyph_infos = [], []  # in drawing order: where each glyph's cluster starts
     run = first_line.runs[0]
     while run != ffi.NULL:
         glyph_item = run.data
@@ -91,22 +109,19 @@ def trim_glyphs(textbox, first_line) -> None:
         glyphs, start = glyph_item.glyphs, glyph_item.item.offset
         for index in range(glyphs.num_glyphs):
             clusters.append(start + glyphs.log_clusters[index])
-            glyph_refs.append((glyphs.glyphs, index))
+            glyph_infos.append(glyphs.glyphs[index])
     if clusters != sorted(clusters):
-        raise ValueError(f"glyphs of {layout.text!r} not drawn left to right")
-    drawn_widths = getattr(layout, "trimmed_widths", {})
-    for offset, points in narrowed.items():
-        # The blank after a character is its cluster's: after a ligature that ends with it,
-        # the ligature's last glyph.
-        last = bisect.bisect_right(clusters, offset) - 1
-        if last < 0:
-            raise ValueError(f"no glyph drawn for byte {offset} of {layout.text!r}")
-        glyphs, index = glyph_refs[last]
-        geometry = glyphs[index].geometry
-        if drawn_widths.get(offset) != geometry.width:
-            geometry.width -= round(points * PX_PER_PT * TO_UNITS)
-            drawn_widths[offset] = geometry.width
-    layout.trimmed_widths = drawn_widths
+        raise ValueError(f"the glyphs of {text!r} are not drawn left to right")
+    narrowed: dict[int, tuple[object, int]] = {}
+    for offset, points in _narrowed_by_byte(text, attribute).items():
+        position = bisect.bisect_right(clusters, offset) - 1
+        glyph = glyph_infos[position].glyph if position >= 0 else pango.PANGO_GLYPH_EMPTY
+        # WeasyPrint writes an empty or missing glyph's advance into the font's widths.
+        if glyph == pango.PANGO_GLYPH_EMPTY or glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG:
+            raise ValueError(f"byte {offset} of {text!r} is not drawn by a glyph of a font")
+        geometry, units = narrowed.get(position, (glyph_infos[position].geometry, 0))
+        narrowed[position] = (geometry, units + round(points * PX_PER_PT * TO_UNITS))
+    return narrowed
 
 
 def _write_spacing_exactly() -> bool:

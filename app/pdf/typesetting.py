@@ -196,7 +196,8 @@ def line_spans(line: Line, heading_chars: int, role: str, faces: _Faces) -> tupl
         left = margins.pop(len(text) - 1)[0]
         if left:
             margins[len(text) - 1] = (left, 0.0)
-    drawn = _drawn_narrower(text, heading_chars, margins) if EXACT else {}
+    last_role = "body" if heading_chars < len(text) else role
+    drawn = _drawn_narrower(text, heading_chars, margins, faces.lacks[last_role]) if EXACT else {}
     end = len(text) if line.last or EXACT else len(split_end(text)[0]) or len(text)
     if not line.last and not EXACT and len(text) - 1 in margins:
         end = len(text) - 1
@@ -222,32 +223,44 @@ def line_spans(line: Line, heading_chars: int, role: str, faces: _Faces) -> tupl
     return tuple(spans)
 
 
-def _drawn_as_written(text: str) -> bool:
-    """Whether WeasyPrint draws ``text`` character for character, left to right: no white
-    space (collapsed), no format or control character (a soft hyphen is dropped), nothing
-    written right to left. The positions of ``data-trims`` count characters of the text."""
+# Bidirectional classes that resolve left to right in a Chinese line; anything else (Hebrew,
+# Arabic letters and digits, combining marks, controls…) may be reordered or drawn by glyphs
+# of no width.
+_LEFT_TO_RIGHT = frozenset({"L", "EN", "ES", "ET", "CS", "ON"})
+
+
+def _drawn_as_written(text: str, lacks: Callable[[str], bool]) -> bool:
+    """Whether WeasyPrint and Pango draw ``text`` one glyph a character, left to right, in the
+    role's own face: no white space (collapsed), no format character (a soft hyphen is
+    dropped), no combining mark or variation selector (a glyph without advance), nothing
+    right to left, nothing its face lacks (another font's widths, or no glyph at all). The
+    positions of ``data-trims`` count characters, and each narrows a glyph of the face."""
     return not any(
         char.isspace()
-        or unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf")
-        or unicodedata.bidirectional(char) in ("R", "AL")
+        or unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me")
+        or unicodedata.bidirectional(char) not in _LEFT_TO_RIGHT
+        or lacks(char)
         for char in text
     )
 
 
 def _drawn_narrower(
-    text: str, heading_chars: int, margins: dict[int, tuple[float, float]]
+    text: str,
+    heading_chars: int,
+    margins: dict[int, tuple[float, float]],
+    lacks: Callable[[str], bool],
 ) -> dict[int, tuple[float, float]]:
     """The compressed marks of the line's last text box, taken out of ``margins``: they are
     drawn narrower instead of being boxes with negative margins (``exact_spacing``). That box
     starts after the heading's run-in text and after any heading glyph given room; a blank
     left half at its start stays a margin (there is no glyph before it to narrow), and a box
-    with characters WeasyPrint may drop or Pango may draw right to left keeps its margins
-    (``_drawn_as_written``)."""
+    with characters not drawn one glyph of the face a character keeps its margins
+    (``_drawn_as_written``; ``lacks``: what the box's role's own face has no glyph for)."""
     start = heading_chars if heading_chars < len(text) else 0
     for index, (left, right) in margins.items():
         if left > 0 or right > 0:
             start = max(start, index + 1)
-    if not _drawn_as_written(text[start:]):
+    if not _drawn_as_written(text[start:], lacks):
         return {}
     drawn = {}
     for index in sorted(i for i in margins if i >= start):
