@@ -874,12 +874,29 @@ def _face_with(faces: Iterable[FontFace], char: str) -> FontFace | None:
     return next((face for face in faces if _face_metrics(face).units(ord(char)) is not None), None)
 
 
+class _Lacked(dict):
+    """Whether a face lacks a character, by character; filled on first use of each."""
+
+    def __init__(self, face: FontFace):
+        super().__init__()
+        self.metrics = _face_metrics(face)
+
+    def __missing__(self, ch: str) -> bool:
+        lacked = self[ch] = not _ignorable(ch) and self.metrics.units(ord(ch)) is None
+        return lacked
+
+
+@lru_cache(maxsize=16)
+def _lacked(face: FontFace, version: tuple[int, int]) -> _Lacked:
+    return _Lacked(face)
+
+
 def lacked_by_own_face(role: RoleFont) -> Callable[[str], bool]:
     """Whether the role's own face has no glyph for a character (not whitespace, a control or
     a variation selector): a fallback face or some other font draws it, with its own ascent
-    and descent."""
-    own = _face_metrics(role.face)
-    return lambda ch: not _ignorable(ch) and own.units(ord(ch)) is None
+    and descent. One dict lookup a character after its first use (``map`` it over a text)."""
+    stat = role.face.path.stat()
+    return _lacked(role.face, (stat.st_size, stat.st_mtime_ns)).__getitem__
 
 
 def missing_characters(text: str, role: RoleFont) -> set[str]:

@@ -229,19 +229,28 @@ def line_spans(line: Line, heading_chars: int, role: str, faces: _Faces) -> tupl
 _LEFT_TO_RIGHT = frozenset({"L", "EN", "ES", "ET", "CS", "ON"})
 
 
+class _OneGlyphLeftToRight(dict):
+    """By character: not white space (collapsed), a format character (a soft hyphen is
+    dropped), a combining mark or variation selector (a glyph without advance), nor written
+    right to left. Filled on first use of each character."""
+
+    def __missing__(self, char: str) -> bool:
+        plain = self[char] = not (
+            char.isspace()
+            or unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me")
+            or unicodedata.bidirectional(char) not in _LEFT_TO_RIGHT
+        )
+        return plain
+
+
+_ONE_GLYPH_LEFT_TO_RIGHT = _OneGlyphLeftToRight()
+
+
 def _drawn_as_written(text: str, lacks: Callable[[str], bool]) -> bool:
     """Whether WeasyPrint and Pango draw ``text`` one glyph a character, left to right, in the
-    role's own face: no white space (collapsed), no format character (a soft hyphen is
-    dropped), no combining mark or variation selector (a glyph without advance), nothing
-    right to left, nothing its face lacks (another font's widths, or no glyph at all). The
+    role's own face (nothing it lacks: another font's widths, or no glyph at all). The
     positions of ``data-trims`` count characters, and each narrows a glyph of the face."""
-    return not any(
-        char.isspace()
-        or unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me")
-        or unicodedata.bidirectional(char) not in _LEFT_TO_RIGHT
-        or lacks(char)
-        for char in text
-    )
+    return all(map(_ONE_GLYPH_LEFT_TO_RIGHT.__getitem__, text)) and not any(map(lacks, text))
 
 
 def _drawn_narrower(
