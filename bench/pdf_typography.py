@@ -26,7 +26,7 @@ import time
 from datetime import date
 
 import pdfplumber
-from app.config import TestConfig
+from app.core.config import TestConfig
 from samples import SAMPLES
 
 from app import create_app
