@@ -26,10 +26,10 @@ import time
 from datetime import date
 
 import pdfplumber
-from app.core.config import TestConfig
 from samples import SAMPLES
 
 from app import create_app
+from app.core.config import TestConfig
 from app.documents.structure import Block, parse
 from app.pdf.fonts import advance_em, resolve_roles
 from app.pdf.glyphs import blank_sides

@@ -19,6 +19,10 @@ of a page's layout. Only a line's last text box may be narrowed so, since WeasyP
 measured it before it is drawn and nothing after it on the line may move
 (``typesetting.line_spans``).
 
+It also reads each glyph's x offset in the right unit: WeasyPrint 70 divides Pango's 1/1024 px
+by the font size alone, as if they were 1/1000 em, so every glyph after a text box's first
+(Pango offsets it by half the letter-spacing) was drawn 2.4 % of that too far right.
+
 When the function's source is not the one expected (another WeasyPrint), nothing is changed,
 ``EXACT`` is False and the typesetting goes back to boxes: each line's last glyph and each
 compressed mark in a box of its own.
@@ -38,10 +42,21 @@ log = logging.getLogger(__name__)
 
 PX_PER_PT = 96 / 72  # WeasyPrint lays out in CSS pixels
 
-CUT = "f'>{int(kerning)}<'"
-EXACT_FORMAT = "f'>{kerning:.2f}<'"
-DRAWING_STARTS = "    stream.set_text_matrix(*matrix.values)\n"
-TRIMMED_FIRST = "    trim_glyphs(textbox, first_line)\n" + DRAWING_STARTS
+# The three changes made to WeasyPrint's source, each found exactly once.
+CHANGES = {
+    # Spacing written to 1/100 of a unit instead of cut to a whole one.
+    "f'>{int(kerning)}<'": "f'>{kerning:.2f}<'",
+    # A glyph's x offset (Pango units, 1/1024 px) in 1/1000 em: WeasyPrint divides by the
+    # font size alone, drawing every glyph after a text box's first 2.4 % of half the
+    # letter-spacing too far right (0.05 pt on a line spread by 4 pt).
+    "offset = glyph_info.geometry.x_offset / font_size": (
+        "offset = glyph_info.geometry.x_offset * 1000 * FROM_UNITS / font_size"
+    ),
+    # Compressed marks narrowed before the line is drawn.
+    "    stream.set_text_matrix(*matrix.values)\n": (
+        "    trim_glyphs(textbox, first_line)\n    stream.set_text_matrix(*matrix.values)\n"
+    ),
+}
 
 
 def trims_attribute(text: str, trims: Iterable[tuple[int, float, float]]) -> str:
@@ -132,21 +147,23 @@ def _write_spacing_exactly() -> bool:
         source = inspect.getsource(function)
     except (OSError, TypeError):
         source = ""
-    if source.count(CUT) != 1 or source.count(DRAWING_STARTS) != 1:
+    if any(source.count(before) != 1 for before in CHANGES):
         log.warning("WeasyPrint's draw_first_line is not the one expected: spacing left as is")
         return False
     # Blank lines first, so that a traceback names the line of WeasyPrint's file (the one
     # line added comes before the drawing starts).
     padding = "\n" * (inspect.getsourcelines(function)[1] - 1)
+    for before, after in CHANGES.items():
+        source = source.replace(before, after)
     code = compile(
-        padding + source.replace(CUT, EXACT_FORMAT).replace(DRAWING_STARTS, TRIMMED_FIRST),
+        padding + source,
         weasyprint_text.__file__,
         "exec",
         dont_inherit=True,  # none of this module's __future__ flags
     )
     namespace = vars(weasyprint_text)
     namespace["trim_glyphs"] = trim_glyphs
-    exec(code, namespace)  # WeasyPrint's own source, one format changed, one call added
+    exec(code, namespace)  # WeasyPrint's own source with the three changes
     weasyprint_text.draw_first_line.exact_spacing = True
     return True
 
