@@ -9,7 +9,7 @@ third of a page's layout.
 
 Instead, WeasyPrint's function is compiled again here with that one number written to 1/100
 of a unit: every line is one text box and ends within 0.03 pt of where it should (Pango's own
-1/1024 pt units).
+1/1024 px units).
 
 The same function then narrows the compressed punctuation marks (clreq 3.1.6) of the text box
 it draws, as its element's ``data-trims`` lists them (:func:`trims_attribute`): a mark's blank
