@@ -903,26 +903,14 @@ def missing_characters(text: str, role: RoleFont) -> set[str]:
     """The characters of ``text`` that none of the role's faces (its own and its fallbacks)
     has a glyph for (they would print as tofu or in some other font), ignoring whitespace,
     controls and variation selectors."""
-    own = _face_metrics(role.face)
-    return {
-        ch
-        for ch in set(text)
-        if not _ignorable(ch)
-        and own.units(ord(ch)) is None
-        and _face_with(role.fallbacks, ch) is None
-    }
+    lacks = lacked_by_own_face(role)
+    return {ch for ch in set(text) if lacks(ch) and _face_with(role.fallbacks, ch) is None}
 
 
 def fallback_characters(text: str, role: RoleFont) -> set[str]:
     """The characters of ``text`` that the role's own face lacks and a fallback prints."""
-    own = _face_metrics(role.face)
-    return {
-        ch
-        for ch in set(text)
-        if not _ignorable(ch)
-        and own.units(ord(ch)) is None
-        and _face_with(role.fallbacks, ch) is not None
-    }
+    lacks = lacked_by_own_face(role)
+    return {ch for ch in set(text) if lacks(ch) and _face_with(role.fallbacks, ch) is not None}
 
 
 class _Advances(dict):

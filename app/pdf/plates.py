@@ -213,10 +213,15 @@ class NumberLayers:
         key = cache_key(f"page numbers, layer {layer}", {"page_number": self.roles["page_number"]})
         return self.cache_dir / "plates" / f"numbers-{key}.pdf"
 
+    @staticmethod
+    def _count(last_page: int) -> int:
+        """Layers up to ``last_page``'s."""
+        return (last_page - 1) // NUMBERS_PER_LAYER + 1
+
     def need(self, last_page: int) -> None:
         """Find or start every layer up to ``last_page``'s."""
         files = None
-        for layer in range(len(self.layers), (last_page - 1) // NUMBERS_PER_LAYER + 1):
+        for layer in range(len(self.layers), self._count(last_page)):
             path = self._path(layer)
             if path is not None and path.exists():
                 self.layers.append(path.read_bytes())
@@ -240,9 +245,9 @@ class NumberLayers:
     def result(self, last_page: int) -> list[bytes]:
         """The layers up to ``last_page``'s, once laid out."""
         self.need(last_page)
-        count = (last_page - 1) // NUMBERS_PER_LAYER + 1
         return [
-            layer.result() if isinstance(layer, Future) else layer for layer in self.layers[:count]
+            layer.result() if isinstance(layer, Future) else layer
+            for layer in self.layers[: self._count(last_page)]
         ]
 
 

@@ -189,7 +189,7 @@ def _volume_from_plates(
         _typeset_first(doc_of)
         plate_work = start_plates(sources, doc_of, roles, cache_dir, workers, advance)
         return _joined_when_laid_out(
-            plate_work, numbers, doc_of, front_matter, roles, info, workers, advance, progress
+            plate_work, numbers, doc_of, front_matter, roles, info, workers, advance
         )
     except BaseException:
         numbers.cancel()
@@ -199,11 +199,11 @@ def _volume_from_plates(
 
 
 def _joined_when_laid_out(
-    plate_work, numbers, doc_of, front_matter, roles, info, workers, advance, progress
+    plate_work, numbers, doc_of, front_matter, roles, info, workers, advance
 ) -> bytes:
     """The rest of the reports typeset, the front matter and the missing page-number layers
-    sent, and the plates, once laid out, joined with them (``joining.join_plates``)."""
-    total = len(plate_work.found) + 2
+    sent, and the plates, once laid out, joined with them (``joining.join_plates``);
+    ``advance(n)`` as reports, the front matter and the joining are done."""
     docs = [doc_of(i) for i in range(len(plate_work.found))]
     context, front_chars = front_matter(docs)
     front_pages = 1 + context["contents"].pages
@@ -239,6 +239,5 @@ def _joined_when_laid_out(
         font_files,
         info,
     )
-    if progress:
-        progress(total, total)
+    advance(1)
     return pdf
